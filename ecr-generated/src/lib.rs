@@ -1,0 +1,14 @@
+//! Amazon ECR's API layer, generated at build time from AWS's Smithy model
+//! (`aws-models/ecr.json`, pinned in `aws-models/ecr.pin`) by the `codegen` crate.
+//!
+//! - [`types`]: validated request and response types;
+//! - [`wire`]: requests as they arrive, and their validators;
+//! - [`errors`]: the modeled errors and one error enum per operation;
+//! - [`operations`]: the [`operations::EcrApi`] dispatch trait, the router
+//!   ([`operations::handle`]) and the operation catalog.
+//!
+//! To read the generated code: `cargo run -p codegen -- aws-models/ecr.json`.
+
+include!(concat!(env!("OUT_DIR"), "/ecr.rs"));
+
+pub use berth_runtime::{RequestContext, error::CommonError, error::ErrorResponse};
