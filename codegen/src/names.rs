@@ -113,7 +113,7 @@ mod tests {
 
     #[test]
     fn leading_digits_get_a_prefix() {
-        assert_eq!(type_name("3DES"), "V3Des");
+        assert_eq!(type_name("3DES"), "V3des");
         assert_eq!(field("2fa"), "n2fa");
         assert_eq!(constant("1x"), "N1X");
     }

@@ -423,7 +423,10 @@ fn dedupe_variants(variants: &mut [EnumVariant]) {
     let mut names: Vec<String> = variants.iter().map(|v| v.rust_name.clone()).collect();
     names::dedupe(&mut names);
     for (variant, name) in variants.iter_mut().zip(names) {
-        variant.rust_name = heck::ToUpperCamelCase::to_upper_camel_case(name.as_str());
+        if variant.rust_name != name {
+            // `Foo_2` → `Foo2`: suffixed duplicates stay upper camel case.
+            variant.rust_name = names::type_name(&name);
+        }
     }
 }
 
@@ -495,4 +498,125 @@ fn check_unique_type_names(service: &Service) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-operation awsJson1_1 service whose input has `members`, plus `extra` shapes.
+    /// JSON text, not `json!`: member order matters and `serde_json::Map` would sort it.
+    fn service_with(members: &str, extra: &str) -> Service {
+        let extra = if extra.is_empty() { String::new() } else { format!(", {extra}") };
+        let model = format!(
+            r#"{{"smithy": "2.0", "shapes": {{
+                "t#Svc": {{ "type": "service", "operations": [{{ "target": "t#Op" }}], "traits": {{ "aws.protocols#awsJson1_1": {{}} }} }},
+                "t#Op": {{ "type": "operation", "input": {{ "target": "t#Input" }}, "output": {{ "target": "smithy.api#Unit" }} }},
+                "t#Input": {{ "type": "structure", "members": {{ {members} }} }}{extra}
+            }}}}"#
+        );
+        resolve(&crate::model::parse(&model).unwrap(), &Settings::default()).unwrap()
+    }
+
+    fn input_members(service: &Service) -> &[Member] {
+        match &service.shapes["t#Input"].kind {
+            ShapeKind::Structure { members } => members,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn member_traits_override_target_traits() {
+        let service = service_with(
+            r#""plain": { "target": "t#Name" },
+                "shorter": { "target": "t#Name", "traits": { "smithy.api#length": { "max": 3 } } }"#,
+            r#""t#Name": { "type": "string", "traits": { "smithy.api#length": { "min": 2, "max": 8 }, "smithy.api#pattern": "^[a-z]+$" } }"#,
+        );
+        let [plain, shorter] = input_members(&service) else { panic!() };
+        let length = plain.constraints.length.as_ref().unwrap();
+        assert_eq!((length.min.as_ref().unwrap().value.as_str(), length.max.as_ref().unwrap().value.as_str()), ("2", "8"));
+        assert_eq!(plain.check_name, "name");
+        let length = shorter.constraints.length.as_ref().unwrap();
+        assert!(length.min.is_none(), "the member's @length replaces the target's whole trait");
+        assert_eq!(length.max.as_ref().unwrap().value, "3");
+        assert_eq!(shorter.constraints.pattern.as_ref().unwrap().source, "^[a-z]+$", "traits the member does not set still come from the target");
+        assert_eq!(shorter.check_name, "input_member_shorter");
+    }
+
+    #[test]
+    fn optionality_follows_required_and_default() {
+        let service = service_with(
+            r#""a": { "target": "smithy.api#String", "traits": { "smithy.api#required": {} } },
+                "b": { "target": "smithy.api#Boolean", "traits": { "smithy.api#default": false } },
+                "c": { "target": "smithy.api#Integer" },
+                "d": { "target": "smithy.api#Integer", "traits": { "smithy.api#default": null } },
+                "e": { "target": "smithy.api#String", "traits": { "smithy.api#required": {}, "smithy.api#default": "x" } }"#,
+            "",
+        );
+        let presences: Vec<_> = input_members(&service).iter().map(|m| m.presence.clone()).collect();
+        assert_eq!(
+            presences,
+            [
+                Presence::Required,
+                Presence::Default(DefaultValue::Bool(false)),
+                Presence::Optional,
+                Presence::Optional,
+                Presence::Default(DefaultValue::String("x".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn names_handle_keywords_and_collisions() {
+        let service = service_with(
+            r#""type": { "target": "smithy.api#String" },
+                "fooBar": { "target": "smithy.api#String" },
+                "foo_bar": { "target": "smithy.api#String" },
+                "self": { "target": "smithy.api#String" }"#,
+            "",
+        );
+        let fields: Vec<_> = input_members(&service).iter().map(|m| names::ident_source(&m.field)).collect();
+        assert_eq!(fields, ["r#type", "foo_bar", "foo_bar_2", "self_"]);
+    }
+
+    #[test]
+    fn constraints_of_each_kind_are_typed_with_their_reasons() {
+        let service = service_with(
+            r#""count": { "target": "t#Count" },
+                "items": { "target": "t#Items" },
+                "code": { "target": "t#Code" }"#,
+            r#""t#Count": { "type": "integer", "traits": { "smithy.api#range": { "min": 1, "max": 1000 } } },
+                "t#Items": { "type": "list", "member": { "target": "smithy.api#String" }, "traits": { "smithy.api#length": { "min": 0, "max": 5 } } },
+                "t#Code": { "type": "enum", "members": { "A": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": "a" } }, "B": { "target": "smithy.api#Unit" } } }"#,
+        );
+        let [count, items, _] = input_members(&service) else { panic!() };
+        let range = count.constraints.range.as_ref().unwrap();
+        assert_eq!(range.min.as_ref().unwrap().reason, "Member must have value greater than or equal to 1");
+        assert_eq!(range.max.as_ref().unwrap().reason, "Member must have value less than or equal to 1000");
+        let length = items.constraints.length.as_ref().unwrap();
+        assert!(length.min.is_none(), "a minimum length of 0 constrains nothing");
+        assert_eq!(length.max.as_ref().unwrap().reason, "Member must have length less than or equal to 5");
+        let ShapeKind::Enum { variants, reason } = &service.shapes["t#Code"].kind else { panic!() };
+        assert_eq!(variants.iter().map(|v| v.value.as_str()).collect::<Vec<_>>(), ["a", "B"]);
+        assert_eq!(reason, "Member must satisfy enum value set: [a, B]");
+    }
+
+    #[test]
+    fn input_reachability_and_recursion() {
+        let service = service_with(
+            r#""node": { "target": "t#Node" }"#,
+            r#""t#Node": { "type": "structure", "members": { "child": { "target": "t#Node" }, "children": { "target": "t#Nodes" } } },
+                    "t#Nodes": { "type": "list", "member": { "target": "t#Node" } }"#,
+        );
+        assert!(service.shapes["t#Node"].in_input && service.shapes["t#Nodes"].in_input);
+        let ShapeKind::Structure { members } = &service.shapes["t#Node"].kind else { panic!() };
+        assert!(members[0].boxed, "a direct self reference needs a Box");
+        assert!(!members[1].boxed, "a list already allocates");
+    }
+
+    #[test]
+    fn services_without_an_aws_json_protocol_are_refused() {
+        let model = crate::model::parse(r#"{"shapes": {"t#S": {"type": "service"}}}"#).unwrap();
+        assert!(resolve(&model, &Settings::default()).unwrap_err().contains("awsJson"));
+    }
 }

@@ -76,8 +76,15 @@ pub struct OperationStatus {
 }
 
 /// The output of an operation whose model output is `Unit`: `{}`.
-#[derive(Debug, Serialize)]
-pub struct EmptyOutput {}
+#[derive(Debug)]
+pub struct EmptyOutput;
+
+impl Serialize for EmptyOutput {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        serializer.serialize_map(Some(0))?.end()
+    }
+}
 
 /// The "validator" of an operation without input: any JSON body is accepted.
 pub fn no_input(_: serde::de::IgnoredAny, _: &Path<'_>, _: &mut Violations) -> Option<()> {

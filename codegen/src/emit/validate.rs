@@ -141,7 +141,7 @@ fn boxed_wire_type(service: &Service, member: &Member) -> TokenStream {
 /// and `violations`) into `Option<typed>`; `None` when a violation was recorded.
 fn convert(service: &Service, member: &Member) -> TokenStream {
     let target = shape(service, &member.target);
-    let value = if member.boxed { quote!(*value) } else { quote!(value) };
+    let value = if member.boxed { quote!((*value)) } else { quote!(value) };
     let snake = format_ident!("{}", names::field(&target.rust_name));
     let converted = match &target.kind {
         _ if target_is_identity(service, &member.target) => None,
@@ -299,6 +299,9 @@ fn union(service: &Service, shape: &Shape, members: &[Member]) -> TokenStream {
     let arms = members.iter().map(|member| {
         let variant = ident(&names::type_name(&member.name));
         let wire = &member.name;
+        if is_identity(service, member) {
+            return quote!(#name::#variant(value) => ::std::option::Option::Some(#typed::#variant(value)),);
+        }
         let convert = convert(service, member);
         quote! {
             #name::#variant(value) => {
@@ -361,8 +364,10 @@ fn map(service: &Service, shape: &Shape, key: &Member, value: &Member) -> TokenS
         quote!(::std::option::Option::Some(name))
     } else {
         let convert = convert(service, key);
+        // Keys are reported at the map's own path.
         quote! {{
             let value = name;
+            let path = *path;
             #convert
         }}
     };
