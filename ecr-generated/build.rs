@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 const MODEL_ENV: &str = "BERTH_ECR_MODEL";
 
 fn main() {
-    let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest_dir = PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"),
+    );
     let models_dir = manifest_dir.join("../aws-models");
     let pin_path = models_dir.join("ecr.pin");
     let settings_path = models_dir.join("ecr.codegen.json");
@@ -25,7 +27,8 @@ fn main() {
     let model_path = find_model(&models_dir, &pin).unwrap_or_else(|e| fail(&e));
     println!("cargo:rerun-if-changed={}", model_path.display());
 
-    let model = std::fs::read(&model_path).unwrap_or_else(|e| fail(&format!("{}: {e}", model_path.display())));
+    let model = std::fs::read(&model_path)
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", model_path.display())));
     let hash = sha256_hex(&model);
     if hash != pin.sha256 {
         println!(
@@ -34,14 +37,18 @@ fn main() {
             pin.sha256
         );
     }
-    let model = String::from_utf8(model).unwrap_or_else(|_| fail("the ECR model is not UTF-8 text"));
+    let model =
+        String::from_utf8(model).unwrap_or_else(|_| fail("the ECR model is not UTF-8 text"));
     let settings = std::fs::read_to_string(&settings_path)
         .map_err(|e| format!("{}: {e}", settings_path.display()))
         .and_then(|json| codegen::Settings::from_json(&json))
         .unwrap_or_else(|e| fail(&e));
-    let code = codegen::generate(&model, &settings, "ecr.json").unwrap_or_else(|e| fail(&format!("codegen: {e}")));
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("ecr.rs");
-    codegen::write_if_changed(&out, &code).unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
+    let code = codegen::generate(&model, &settings, "ecr.json")
+        .unwrap_or_else(|e| fail(&format!("codegen: {e}")));
+    let out =
+        PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("ecr.rs");
+    codegen::write_if_changed(&out, &code)
+        .unwrap_or_else(|e| fail(&format!("{}: {e}", out.display())));
 }
 
 /// `aws-models/ecr.pin`: where the model comes from and its expected hash.
@@ -60,7 +67,10 @@ impl Pin {
                 .map(|(_, v)| v.trim().to_owned())
                 .ok_or_else(|| format!("{} has no `{key} = ...` line", path.display()))
         };
-        Ok(Pin { url: value("url")?, sha256: value("sha256")? })
+        Ok(Pin {
+            url: value("url")?,
+            sha256: value("sha256")?,
+        })
     }
 }
 
@@ -70,7 +80,10 @@ fn find_model(models_dir: &Path, pin: &Pin) -> Result<PathBuf, String> {
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("{MODEL_ENV} is set to {}, which is not a file", path.display()))
+            Err(format!(
+                "{MODEL_ENV} is set to {}, which is not a file",
+                path.display()
+            ))
         };
     }
     let local = models_dir.join("ecr.json");
@@ -90,7 +103,15 @@ fn find_model(models_dir: &Path, pin: &Pin) -> Result<PathBuf, String> {
 fn download(url: &str, sha256: &str, destination: &Path) -> Result<(), String> {
     let partial = destination.with_extension("json.download");
     let status = Command::new("curl")
-        .args(["--fail", "--silent", "--show-error", "--location", "--max-time", "120", "--output"])
+        .args([
+            "--fail",
+            "--silent",
+            "--show-error",
+            "--location",
+            "--max-time",
+            "120",
+            "--output",
+        ])
         .arg(&partial)
         .arg(url)
         .status()
@@ -103,13 +124,18 @@ fn download(url: &str, sha256: &str, destination: &Path) -> Result<(), String> {
     let hash = sha256_hex(&bytes);
     if hash != sha256 {
         let _ = std::fs::remove_file(&partial);
-        return Err(format!("the download has sha256 {hash}, the pin says {sha256}"));
+        return Err(format!(
+            "the download has sha256 {hash}, the pin says {sha256}"
+        ));
     }
     std::fs::rename(&partial, destination).map_err(|e| e.to_string())
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn fail(message: &str) -> ! {

@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 fn ecr_model() -> (String, codegen::Settings) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json");
-    let model = std::fs::read_to_string(&path).expect("aws-models/ecr.json (copy it from ../shared/aws-models/)");
+    let model = std::fs::read_to_string(&path)
+        .expect("aws-models/ecr.json (copy it from ../shared/aws-models/)");
     (model, codegen::settings_for(&path).expect("settings"))
 }
 

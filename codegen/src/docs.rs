@@ -1,7 +1,20 @@
 //! Turns a `@documentation` trait (HTML in AWS models) into doc-comment paragraphs.
 
 /// Block-level tags: each starts a new paragraph.
-const BLOCK_TAGS: &[&str] = &["p", "note", "important", "ul", "ol", "li", "br", "fullname", "dl", "dt", "dd", "pre"];
+const BLOCK_TAGS: &[&str] = &[
+    "p",
+    "note",
+    "important",
+    "ul",
+    "ol",
+    "li",
+    "br",
+    "fullname",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+];
 
 /// Paragraphs of plain text (one line each, blank lines between), markdown-safe.
 pub fn paragraphs(html: &str) -> Vec<String> {
@@ -16,7 +29,12 @@ pub fn paragraphs(html: &str) -> Vec<String> {
             break;
         };
         let tag = &rest[start + 1..start + end];
-        let name = tag.trim_start_matches('/').split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let name = tag
+            .trim_start_matches('/')
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         if BLOCK_TAGS.contains(&name.as_str()) {
             flush(&mut blocks, &mut current);
             if name == "li" && !tag.starts_with('/') {
@@ -75,7 +93,8 @@ mod tests {
 
     #[test]
     fn html_becomes_paragraphs() {
-        let docs = paragraphs("<p>The name of the <code>repository</code>.</p>\n  <p>Second\n  line.</p>");
+        let docs =
+            paragraphs("<p>The name of the <code>repository</code>.</p>\n  <p>Second\n  line.</p>");
         assert_eq!(docs, ["The name of the repository.", "", "Second line."]);
     }
 

@@ -82,13 +82,28 @@ pub struct ErrorInfo {
 
 #[derive(Debug, Clone)]
 pub enum ShapeKind {
-    Structure { members: Vec<Member> },
-    Union { members: Vec<Member> },
-    List { item: Box<Member> },
-    Map { key: Box<Member>, value: Box<Member> },
+    Structure {
+        members: Vec<Member>,
+    },
+    Union {
+        members: Vec<Member>,
+    },
+    List {
+        item: Box<Member>,
+    },
+    Map {
+        key: Box<Member>,
+        value: Box<Member>,
+    },
     /// `reason`: the violation reason for a value outside the set.
-    Enum { variants: Vec<EnumVariant>, reason: String },
-    IntEnum { variants: Vec<IntEnumVariant>, reason: String },
+    Enum {
+        variants: Vec<EnumVariant>,
+        reason: String,
+    },
+    IntEnum {
+        variants: Vec<IntEnumVariant>,
+        reason: String,
+    },
     Simple(Primitive),
 }
 
@@ -111,7 +126,12 @@ impl Primitive {
     pub fn is_number(self) -> bool {
         matches!(
             self,
-            Primitive::Byte | Primitive::Short | Primitive::Integer | Primitive::Long | Primitive::Float | Primitive::Double
+            Primitive::Byte
+                | Primitive::Short
+                | Primitive::Integer
+                | Primitive::Long
+                | Primitive::Float
+                | Primitive::Double
         )
     }
 

@@ -39,7 +39,10 @@ pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<bool> {
 
 /// The settings file conventionally kept beside a model: `ecr.json` → `ecr.codegen.json`.
 pub fn settings_path_for(model: &Path) -> std::path::PathBuf {
-    let stem = model.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
+    let stem = model
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("model");
     model.with_file_name(format!("{stem}.codegen.json"))
 }
 
@@ -57,14 +60,23 @@ pub fn settings_for(model: &Path) -> Result<Settings, String> {
 fn check_patterns(service: &ir::Service) -> Result<(), String> {
     for shape in service.shapes.values() {
         let members: Vec<&ir::Member> = match &shape.kind {
-            ir::ShapeKind::Structure { members } | ir::ShapeKind::Union { members } => members.iter().collect(),
+            ir::ShapeKind::Structure { members } | ir::ShapeKind::Union { members } => {
+                members.iter().collect()
+            }
             ir::ShapeKind::List { item } => vec![item],
             ir::ShapeKind::Map { key, value } => vec![key, value],
             _ => continue,
         };
-        for pattern in members.iter().filter_map(|m| m.constraints.pattern.as_ref()) {
-            regex::Regex::new(&pattern.regex)
-                .map_err(|e| format!("pattern `{}` (as `{}`) does not compile: {e}", pattern.source, pattern.regex))?;
+        for pattern in members
+            .iter()
+            .filter_map(|m| m.constraints.pattern.as_ref())
+        {
+            regex::Regex::new(&pattern.regex).map_err(|e| {
+                format!(
+                    "pattern `{}` (as `{}`) does not compile: {e}",
+                    pattern.source, pattern.regex
+                )
+            })?;
         }
     }
     Ok(())

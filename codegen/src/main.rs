@@ -39,11 +39,15 @@ fn run(model: &std::path::Path, settings_file: Option<PathBuf>) -> Result<String
     let json = std::fs::read_to_string(model).map_err(|e| format!("{}: {e}", model.display()))?;
     let settings = match settings_file {
         Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             codegen::Settings::from_json(&text)?
         }
         None => codegen::settings_for(model)?,
     };
-    let source = model.file_name().and_then(|n| n.to_str()).unwrap_or("model");
+    let source = model
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("model");
     codegen::generate(&json, &settings, source)
 }

@@ -7,11 +7,11 @@ const NON_RAW_KEYWORDS: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Strict and reserved keywords of Rust 2024 that become raw identifiers (`r#type`).
 const KEYWORDS: &[&str] = &[
-    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do",
-    "dyn", "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in",
-    "let", "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref",
-    "return", "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized",
-    "use", "virtual", "where", "while", "yield",
+    "abstract", "as", "async", "await", "become", "box", "break", "const", "continue", "do", "dyn",
+    "else", "enum", "extern", "false", "final", "fn", "for", "gen", "if", "impl", "in", "let",
+    "loop", "macro", "match", "mod", "move", "mut", "override", "priv", "pub", "ref", "return",
+    "static", "struct", "trait", "true", "try", "type", "typeof", "unsafe", "unsized", "use",
+    "virtual", "where", "while", "yield",
 ];
 
 /// The shape's short name: the part of a shape id after `#`.
@@ -87,7 +87,10 @@ mod tests {
         assert_eq!(field("repositoryName"), "repository_name");
         assert_eq!(field("Key"), "key");
         assert_eq!(field("kmsKey"), "kms_key");
-        assert_eq!(field("imageTagMutabilityExclusionFilters"), "image_tag_mutability_exclusion_filters");
+        assert_eq!(
+            field("imageTagMutabilityExclusionFilters"),
+            "image_tag_mutability_exclusion_filters"
+        );
     }
 
     #[test]
@@ -104,7 +107,10 @@ mod tests {
 
     #[test]
     fn type_names_become_upper_camel_case() {
-        assert_eq!(type_name("IMMUTABLE_WITH_EXCLUSION"), "ImmutableWithExclusion");
+        assert_eq!(
+            type_name("IMMUTABLE_WITH_EXCLUSION"),
+            "ImmutableWithExclusion"
+        );
         assert_eq!(type_name("KMS_DSSE"), "KmsDsse");
         assert_eq!(type_name("AES256"), "Aes256");
         assert_eq!(type_name("sha256"), "Sha256");
@@ -120,7 +126,12 @@ mod tests {
 
     #[test]
     fn collisions_get_numbered_suffixes() {
-        let mut names = vec!["foo_bar".to_owned(), "foo_bar".to_owned(), "foo_bar_2".to_owned(), "foo_bar".to_owned()];
+        let mut names = vec![
+            "foo_bar".to_owned(),
+            "foo_bar".to_owned(),
+            "foo_bar_2".to_owned(),
+            "foo_bar".to_owned(),
+        ];
         dedupe(&mut names);
         assert_eq!(names, ["foo_bar", "foo_bar_2", "foo_bar_2_2", "foo_bar_3"]);
     }

@@ -45,10 +45,14 @@ pub fn to_rust_regex(ecma: &str) -> Result<String, String> {
                     }
                     'x' => out.push_str(r"\x"),
                     '1'..='9' | 'k' => {
-                        return Err(format!("pattern `{ecma}` uses a backreference, which the regex crate cannot match"));
+                        return Err(format!(
+                            "pattern `{ecma}` uses a backreference, which the regex crate cannot match"
+                        ));
                     }
                     c if c.is_ascii_alphanumeric() => {
-                        return Err(format!("pattern `{ecma}` uses the unsupported escape \\{c}"));
+                        return Err(format!(
+                            "pattern `{ecma}` uses the unsupported escape \\{c}"
+                        ));
                     }
                     c => push_literal(&mut out, c, in_class),
                 }
@@ -77,10 +81,14 @@ pub fn to_rust_regex(ecma: &str) -> Result<String, String> {
                 lookahead.next();
                 match lookahead.next() {
                     Some('=') | Some('!') => {
-                        return Err(format!("pattern `{ecma}` uses a lookahead, which the regex crate cannot match"));
+                        return Err(format!(
+                            "pattern `{ecma}` uses a lookahead, which the regex crate cannot match"
+                        ));
                     }
                     Some('<') if matches!(lookahead.next(), Some('=') | Some('!')) => {
-                        return Err(format!("pattern `{ecma}` uses a lookbehind, which the regex crate cannot match"));
+                        return Err(format!(
+                            "pattern `{ecma}` uses a lookbehind, which the regex crate cannot match"
+                        ));
                     }
                     _ => {}
                 }
@@ -117,7 +125,23 @@ fn push_literal(out: &mut String, c: char, in_class: bool) {
 fn regex_syntax_meta(c: char) -> bool {
     matches!(
         c,
-        '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~'
+        '\\' | '.'
+            | '+'
+            | '*'
+            | '?'
+            | '('
+            | ')'
+            | '|'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '^'
+            | '$'
+            | '#'
+            | '&'
+            | '-'
+            | '~'
     )
 }
 
@@ -128,7 +152,10 @@ mod tests {
     #[test]
     fn ascii_classes_replace_unicode_ones() {
         assert_eq!(to_rust_regex(r"^\d+$").unwrap(), "^[0-9]+$");
-        assert_eq!(to_rust_regex(r"[\w+=,.@-]+").unwrap(), "[[0-9A-Za-z_]+=,.@-]+");
+        assert_eq!(
+            to_rust_regex(r"[\w+=,.@-]+").unwrap(),
+            "[[0-9A-Za-z_]+=,.@-]+"
+        );
         assert_eq!(to_rust_regex(r"\W").unwrap(), "[^0-9A-Za-z_]");
     }
 
@@ -142,7 +169,10 @@ mod tests {
 
     #[test]
     fn dot_excludes_every_line_terminator() {
-        assert_eq!(to_rust_regex("^a.b$").unwrap(), r"^a[^\n\r\x{2028}\x{2029}]b$");
+        assert_eq!(
+            to_rust_regex("^a.b$").unwrap(),
+            r"^a[^\n\r\x{2028}\x{2029}]b$"
+        );
         assert_eq!(to_rust_regex("[.]").unwrap(), "[.]");
     }
 
@@ -155,7 +185,11 @@ mod tests {
     fn unsupported_features_are_refused() {
         assert!(to_rust_regex("(?=a)").unwrap_err().contains("lookahead"));
         assert!(to_rust_regex("(?<!a)b").unwrap_err().contains("lookbehind"));
-        assert!(to_rust_regex(r"(a)\1").unwrap_err().contains("backreference"));
+        assert!(
+            to_rust_regex(r"(a)\1")
+                .unwrap_err()
+                .contains("backreference")
+        );
         assert!(to_rust_regex("[abc").unwrap_err().contains("unclosed"));
     }
 

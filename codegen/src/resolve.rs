@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use serde_json::Value;
 
 use crate::ir::{
-    Bound, Bounds, Constraints, DefaultValue, EnumVariant, ErrorInfo, IntEnumVariant, Member, Operation, Pattern,
-    Presence, Primitive, Protocol, Service, Shape, ShapeKind, ValidationError,
+    Bound, Bounds, Constraints, DefaultValue, EnumVariant, ErrorInfo, IntEnumVariant, Member,
+    Operation, Pattern, Presence, Primitive, Protocol, Service, Shape, ShapeKind, ValidationError,
 };
 use crate::model::{MemberRef, Model, Shape as AstShape};
 use crate::settings::{Settings, fill};
@@ -44,16 +44,26 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn service(&self) -> Result<Service, String> {
-        let services: Vec<_> = self.model.shapes.iter().filter(|(_, s)| s.kind == "service").collect();
+        let services: Vec<_> = self
+            .model
+            .shapes
+            .iter()
+            .filter(|(_, s)| s.kind == "service")
+            .collect();
         let [(service_id, service)] = services.as_slice() else {
-            return Err(format!("the model must define exactly one service, it defines {}", services.len()));
+            return Err(format!(
+                "the model must define exactly one service, it defines {}",
+                services.len()
+            ));
         };
         let protocol = if service.traits.contains_key(traits::AWS_JSON_1_1) {
             Protocol::AwsJson1_1
         } else if service.traits.contains_key(traits::AWS_JSON_1_0) {
             Protocol::AwsJson1_0
         } else {
-            return Err(format!("service {service_id} uses no awsJson1_0/awsJson1_1 protocol trait"));
+            return Err(format!(
+                "service {service_id} uses no awsJson1_0/awsJson1_1 protocol trait"
+            ));
         };
         let target_prefix = names::short_name(service_id).to_owned();
         let sdk_id = service
@@ -94,13 +104,27 @@ impl Resolver<'_> {
     /// Operations bound to the service directly or through its resources.
     fn operation_ids(&self, service: &AstShape) -> Result<BTreeSet<String>, String> {
         let mut ids = BTreeSet::new();
-        let mut resources: VecDeque<String> = service.resources.iter().map(|t| t.target.clone()).collect();
+        let mut resources: VecDeque<String> =
+            service.resources.iter().map(|t| t.target.clone()).collect();
         ids.extend(service.operations.iter().map(|t| t.target.clone()));
         while let Some(resource_id) = resources.pop_front() {
             let resource = self.shape(&resource_id)?;
-            let lifecycle = [&resource.create, &resource.put, &resource.read, &resource.update, &resource.delete, &resource.list];
+            let lifecycle = [
+                &resource.create,
+                &resource.put,
+                &resource.read,
+                &resource.update,
+                &resource.delete,
+                &resource.list,
+            ];
             ids.extend(lifecycle.into_iter().flatten().map(|t| t.target.clone()));
-            ids.extend(resource.operations.iter().chain(&resource.collection_operations).map(|t| t.target.clone()));
+            ids.extend(
+                resource
+                    .operations
+                    .iter()
+                    .chain(&resource.collection_operations)
+                    .map(|t| t.target.clone()),
+            );
             resources.extend(resource.resources.iter().map(|t| t.target.clone()));
         }
         Ok(ids)
@@ -109,9 +133,17 @@ impl Resolver<'_> {
     fn operation(&self, id: &str) -> Result<Operation, String> {
         let shape = self.shape(id)?;
         if shape.kind != "operation" {
-            return Err(format!("{id} is bound as an operation but is a {}", shape.kind));
+            return Err(format!(
+                "{id} is bound as an operation but is a {}",
+                shape.kind
+            ));
         }
-        let io = |target: &Option<crate::model::Target>| target.as_ref().map(|t| t.target.clone()).filter(|t| t != UNIT);
+        let io = |target: &Option<crate::model::Target>| {
+            target
+                .as_ref()
+                .map(|t| t.target.clone())
+                .filter(|t| t != UNIT)
+        };
         let mut errors: Vec<String> = shape.errors.iter().map(|t| t.target.clone()).collect();
         errors.sort_by(|a, b| names::short_name(a).cmp(names::short_name(b)));
         errors.dedup();
@@ -134,7 +166,12 @@ impl Resolver<'_> {
         let mut queue: VecDeque<(String, bool)> = VecDeque::new();
         for op in operations {
             queue.extend(op.input.iter().map(|id| (id.clone(), true)));
-            queue.extend(op.output.iter().chain(&op.errors).map(|id| (id.clone(), false)));
+            queue.extend(
+                op.output
+                    .iter()
+                    .chain(&op.errors)
+                    .map(|id| (id.clone(), false)),
+            );
         }
         while let Some((id, in_input)) = queue.pop_front() {
             if in_input && !input_ids.insert(id.clone()) {
@@ -175,16 +212,24 @@ impl Resolver<'_> {
         let shape = self.shape(id)?;
         let short = names::short_name(id);
         let kind = match shape.kind.as_str() {
-            "structure" => ShapeKind::Structure { members: self.members(id, shape)? },
-            "union" => ShapeKind::Union { members: self.members(id, shape)? },
-            "list" | "set" => ShapeKind::List { item: Box::new(self.collection_member(id, "member", &shape.member)?) },
+            "structure" => ShapeKind::Structure {
+                members: self.members(id, shape)?,
+            },
+            "union" => ShapeKind::Union {
+                members: self.members(id, shape)?,
+            },
+            "list" | "set" => ShapeKind::List {
+                item: Box::new(self.collection_member(id, "member", &shape.member)?),
+            },
             "map" => ShapeKind::Map {
                 key: Box::new(self.collection_member(id, "key", &shape.key)?),
                 value: Box::new(self.collection_member(id, "value", &shape.value)?),
             },
             "enum" => self.enum_kind(shape)?,
             "intEnum" => self.int_enum_kind(id, shape)?,
-            "string" if shape.traits.contains_key(traits::LEGACY_ENUM) => self.legacy_enum_kind(id, shape)?,
+            "string" if shape.traits.contains_key(traits::LEGACY_ENUM) => {
+                self.legacy_enum_kind(id, shape)?
+            }
             "string" => ShapeKind::Simple(Primitive::String),
             "boolean" => ShapeKind::Simple(Primitive::Boolean),
             "byte" => ShapeKind::Simple(Primitive::Byte),
@@ -202,7 +247,11 @@ impl Resolver<'_> {
             None => None,
             Some(fault) => {
                 let fallback = if fault == "server" { 500 } else { 400 };
-                let status = shape.traits.get(traits::HTTP_ERROR).and_then(Value::as_u64).map_or(fallback, |s| s as u16);
+                let status = shape
+                    .traits
+                    .get(traits::HTTP_ERROR)
+                    .and_then(Value::as_u64)
+                    .map_or(fallback, |s| s as u16);
                 Some(ErrorInfo { status })
             }
         };
@@ -231,8 +280,15 @@ impl Resolver<'_> {
         Ok(members)
     }
 
-    fn collection_member(&self, container: &str, role: &str, member: &Option<MemberRef>) -> Result<Member, String> {
-        let member = member.as_ref().ok_or_else(|| format!("{container} has no `{role}`"))?;
+    fn collection_member(
+        &self,
+        container: &str,
+        role: &str,
+        member: &Option<MemberRef>,
+    ) -> Result<Member, String> {
+        let member = member
+            .as_ref()
+            .ok_or_else(|| format!("{container} has no `{role}`"))?;
         let mut resolved = self.member(container, role, member)?;
         // Items, keys and values are always present when their collection is.
         resolved.presence = Presence::Required;
@@ -244,9 +300,16 @@ impl Resolver<'_> {
             Some(_) => BTreeMap::new(),
             None => self.shape(&member.target)?.traits.clone(),
         };
-        let effective = |trait_id: &str| member.traits.get(trait_id).or_else(|| target_traits.get(trait_id));
+        let effective = |trait_id: &str| {
+            member
+                .traits
+                .get(trait_id)
+                .or_else(|| target_traits.get(trait_id))
+        };
         let presence = match member.traits.get(traits::DEFAULT) {
-            Some(value) if !value.is_null() => Presence::Default(default_value(container, name, value)?),
+            Some(value) if !value.is_null() => {
+                Presence::Default(default_value(container, name, value)?)
+            }
             _ if member.traits.contains_key(traits::REQUIRED) => Presence::Required,
             _ => Presence::Optional,
         };
@@ -295,20 +358,43 @@ impl Resolver<'_> {
                     );
                     (origin, static_name)
                 } else {
-                    (member.target.clone(), format!("{}_PATTERN", names::constant(names::short_name(&member.target))))
+                    (
+                        member.target.clone(),
+                        format!(
+                            "{}_PATTERN",
+                            names::constant(names::short_name(&member.target))
+                        ),
+                    )
                 };
-                let template = self.settings.pattern_reasons.get(&origin).unwrap_or(&reasons.pattern);
+                let template = self
+                    .settings
+                    .pattern_reasons
+                    .get(&origin)
+                    .unwrap_or(&reasons.pattern);
                 Some(Pattern {
                     source: source.to_owned(),
-                    regex: pattern::to_rust_regex(source).map_err(|e| format!("{container}${name}: {e}"))?,
-                    reason: fill(template, &[("pattern", source), ("bare_pattern", &pattern::bare(source))]),
+                    regex: pattern::to_rust_regex(source)
+                        .map_err(|e| format!("{container}${name}: {e}"))?,
+                    reason: fill(
+                        template,
+                        &[
+                            ("pattern", source),
+                            ("bare_pattern", &pattern::bare(source)),
+                        ],
+                    ),
                     static_name,
                 })
             }
         };
-        let own_constraints = [traits::LENGTH, traits::RANGE, traits::PATTERN].iter().any(|t| member.traits.contains_key(*t));
+        let own_constraints = [traits::LENGTH, traits::RANGE, traits::PATTERN]
+            .iter()
+            .any(|t| member.traits.contains_key(*t));
         let check_name = if own_constraints {
-            format!("{}_member_{}", names::field(names::short_name(container)), names::field(name))
+            format!(
+                "{}_member_{}",
+                names::field(names::short_name(container)),
+                names::field(name)
+            )
         } else {
             names::field(names::short_name(&member.target))
         };
@@ -318,7 +404,11 @@ impl Resolver<'_> {
             field: names::field(name),
             target: member.target.clone(),
             presence,
-            constraints: Constraints { length, range, pattern },
+            constraints: Constraints {
+                length,
+                range,
+                pattern,
+            },
             boxed: false,
             docs: self.docs(&member.traits),
         })
@@ -331,7 +421,12 @@ impl Resolver<'_> {
             .iter()
             .map(|(name, member)| EnumVariant {
                 rust_name: names::type_name(name),
-                value: member.traits.get(traits::ENUM_VALUE).and_then(Value::as_str).unwrap_or(name).to_owned(),
+                value: member
+                    .traits
+                    .get(traits::ENUM_VALUE)
+                    .and_then(Value::as_str)
+                    .unwrap_or(name)
+                    .to_owned(),
                 docs: self.docs(&member.traits),
             })
             .collect();
@@ -341,14 +436,30 @@ impl Resolver<'_> {
     }
 
     fn legacy_enum_kind(&self, id: &str, shape: &AstShape) -> Result<ShapeKind, String> {
-        let definitions = shape.traits[traits::LEGACY_ENUM].as_array().ok_or_else(|| format!("{id}: malformed @enum"))?;
+        let definitions = shape.traits[traits::LEGACY_ENUM]
+            .as_array()
+            .ok_or_else(|| format!("{id}: malformed @enum"))?;
         let mut variants = definitions
             .iter()
             .map(|definition| {
-                let value = definition.get("value").and_then(Value::as_str).ok_or_else(|| format!("{id}: @enum value"))?;
-                let name = definition.get("name").and_then(Value::as_str).unwrap_or(value);
-                let docs = definition.get("documentation").and_then(Value::as_str).map(docs::paragraphs).unwrap_or_default();
-                Ok(EnumVariant { rust_name: names::type_name(name), value: value.to_owned(), docs })
+                let value = definition
+                    .get("value")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| format!("{id}: @enum value"))?;
+                let name = definition
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or(value);
+                let docs = definition
+                    .get("documentation")
+                    .and_then(Value::as_str)
+                    .map(docs::paragraphs)
+                    .unwrap_or_default();
+                Ok(EnumVariant {
+                    rust_name: names::type_name(name),
+                    value: value.to_owned(),
+                    docs,
+                })
             })
             .collect::<Result<Vec<_>, String>>()?;
         dedupe_variants(&mut variants);
@@ -367,8 +478,13 @@ impl Resolver<'_> {
                     .get(traits::ENUM_VALUE)
                     .and_then(Value::as_i64)
                     .and_then(|v| i32::try_from(v).ok())
-                    .ok_or_else(|| format!("{id}${name}: intEnum members need an integer @enumValue"))?;
-                Ok(IntEnumVariant { rust_name: names::type_name(name), value })
+                    .ok_or_else(|| {
+                        format!("{id}${name}: intEnum members need an integer @enumValue")
+                    })?;
+                Ok(IntEnumVariant {
+                    rust_name: names::type_name(name),
+                    value,
+                })
             })
             .collect::<Result<Vec<_>, String>>()?;
         let reason = self.enum_reason(variants.iter().map(|v| v.value.to_string()));
@@ -377,15 +493,25 @@ impl Resolver<'_> {
 
     fn enum_reason(&self, values: impl Iterator<Item = String>) -> String {
         let values: Vec<String> = values.collect();
-        fill(&self.settings.reasons.enum_values, &[("values", &values.join(", "))])
+        fill(
+            &self.settings.reasons.enum_values,
+            &[("values", &values.join(", "))],
+        )
     }
 
     fn docs(&self, traits: &BTreeMap<String, Value>) -> Vec<String> {
-        traits.get(traits::DOCUMENTATION).and_then(Value::as_str).map(docs::paragraphs).unwrap_or_default()
+        traits
+            .get(traits::DOCUMENTATION)
+            .and_then(Value::as_str)
+            .map(docs::paragraphs)
+            .unwrap_or_default()
     }
 
     fn shape(&self, id: &str) -> Result<&AstShape, String> {
-        self.model.shapes.get(id).ok_or_else(|| format!("shape {id} is referenced but not defined"))
+        self.model
+            .shapes
+            .get(id)
+            .ok_or_else(|| format!("shape {id} is referenced but not defined"))
     }
 }
 
@@ -415,7 +541,11 @@ fn default_value(container: &str, member: &str, value: &Value) -> Result<Default
         Value::String(s) => DefaultValue::String(s.clone()),
         Value::Array(items) if items.is_empty() => DefaultValue::EmptyList,
         Value::Object(entries) if entries.is_empty() => DefaultValue::EmptyMap,
-        other => return Err(format!("{container}${member}: unsupported @default value {other}")),
+        other => {
+            return Err(format!(
+                "{container}${member}: unsupported @default value {other}"
+            ));
+        }
     })
 }
 
@@ -433,7 +563,9 @@ fn dedupe_variants(variants: &mut [EnumVariant]) {
 /// The shapes a shape refers to.
 pub fn targets(kind: &ShapeKind) -> Vec<&str> {
     match kind {
-        ShapeKind::Structure { members } | ShapeKind::Union { members } => members.iter().map(|m| m.target.as_str()).collect(),
+        ShapeKind::Structure { members } | ShapeKind::Union { members } => {
+            members.iter().map(|m| m.target.as_str()).collect()
+        }
         ShapeKind::List { item } => vec![item.target.as_str()],
         ShapeKind::Map { key, value } => vec![key.target.as_str(), value.target.as_str()],
         _ => Vec::new(),
@@ -447,7 +579,12 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
         match shapes.get(id).map(|s| &s.kind) {
             Some(ShapeKind::Structure { members } | ShapeKind::Union { members }) => members
                 .iter()
-                .filter(|m| matches!(shapes.get(&m.target).map(|s| &s.kind), Some(ShapeKind::Structure { .. } | ShapeKind::Union { .. })))
+                .filter(|m| {
+                    matches!(
+                        shapes.get(&m.target).map(|s| &s.kind),
+                        Some(ShapeKind::Structure { .. } | ShapeKind::Union { .. })
+                    )
+                })
                 .map(|m| m.target.clone())
                 .collect(),
             _ => Vec::new(),
@@ -475,7 +612,11 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
                 .collect(),
             _ => continue,
         };
-        if let Some(Shape { kind: ShapeKind::Structure { members } | ShapeKind::Union { members }, .. }) = shapes.get_mut(&id) {
+        if let Some(Shape {
+            kind: ShapeKind::Structure { members } | ShapeKind::Union { members },
+            ..
+        }) = shapes.get_mut(&id)
+        {
             for (member, boxed) in members.iter_mut().zip(boxed) {
                 member.boxed = boxed;
             }
@@ -486,15 +627,26 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
 /// Named types live in two modules (`types`, `errors`): names must be unique in each.
 fn check_unique_type_names(service: &Service) -> Result<(), String> {
     let mut seen: BTreeMap<(bool, &str), &str> = BTreeMap::new();
-    let named = service.shapes.values().filter(|s| !matches!(s.kind, ShapeKind::Simple(_) | ShapeKind::List { .. } | ShapeKind::Map { .. }));
+    let named = service.shapes.values().filter(|s| {
+        !matches!(
+            s.kind,
+            ShapeKind::Simple(_) | ShapeKind::List { .. } | ShapeKind::Map { .. }
+        )
+    });
     for shape in named {
         if let Some(other) = seen.insert((shape.error.is_some(), &shape.rust_name), &shape.id) {
-            return Err(format!("shapes {other} and {} would both be named {}", shape.id, shape.rust_name));
+            return Err(format!(
+                "shapes {other} and {} would both be named {}",
+                shape.id, shape.rust_name
+            ));
         }
     }
     for op in &service.operations {
         if let Some(other) = seen.insert((true, &op.error_enum), &op.name) {
-            return Err(format!("operation {} error enum {} collides with {other}", op.name, op.error_enum));
+            return Err(format!(
+                "operation {} error enum {} collides with {other}",
+                op.name, op.error_enum
+            ));
         }
     }
     Ok(())
@@ -507,7 +659,11 @@ mod tests {
     /// A one-operation awsJson1_1 service whose input has `members`, plus `extra` shapes.
     /// JSON text, not `json!`: member order matters and `serde_json::Map` would sort it.
     fn service_with(members: &str, extra: &str) -> Service {
-        let extra = if extra.is_empty() { String::new() } else { format!(", {extra}") };
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(", {extra}")
+        };
         let model = format!(
             r#"{{"smithy": "2.0", "shapes": {{
                 "t#Svc": {{ "type": "service", "operations": [{{ "target": "t#Op" }}], "traits": {{ "aws.protocols#awsJson1_1": {{}} }} }},
@@ -532,14 +688,29 @@ mod tests {
                 "shorter": { "target": "t#Name", "traits": { "smithy.api#length": { "max": 3 } } }"#,
             r#""t#Name": { "type": "string", "traits": { "smithy.api#length": { "min": 2, "max": 8 }, "smithy.api#pattern": "^[a-z]+$" } }"#,
         );
-        let [plain, shorter] = input_members(&service) else { panic!() };
+        let [plain, shorter] = input_members(&service) else {
+            panic!()
+        };
         let length = plain.constraints.length.as_ref().unwrap();
-        assert_eq!((length.min.as_ref().unwrap().value.as_str(), length.max.as_ref().unwrap().value.as_str()), ("2", "8"));
+        assert_eq!(
+            (
+                length.min.as_ref().unwrap().value.as_str(),
+                length.max.as_ref().unwrap().value.as_str()
+            ),
+            ("2", "8")
+        );
         assert_eq!(plain.check_name, "name");
         let length = shorter.constraints.length.as_ref().unwrap();
-        assert!(length.min.is_none(), "the member's @length replaces the target's whole trait");
+        assert!(
+            length.min.is_none(),
+            "the member's @length replaces the target's whole trait"
+        );
         assert_eq!(length.max.as_ref().unwrap().value, "3");
-        assert_eq!(shorter.constraints.pattern.as_ref().unwrap().source, "^[a-z]+$", "traits the member does not set still come from the target");
+        assert_eq!(
+            shorter.constraints.pattern.as_ref().unwrap().source,
+            "^[a-z]+$",
+            "traits the member does not set still come from the target"
+        );
         assert_eq!(shorter.check_name, "input_member_shorter");
     }
 
@@ -553,7 +724,10 @@ mod tests {
                 "e": { "target": "smithy.api#String", "traits": { "smithy.api#required": {}, "smithy.api#default": "x" } }"#,
             "",
         );
-        let presences: Vec<_> = input_members(&service).iter().map(|m| m.presence.clone()).collect();
+        let presences: Vec<_> = input_members(&service)
+            .iter()
+            .map(|m| m.presence.clone())
+            .collect();
         assert_eq!(
             presences,
             [
@@ -575,7 +749,10 @@ mod tests {
                 "self": { "target": "smithy.api#String" }"#,
             "",
         );
-        let fields: Vec<_> = input_members(&service).iter().map(|m| names::ident_source(&m.field)).collect();
+        let fields: Vec<_> = input_members(&service)
+            .iter()
+            .map(|m| names::ident_source(&m.field))
+            .collect();
         assert_eq!(fields, ["r#type", "foo_bar", "foo_bar_2", "self_"]);
     }
 
@@ -589,15 +766,37 @@ mod tests {
                 "t#Items": { "type": "list", "member": { "target": "smithy.api#String" }, "traits": { "smithy.api#length": { "min": 0, "max": 5 } } },
                 "t#Code": { "type": "enum", "members": { "A": { "target": "smithy.api#Unit", "traits": { "smithy.api#enumValue": "a" } }, "B": { "target": "smithy.api#Unit" } } }"#,
         );
-        let [count, items, _] = input_members(&service) else { panic!() };
+        let [count, items, _] = input_members(&service) else {
+            panic!()
+        };
         let range = count.constraints.range.as_ref().unwrap();
-        assert_eq!(range.min.as_ref().unwrap().reason, "Member must have value greater than or equal to 1");
-        assert_eq!(range.max.as_ref().unwrap().reason, "Member must have value less than or equal to 1000");
+        assert_eq!(
+            range.min.as_ref().unwrap().reason,
+            "Member must have value greater than or equal to 1"
+        );
+        assert_eq!(
+            range.max.as_ref().unwrap().reason,
+            "Member must have value less than or equal to 1000"
+        );
         let length = items.constraints.length.as_ref().unwrap();
-        assert!(length.min.is_none(), "a minimum length of 0 constrains nothing");
-        assert_eq!(length.max.as_ref().unwrap().reason, "Member must have length less than or equal to 5");
-        let ShapeKind::Enum { variants, reason } = &service.shapes["t#Code"].kind else { panic!() };
-        assert_eq!(variants.iter().map(|v| v.value.as_str()).collect::<Vec<_>>(), ["a", "B"]);
+        assert!(
+            length.min.is_none(),
+            "a minimum length of 0 constrains nothing"
+        );
+        assert_eq!(
+            length.max.as_ref().unwrap().reason,
+            "Member must have length less than or equal to 5"
+        );
+        let ShapeKind::Enum { variants, reason } = &service.shapes["t#Code"].kind else {
+            panic!()
+        };
+        assert_eq!(
+            variants
+                .iter()
+                .map(|v| v.value.as_str())
+                .collect::<Vec<_>>(),
+            ["a", "B"]
+        );
         assert_eq!(reason, "Member must satisfy enum value set: [a, B]");
     }
 
@@ -609,7 +808,9 @@ mod tests {
                     "t#Nodes": { "type": "list", "member": { "target": "t#Node" } }"#,
         );
         assert!(service.shapes["t#Node"].in_input && service.shapes["t#Nodes"].in_input);
-        let ShapeKind::Structure { members } = &service.shapes["t#Node"].kind else { panic!() };
+        let ShapeKind::Structure { members } = &service.shapes["t#Node"].kind else {
+            panic!()
+        };
         assert!(members[0].boxed, "a direct self reference needs a Box");
         assert!(!members[1].boxed, "a list already allocates");
     }
@@ -617,6 +818,10 @@ mod tests {
     #[test]
     fn services_without_an_aws_json_protocol_are_refused() {
         let model = crate::model::parse(r#"{"shapes": {"t#S": {"type": "service"}}}"#).unwrap();
-        assert!(resolve(&model, &Settings::default()).unwrap_err().contains("awsJson"));
+        assert!(
+            resolve(&model, &Settings::default())
+                .unwrap_err()
+                .contains("awsJson")
+        );
     }
 }

@@ -13,7 +13,8 @@ fn fixtures() -> PathBuf {
 
 fn generate_weather() -> String {
     let model = std::fs::read_to_string(fixtures().join("weather.json")).expect("fixture model");
-    codegen::generate(&model, &codegen::Settings::default(), "weather.json").expect("the fixture generates")
+    codegen::generate(&model, &codegen::Settings::default(), "weather.json")
+        .expect("the fixture generates")
 }
 
 #[test]
@@ -24,7 +25,8 @@ fn weather_output_matches_the_golden_file() {
         std::fs::write(&golden_path, &generated).expect("write golden");
         return;
     }
-    let golden = std::fs::read_to_string(&golden_path).expect("golden file exists (run with BERTH_UPDATE_GOLDEN=1)");
+    let golden = std::fs::read_to_string(&golden_path)
+        .expect("golden file exists (run with BERTH_UPDATE_GOLDEN=1)");
     assert!(
         golden == generated,
         "generated code differs from {}; review and run with {UPDATE_ENV}=1 to accept",
@@ -41,12 +43,18 @@ fn output_is_deterministic() {
 fn ecr_output_is_deterministic_and_has_no_inner_attributes() {
     let model_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json");
     let Ok(model) = std::fs::read_to_string(&model_path) else {
-        panic!("{} is missing: copy it from ../shared/aws-models/", model_path.display());
+        panic!(
+            "{} is missing: copy it from ../shared/aws-models/",
+            model_path.display()
+        );
     };
     let settings = codegen::settings_for(&model_path).expect("settings");
     let first = codegen::generate(&model, &settings, "ecr.json").expect("ECR generates");
     let second = codegen::generate(&model, &settings, "ecr.json").expect("ECR generates");
     assert_eq!(first, second);
     assert!(first.starts_with("// @generated"));
-    assert!(!first.contains("#!["), "inner attributes break include! inside a module");
+    assert!(
+        !first.contains("#!["),
+        "inner attributes break include! inside a module"
+    );
 }

@@ -20,11 +20,14 @@ const CREATE_REPOSITORY: &[u8] = br#"{
 fn create_repository(c: &mut Criterion) {
     let mut group = c.benchmark_group("create_repository_request");
     group.bench_function("baseline_parse_json_value", |b| {
-        b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(CREATE_REPOSITORY)).expect("json"))
+        b.iter(|| {
+            serde_json::from_slice::<serde_json::Value>(black_box(CREATE_REPOSITORY)).expect("json")
+        })
     });
     group.bench_function("deserialize_and_validate", |b| {
         b.iter(|| {
-            let input: wire::CreateRepositoryRequest = read_json(black_box(CREATE_REPOSITORY)).expect("json");
+            let input: wire::CreateRepositoryRequest =
+                read_json(black_box(CREATE_REPOSITORY)).expect("json");
             let mut violations = Violations::default();
             let validated = input.validate(&Path::Root, &mut violations).expect("valid");
             assert!(violations.is_empty());

@@ -14,7 +14,9 @@ impl EcrApi for ImplementsNothing {
 }
 
 fn call(operation: &str, body: Value) -> (u16, Value) {
-    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let ctx = RequestContext {
         account_id: "123456789012".to_owned(),
         region: "us-east-1".to_owned(),
@@ -22,22 +24,35 @@ fn call(operation: &str, body: Value) -> (u16, Value) {
     };
     let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
     let body = serde_json::to_vec(&body).expect("json");
-    let request = Request { target: Some(&target), content_type: Some("application/x-amz-json-1.1"), body: &body };
+    let request = Request {
+        target: Some(&target),
+        content_type: Some("application/x-amz-json-1.1"),
+        body: &body,
+    };
     let response = runtime.block_on(operations::handle(&ImplementsNothing, &ctx, request));
-    (response.status, serde_json::from_slice(&response.body).expect("every response is JSON"))
+    (
+        response.status,
+        serde_json::from_slice(&response.body).expect("every response is JSON"),
+    )
 }
 
 /// Asserts the request passed validation (it reached the unimplemented trait method).
 fn assert_valid(operation: &str, body: Value) {
     let (status, response) = call(operation, body.clone());
-    assert_eq!(response["__type"], "NotImplementedException", "{body} → {status} {response}");
+    assert_eq!(
+        response["__type"], "NotImplementedException",
+        "{body} → {status} {response}"
+    );
 }
 
 /// Asserts the request failed validation with exactly this message.
 fn assert_invalid(operation: &str, body: Value, message: &str) {
     let (status, response) = call(operation, body.clone());
     assert_eq!(status, 400, "{body} → {response}");
-    assert_eq!(response["__type"], "InvalidParameterException", "{body} → {response}");
+    assert_eq!(
+        response["__type"], "InvalidParameterException",
+        "{body} → {response}"
+    );
     assert_eq!(response["message"], message, "{body}");
 }
 
@@ -45,8 +60,7 @@ fn repository_name_message(constraint: &str) -> String {
     format!("Invalid parameter at 'repositoryName' failed to satisfy constraint: '{constraint}'")
 }
 
-const NAME_PATTERN_REASON: &str =
-    r"must satisfy regular expression '[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*'";
+const NAME_PATTERN_REASON: &str = r"must satisfy regular expression '[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*'";
 
 #[test]
 fn repository_names_follow_the_model_pattern() {
@@ -54,7 +68,11 @@ fn repository_names_follow_the_model_pattern() {
         assert_valid("CreateRepository", json!({ "repositoryName": valid }));
     }
     for invalid in ["a..b", "AB", "Ab", "a/", "/a", "a b", "ab_", "a___b"] {
-        assert_invalid("CreateRepository", json!({ "repositoryName": invalid }), &repository_name_message(NAME_PATTERN_REASON));
+        assert_invalid(
+            "CreateRepository",
+            json!({ "repositoryName": invalid }),
+            &repository_name_message(NAME_PATTERN_REASON),
+        );
     }
 }
 
@@ -71,7 +89,10 @@ fn repository_name_length_bounds() {
         json!({ "repositoryName": "a" }),
         &repository_name_message("Member must have length greater than or equal to 2"),
     );
-    assert_valid("CreateRepository", json!({ "repositoryName": "a".repeat(256) }));
+    assert_valid(
+        "CreateRepository",
+        json!({ "repositoryName": "a".repeat(256) }),
+    );
     assert_invalid(
         "CreateRepository",
         json!({ "repositoryName": "a".repeat(257) }),
@@ -81,13 +102,23 @@ fn repository_name_length_bounds() {
 
 #[test]
 fn repository_name_is_checked_on_every_operation_that_takes_one() {
-    for operation in ["DeleteRepository", "GetRepositoryPolicy", "DeleteRepositoryPolicy"] {
-        assert_invalid(operation, json!({ "repositoryName": "AB" }), &repository_name_message(NAME_PATTERN_REASON));
+    for operation in [
+        "DeleteRepository",
+        "GetRepositoryPolicy",
+        "DeleteRepositoryPolicy",
+    ] {
+        assert_invalid(
+            operation,
+            json!({ "repositoryName": "AB" }),
+            &repository_name_message(NAME_PATTERN_REASON),
+        );
     }
     assert_invalid(
         "DescribeRepositories",
         json!({ "repositoryNames": ["ok", "AB"] }),
-        &format!("Invalid parameter at 'repositoryNames.2.member' failed to satisfy constraint: '{NAME_PATTERN_REASON}'"),
+        &format!(
+            "Invalid parameter at 'repositoryNames.2.member' failed to satisfy constraint: '{NAME_PATTERN_REASON}'"
+        ),
     );
 }
 
@@ -95,7 +126,11 @@ fn repository_name_is_checked_on_every_operation_that_takes_one() {
 fn required_members_must_not_be_null() {
     let message = repository_name_message("Member must not be null");
     assert_invalid("CreateRepository", json!({}), &message);
-    assert_invalid("CreateRepository", json!({ "repositoryName": null }), &message);
+    assert_invalid(
+        "CreateRepository",
+        json!({ "repositoryName": null }),
+        &message,
+    );
     assert_invalid(
         "PutImageScanningConfiguration",
         json!({ "repositoryName": "ab" }),
@@ -105,19 +140,31 @@ fn required_members_must_not_be_null() {
 
 #[test]
 fn max_results_range() {
-    let message = |reason: &str| format!("Invalid parameter at 'maxResults' failed to satisfy constraint: '{reason}'");
-    assert_invalid("DescribeRepositories", json!({ "maxResults": 0 }), &message("Member must have value greater than or equal to 1"));
+    let message = |reason: &str| {
+        format!("Invalid parameter at 'maxResults' failed to satisfy constraint: '{reason}'")
+    };
+    assert_invalid(
+        "DescribeRepositories",
+        json!({ "maxResults": 0 }),
+        &message("Member must have value greater than or equal to 1"),
+    );
     assert_valid("DescribeRepositories", json!({ "maxResults": 1 }));
     assert_valid("DescribeRepositories", json!({ "maxResults": 1000 }));
-    assert_invalid("DescribeRepositories", json!({ "maxResults": 1001 }), &message("Member must have value less than or equal to 1000"));
+    assert_invalid(
+        "DescribeRepositories",
+        json!({ "maxResults": 1001 }),
+        &message("Member must have value less than or equal to 1000"),
+    );
 }
 
 #[test]
 fn exclusion_filter_count_and_nested_members() {
-    let filters = |n: usize| -> Value { (0..n).map(|i| json!({ "filterType": "WILDCARD", "filter": format!("v{i}*") })).collect() };
-    let request = |filters: Value| {
-        json!({ "repositoryName": "ab", "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION", "imageTagMutabilityExclusionFilters": filters })
+    let filters = |n: usize| -> Value {
+        (0..n)
+            .map(|i| json!({ "filterType": "WILDCARD", "filter": format!("v{i}*") }))
+            .collect()
     };
+    let request = |filters: Value| json!({ "repositoryName": "ab", "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION", "imageTagMutabilityExclusionFilters": filters });
     assert_valid("CreateRepository", request(filters(5)));
     assert_invalid(
         "CreateRepository",
@@ -126,7 +173,9 @@ fn exclusion_filter_count_and_nested_members() {
     );
     assert_invalid(
         "CreateRepository",
-        request(json!([{ "filterType": "WILDCARD", "filter": "ok" }, { "filterType": "WILDCARD", "filter": "a b" }])),
+        request(
+            json!([{ "filterType": "WILDCARD", "filter": "ok" }, { "filterType": "WILDCARD", "filter": "a b" }]),
+        ),
         "Invalid parameter at 'imageTagMutabilityExclusionFilters.2.member.filter' failed to satisfy constraint: 'Member must satisfy regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}$'",
     );
     assert_invalid(
@@ -139,9 +188,20 @@ fn exclusion_filter_count_and_nested_members() {
 #[test]
 fn registry_id_has_its_own_message() {
     let message = "Invalid parameter at 'registryId' failed to satisfy constraint: 'must satisfy regular expression [0-9]{12}'";
-    assert_invalid("DescribeRepositories", json!({ "registryId": "12345678901" }), message);
-    assert_invalid("DescribeRepositories", json!({ "registryId": "1234567890123" }), message);
-    assert_valid("DescribeRepositories", json!({ "registryId": "123456789012" }));
+    assert_invalid(
+        "DescribeRepositories",
+        json!({ "registryId": "12345678901" }),
+        message,
+    );
+    assert_invalid(
+        "DescribeRepositories",
+        json!({ "registryId": "1234567890123" }),
+        message,
+    );
+    assert_valid(
+        "DescribeRepositories",
+        json!({ "registryId": "123456789012" }),
+    );
 }
 
 #[test]
@@ -195,17 +255,41 @@ fn policy_text_length() {
 #[test]
 fn wrong_json_types_are_serialization_errors_naming_the_member() {
     let (status, response) = call("CreateRepository", json!({ "repositoryName": 5 }));
-    assert_eq!((status, response["__type"].as_str()), (400, Some("SerializationException")));
-    assert!(response["message"].as_str().unwrap().contains("'repositoryName'"), "{response}");
+    assert_eq!(
+        (status, response["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    assert!(
+        response["message"]
+            .as_str()
+            .unwrap()
+            .contains("'repositoryName'"),
+        "{response}"
+    );
     let (status, response) = call("DescribeRepositories", json!({ "maxResults": "10" }));
-    assert_eq!((status, response["__type"].as_str()), (400, Some("SerializationException")));
-    assert!(response["message"].as_str().unwrap().contains("'maxResults'"), "{response}");
+    assert_eq!(
+        (status, response["__type"].as_str()),
+        (400, Some("SerializationException"))
+    );
+    assert!(
+        response["message"]
+            .as_str()
+            .unwrap()
+            .contains("'maxResults'"),
+        "{response}"
+    );
 }
 
 #[test]
 fn unknown_members_are_ignored_and_defaults_apply() {
-    assert_valid("DeleteRepository", json!({ "repositoryName": "ab", "somethingNew": [1, 2] }));
-    assert_valid("PutImageScanningConfiguration", json!({ "repositoryName": "ab", "imageScanningConfiguration": {} }));
+    assert_valid(
+        "DeleteRepository",
+        json!({ "repositoryName": "ab", "somethingNew": [1, 2] }),
+    );
+    assert_valid(
+        "PutImageScanningConfiguration",
+        json!({ "repositoryName": "ab", "imageScanningConfiguration": {} }),
+    );
 }
 
 #[test]
@@ -214,7 +298,10 @@ fn the_catalog_lists_all_58_operations() {
     assert_eq!(catalog.len(), 58);
     assert!(catalog.iter().all(|op| !op.implemented));
     assert!(catalog.iter().any(|op| op.name == "CreateRepository"));
-    let (status, response) = call("PutImage", json!({ "repositoryName": "ab", "imageManifest": "{}" }));
+    let (status, response) = call(
+        "PutImage",
+        json!({ "repositoryName": "ab", "imageManifest": "{}" }),
+    );
     assert_eq!(status, 400);
     assert!(response["message"].as_str().unwrap().contains("PutImage"));
 }

@@ -57,11 +57,15 @@ pub enum CommonError {
 
 impl CommonError {
     pub fn access_denied(message: impl Into<String>) -> CommonError {
-        CommonError::AccessDenied { message: message.into() }
+        CommonError::AccessDenied {
+            message: message.into(),
+        }
     }
 
     pub fn internal(message: impl Into<String>) -> CommonError {
-        CommonError::Internal { message: message.into() }
+        CommonError::Internal {
+            message: message.into(),
+        }
     }
 
     /// What a dispatch trait's default method answers. `declared` says whether the
@@ -95,7 +99,9 @@ impl ErrorResponse for CommonError {
 
     fn message(&self) -> Option<&str> {
         match self {
-            CommonError::AccessDenied { message } | CommonError::Internal { message } => Some(message),
+            CommonError::AccessDenied { message } | CommonError::Internal { message } => {
+                Some(message)
+            }
             CommonError::NotImplemented { .. } => None,
         }
     }
@@ -131,9 +137,18 @@ mod tests {
             #[serde(rename = "kmsError")]
             kms_error: &'static str,
         }
-        let body: serde_json::Value =
-            serde_json::from_slice(&body("KmsException", &Kms { message: "m", kms_error: "k" })).unwrap();
-        assert_eq!(body, serde_json::json!({"__type": "KmsException", "message": "m", "kmsError": "k"}));
+        let body: serde_json::Value = serde_json::from_slice(&body(
+            "KmsException",
+            &Kms {
+                message: "m",
+                kms_error: "k",
+            },
+        ))
+        .unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"__type": "KmsException", "message": "m", "kmsError": "k"})
+        );
     }
 
     #[test]

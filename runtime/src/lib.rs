@@ -4,8 +4,8 @@
 
 pub mod error;
 pub mod protocol;
-mod values;
 pub mod validation;
+mod values;
 
 pub use values::{Blob, Timestamp};
 

@@ -49,7 +49,11 @@ pub struct Response {
 
 impl Response {
     fn json(description: &ServiceDescription, status: u16, body: Vec<u8>) -> Response {
-        Response { status, headers: vec![("content-type", description.content_type.to_owned())], body }
+        Response {
+            status,
+            headers: vec![("content-type", description.content_type.to_owned())],
+            body,
+        }
     }
 
     /// An error response for `error`.
@@ -57,13 +61,18 @@ impl Response {
         Response::json(description, error.status(), error.body())
     }
 
-    fn protocol_error(description: &ServiceDescription, type_name: &str, message: &str) -> Response {
+    fn protocol_error(
+        description: &ServiceDescription,
+        type_name: &str,
+        message: &str,
+    ) -> Response {
         Response::json(description, 400, error::message_body(type_name, message))
     }
 
     /// Adds the request id header; every response passes through here.
     pub fn finish(mut self, ctx: &RequestContext) -> Response {
-        self.headers.push((REQUEST_ID_HEADER, ctx.request_id.clone()));
+        self.headers
+            .push((REQUEST_ID_HEADER, ctx.request_id.clone()));
         self
     }
 }
@@ -92,7 +101,10 @@ pub fn no_input(_: serde::de::IgnoredAny, _: &Path<'_>, _: &mut Violations) -> O
 }
 
 /// The operation name from `X-Amz-Target`, after checking the content type.
-pub fn operation_name<'a>(description: &ServiceDescription, request: &Request<'a>) -> Result<&'a str, Response> {
+pub fn operation_name<'a>(
+    description: &ServiceDescription,
+    request: &Request<'a>,
+) -> Result<&'a str, Response> {
     if let Some(content_type) = request.content_type {
         let media_type = content_type.split(';').next().unwrap_or_default().trim();
         if !media_type.eq_ignore_ascii_case(description.content_type) {
@@ -100,7 +112,11 @@ pub fn operation_name<'a>(description: &ServiceDescription, request: &Request<'a
                 "Unsupported Content-Type '{content_type}': requests must be sent as {}",
                 description.content_type
             );
-            return Err(Response::protocol_error(description, SERIALIZATION, &message));
+            return Err(Response::protocol_error(
+                description,
+                SERIALIZATION,
+                &message,
+            ));
         }
     }
     let Some(target) = request.target else {
@@ -160,7 +176,10 @@ where
     match call(input).await {
         Ok(output) => match serde_json::to_vec(&output) {
             Ok(body) => Response::json(description, 200, body),
-            Err(e) => Response::error(description, &error::CommonError::internal(format!("could not serialize the output: {e}"))),
+            Err(e) => Response::error(
+                description,
+                &error::CommonError::internal(format!("could not serialize the output: {e}")),
+            ),
         },
         Err(error) => Response::error(description, &error),
     }
@@ -168,7 +187,11 @@ where
 
 /// Parses a request body; an empty body means `{}`. The error names the member at fault.
 pub fn read_json<W: DeserializeOwned>(body: &[u8]) -> Result<W, String> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        body
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = render_path(e.path());
@@ -181,7 +204,9 @@ pub fn read_json<W: DeserializeOwned>(body: &[u8]) -> Result<W, String> {
             format!("Request body is not valid JSON: {inner}")
         }
     })?;
-    deserializer.end().map_err(|e| format!("Request body is not valid JSON: {e}"))?;
+    deserializer
+        .end()
+        .map_err(|e| format!("Request body is not valid JSON: {e}"))?;
     Ok(value)
 }
 
@@ -230,16 +255,34 @@ mod tests {
     #[test]
     fn wrong_types_name_the_member() {
         let error = read_json::<Input>(br#"{"repositoryName": 5}"#).unwrap_err();
-        assert!(error.starts_with("Invalid value for member 'repositoryName'"), "{error}");
+        assert!(
+            error.starts_with("Invalid value for member 'repositoryName'"),
+            "{error}"
+        );
         let error = read_json::<Input>(br#"{"tags": [{"Key": "a"}, {"Key": []}]}"#).unwrap_err();
-        assert!(error.starts_with("Invalid value for member 'tags.2.member.Key'"), "{error}");
+        assert!(
+            error.starts_with("Invalid value for member 'tags.2.member.Key'"),
+            "{error}"
+        );
     }
 
     #[test]
     fn malformed_json_is_reported_as_such() {
-        assert!(read_json::<Input>(b"{").unwrap_err().starts_with("Request body is not valid JSON"));
-        assert!(read_json::<Input>(b"{} x").unwrap_err().starts_with("Request body is not valid JSON"));
-        assert!(read_json::<Input>(b"[]").unwrap_err().starts_with("Invalid request body"));
+        assert!(
+            read_json::<Input>(b"{")
+                .unwrap_err()
+                .starts_with("Request body is not valid JSON")
+        );
+        assert!(
+            read_json::<Input>(b"{} x")
+                .unwrap_err()
+                .starts_with("Request body is not valid JSON")
+        );
+        assert!(
+            read_json::<Input>(b"[]")
+                .unwrap_err()
+                .starts_with("Invalid request body")
+        );
     }
 
     #[test]

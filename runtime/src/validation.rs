@@ -63,7 +63,10 @@ pub struct Violations(Vec<Violation>);
 
 impl Violations {
     pub fn push(&mut self, path: &Path<'_>, reason: &'static str) {
-        self.0.push(Violation { path: path.render(), reason });
+        self.0.push(Violation {
+            path: path.render(),
+            reason,
+        });
     }
 
     pub fn is_empty(&self) -> bool {

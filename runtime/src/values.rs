@@ -23,7 +23,9 @@ impl Timestamp {
 
     /// The current time, truncated to milliseconds.
     pub fn now() -> Timestamp {
-        let millis = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64);
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
         Timestamp { millis }
     }
 
@@ -49,7 +51,9 @@ impl<'de> Deserialize<'de> for Timestamp {
         if !seconds.is_finite() || seconds.abs() > 1e14 {
             return Err(serde::de::Error::custom("timestamp out of range"));
         }
-        Ok(Timestamp { millis: (seconds * 1000.0).round() as i64 })
+        Ok(Timestamp {
+            millis: (seconds * 1000.0).round() as i64,
+        })
     }
 }
 
@@ -81,9 +85,18 @@ mod tests {
     fn timestamps_are_epoch_seconds_with_millisecond_fractions() {
         let t = Timestamp::from_epoch_millis(1_690_385_025_197);
         assert_eq!(serde_json::to_string(&t).unwrap(), "1690385025.197");
-        assert_eq!(serde_json::to_string(&Timestamp::from_epoch_millis(1_000)).unwrap(), "1");
-        assert_eq!(serde_json::from_str::<Timestamp>("1690385025.197").unwrap(), t);
-        assert_eq!(serde_json::from_str::<Timestamp>("12").unwrap(), Timestamp::from_epoch_millis(12_000));
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_epoch_millis(1_000)).unwrap(),
+            "1"
+        );
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("1690385025.197").unwrap(),
+            t
+        );
+        assert_eq!(
+            serde_json::from_str::<Timestamp>("12").unwrap(),
+            Timestamp::from_epoch_millis(12_000)
+        );
         assert!(serde_json::from_str::<Timestamp>("\"x\"").is_err());
     }
 

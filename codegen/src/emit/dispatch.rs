@@ -67,8 +67,16 @@ pub fn module(service: &Service) -> TokenStream {
 
 fn operation_enum(service: &Service) -> TokenStream {
     let count = proc_macro2::Literal::usize_unsuffixed(service.operations.len());
-    let variants: Vec<_> = service.operations.iter().map(|op| ident(&op.name)).collect();
-    let names: Vec<_> = service.operations.iter().map(|op| op.name.as_str()).collect();
+    let variants: Vec<_> = service
+        .operations
+        .iter()
+        .map(|op| ident(&op.name))
+        .collect();
+    let names: Vec<_> = service
+        .operations
+        .iter()
+        .map(|op| op.name.as_str())
+        .collect();
     quote! {
         /// The service's operations.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -117,8 +125,14 @@ fn description(service: &Service) -> TokenStream {
 }
 
 fn io_types(service: &Service, op: &Operation) -> (Option<TokenStream>, TokenStream) {
-    let input = op.input.as_ref().map(|id| typed_type(service, id, From::Other));
-    let output = op.output.as_ref().map_or(quote!(()), |id| typed_type(service, id, From::Other));
+    let input = op
+        .input
+        .as_ref()
+        .map(|id| typed_type(service, id, From::Other));
+    let output = op
+        .output
+        .as_ref()
+        .map_or(quote!(()), |id| typed_type(service, id, From::Other));
     (input, output)
 }
 
@@ -156,9 +170,17 @@ fn route(service: &Service, op: &Operation) -> TokenStream {
     let (validator, param, call) = match &op.input {
         Some(id) => {
             let wire = ident(&service.shapes[id].rust_name);
-            (quote!(super::wire::#wire::validate), quote!(input), quote!(service.#method(ctx, input)))
+            (
+                quote!(super::wire::#wire::validate),
+                quote!(input),
+                quote!(service.#method(ctx, input)),
+            )
         }
-        None => (quote!(::berth_runtime::protocol::no_input), quote!(()), quote!(service.#method(ctx))),
+        None => (
+            quote!(::berth_runtime::protocol::no_input),
+            quote!(()),
+            quote!(service.#method(ctx)),
+        ),
     };
     let call = match &op.output {
         Some(_) => call,

@@ -8,8 +8,15 @@ use super::{From, ident, shape};
 use crate::ir::{Member, Operation, Primitive, Service, Shape, ShapeKind};
 
 pub fn module(service: &Service) -> TokenStream {
-    let structs = service.shapes.values().filter(|s| s.error.is_some()).map(|s| error_struct(service, s));
-    let enums = service.operations.iter().map(|op| operation_enum(service, op));
+    let structs = service
+        .shapes
+        .values()
+        .filter(|s| s.error.is_some())
+        .map(|s| error_struct(service, s));
+    let enums = service
+        .operations
+        .iter()
+        .map(|op| operation_enum(service, op));
     quote! {
         /// Every error the model declares, and one error enum per operation.
         pub mod errors {
@@ -39,7 +46,9 @@ fn error_struct(service: &Service, shape: &Shape) -> TokenStream {
         None => quote!(::std::option::Option::None),
     };
     let others_optional = |message: &Member| {
-        members.iter().all(|m| std::ptr::eq(m, message) || m.presence == crate::ir::Presence::Optional)
+        members
+            .iter()
+            .all(|m| std::ptr::eq(m, message) || m.presence == crate::ir::Presence::Optional)
     };
     let constructor = message.filter(|m| others_optional(m)).map(|member| {
         let field = ident(&member.field);
@@ -96,13 +105,20 @@ fn error_struct(service: &Service, shape: &Shape) -> TokenStream {
 fn message_member<'a>(service: &Service, members: &'a [Member]) -> Option<&'a Member> {
     members.iter().find(|m| {
         m.name.eq_ignore_ascii_case("message")
-            && matches!(shape(service, &m.target).kind, ShapeKind::Simple(Primitive::String))
+            && matches!(
+                shape(service, &m.target).kind,
+                ShapeKind::Simple(Primitive::String)
+            )
     })
 }
 
 fn operation_enum(service: &Service, op: &Operation) -> TokenStream {
     let name = ident(&op.error_enum);
-    let variants: Vec<_> = op.errors.iter().map(|id| ident(&shape(service, id).rust_name)).collect();
+    let variants: Vec<_> = op
+        .errors
+        .iter()
+        .map(|id| ident(&shape(service, id).rust_name))
+        .collect();
     let docs = format!(" Every error `{}` can return.", op.name);
     quote! {
         #[doc = #docs]

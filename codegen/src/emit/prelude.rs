@@ -46,7 +46,10 @@ impl VisitMut for Shortener<'_> {
             if let Some((full, short)) = matched.filter(|(_, short)| !self.taken.contains(*short)) {
                 // Keep generic arguments and whatever follows the item (`Option::is_none`).
                 let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
-                    std::mem::take(&mut path.segments).into_iter().skip(full.len() - 1).collect();
+                    std::mem::take(&mut path.segments)
+                        .into_iter()
+                        .skip(full.len() - 1)
+                        .collect();
                 if let Some(first) = segments.first_mut() {
                     first.ident = syn::Ident::new(short, first.ident.span());
                 }
@@ -101,13 +104,19 @@ mod tests {
     #[test]
     fn prelude_paths_are_shortened() {
         let code = "fn f(x: ::std::option::Option<::std::vec::Vec<u8>>) -> ::std::option::Option<u8> { ::std::option::Option::Some(1) }";
-        assert_eq!(shortened(code, &[]), "fn f(x: Option<Vec<u8>>) -> Option<u8> {\n    Some(1)\n}\n");
+        assert_eq!(
+            shortened(code, &[]),
+            "fn f(x: Option<Vec<u8>>) -> Option<u8> {\n    Some(1)\n}\n"
+        );
     }
 
     #[test]
     fn taken_names_stay_qualified() {
         let code = "struct S { a: ::std::option::Option<::std::string::String> }";
-        assert_eq!(shortened(code, &["String"]), "struct S {\n    a: Option<::std::string::String>,\n}\n");
+        assert_eq!(
+            shortened(code, &["String"]),
+            "struct S {\n    a: Option<::std::string::String>,\n}\n"
+        );
     }
 
     #[test]

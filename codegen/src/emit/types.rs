@@ -5,17 +5,23 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{From, default_expr, default_is_zero, doc_attrs, field_type, ident, rename_attr, shape};
+use super::{
+    From, default_expr, default_is_zero, doc_attrs, field_type, ident, rename_attr, shape,
+};
 use crate::ir::{EnumVariant, Member, Presence, Service, Shape, ShapeKind};
 use crate::names;
 
 pub fn module(service: &Service) -> TokenStream {
-    let items = service.shapes.values().filter(|s| s.error.is_none()).map(|shape| match &shape.kind {
-        ShapeKind::Structure { members } => structure(service, shape, members, From::Types),
-        ShapeKind::Union { members } => union(service, shape, members),
-        ShapeKind::Enum { variants, .. } => string_enum(shape, variants),
-        _ => TokenStream::new(),
-    });
+    let items = service
+        .shapes
+        .values()
+        .filter(|s| s.error.is_none())
+        .map(|shape| match &shape.kind {
+            ShapeKind::Structure { members } => structure(service, shape, members, From::Types),
+            ShapeKind::Union { members } => union(service, shape, members),
+            ShapeKind::Enum { variants, .. } => string_enum(shape, variants),
+            _ => TokenStream::new(),
+        });
     quote! {
         /// The service's data types, as handlers see them: validated, with required members
         /// present and enums typed.
@@ -26,7 +32,12 @@ pub fn module(service: &Service) -> TokenStream {
 }
 
 /// A struct for a structure; also used for error structures by the `errors` module.
-pub(crate) fn structure(service: &Service, shape: &Shape, members: &[Member], from: From) -> TokenStream {
+pub(crate) fn structure(
+    service: &Service,
+    shape: &Shape,
+    members: &[Member],
+    from: From,
+) -> TokenStream {
     let name = ident(&shape.rust_name);
     let docs = doc_attrs(&shape.docs);
     let mut default_fns = Vec::new();
@@ -37,10 +48,16 @@ pub(crate) fn structure(service: &Service, shape: &Shape, members: &[Member], fr
         let mut serde = Vec::new();
         serde.extend(rename_attr(&member.field, &member.name));
         match &member.presence {
-            Presence::Optional => serde.push(quote!(skip_serializing_if = "::std::option::Option::is_none")),
+            Presence::Optional => serde.push(quote!(
+                skip_serializing_if = "::std::option::Option::is_none"
+            )),
             Presence::Default(_) if default_is_zero(member) => serde.push(quote!(default)),
             Presence::Default(_) => {
-                let fn_name = format!("default_{}_{}", names::field(&shape.rust_name), member.field.trim_start_matches("r#"));
+                let fn_name = format!(
+                    "default_{}_{}",
+                    names::field(&shape.rust_name),
+                    member.field.trim_start_matches("r#")
+                );
                 let fn_ident = format_ident!("{}", fn_name);
                 let value = default_expr(service, member, from);
                 default_fns.push(quote! {
@@ -59,7 +76,8 @@ pub(crate) fn structure(service: &Service, shape: &Shape, members: &[Member], fr
             pub #field: #ty,
         }
     });
-    let derive_default = can_derive_default(service, &shape.id, &mut BTreeSet::new()).then(|| quote!(Default,));
+    let derive_default =
+        can_derive_default(service, &shape.id, &mut BTreeSet::new()).then(|| quote!(Default,));
     quote! {
         #docs
         #[derive(Debug, Clone, PartialEq, #derive_default ::serde::Serialize, ::serde::Deserialize)]
@@ -163,7 +181,10 @@ fn can_derive_default(service: &Service, id: &str, visiting: &mut BTreeSet<Strin
 
 fn value_has_default(service: &Service, id: &str, visiting: &mut BTreeSet<String>) -> bool {
     match &shape(service, id).kind {
-        ShapeKind::Simple(_) | ShapeKind::IntEnum { .. } | ShapeKind::List { .. } | ShapeKind::Map { .. } => true,
+        ShapeKind::Simple(_)
+        | ShapeKind::IntEnum { .. }
+        | ShapeKind::List { .. }
+        | ShapeKind::Map { .. } => true,
         ShapeKind::Structure { .. } => can_derive_default(service, id, visiting),
         ShapeKind::Union { .. } | ShapeKind::Enum { .. } => false,
     }

@@ -7,8 +7,13 @@ use std::collections::BTreeMap;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{From, default_expr, default_is_zero, doc_attrs, ident, primitive_type, rename_attr, shape, typed_type};
-use crate::ir::{Bounds, Constraints, DefaultValue, Member, Presence, Primitive, Service, Shape, ShapeKind};
+use super::{
+    From, default_expr, default_is_zero, doc_attrs, ident, primitive_type, rename_attr, shape,
+    typed_type,
+};
+use crate::ir::{
+    Bounds, Constraints, DefaultValue, Member, Presence, Primitive, Service, Shape, ShapeKind,
+};
 use crate::names;
 
 /// How a constrained value is measured by its check function.
@@ -31,7 +36,9 @@ pub fn module(service: &Service) -> TokenStream {
     for shape in &inputs {
         for member in members_of(shape) {
             if let Some(kind) = check_kind(service, member) {
-                checks.entry(member.check_name.clone()).or_insert((kind, &member.constraints));
+                checks
+                    .entry(member.check_name.clone())
+                    .or_insert((kind, &member.constraints));
             }
         }
     }
@@ -61,7 +68,9 @@ pub fn module(service: &Service) -> TokenStream {
         }
         ShapeKind::Simple(_) => TokenStream::new(),
     });
-    let check_fns = checks.iter().map(|(name, (kind, constraints))| check_fn(name, *kind, constraints));
+    let check_fns = checks
+        .iter()
+        .map(|(name, (kind, constraints))| check_fn(name, *kind, constraints));
     quote! {
         /// Requests as they arrive on the wire, before validation: every member is optional
         /// and enums are plain strings, so that a missing member or an unknown value is
@@ -89,7 +98,9 @@ fn check_kind(service: &Service, member: &Member) -> Option<CheckKind> {
     }
     match &shape(service, &member.target).kind {
         ShapeKind::Simple(Primitive::String) => Some(CheckKind::Text),
-        ShapeKind::Simple(Primitive::Blob) | ShapeKind::List { .. } | ShapeKind::Map { .. } => Some(CheckKind::Count),
+        ShapeKind::Simple(Primitive::Blob) | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
+            Some(CheckKind::Count)
+        }
         ShapeKind::Simple(p) if p.is_number() => Some(CheckKind::Number(*p)),
         _ => None,
     }
@@ -98,7 +109,9 @@ fn check_kind(service: &Service, member: &Member) -> Option<CheckKind> {
 /// Whether a member's wire value is already its validated value: no constraint to check
 /// and the same Rust type on both sides.
 fn is_identity(service: &Service, member: &Member) -> bool {
-    check_kind(service, member).is_none() && !member.boxed && target_is_identity(service, &member.target)
+    check_kind(service, member).is_none()
+        && !member.boxed
+        && target_is_identity(service, &member.target)
 }
 
 fn target_is_identity(service: &Service, id: &str) -> bool {
@@ -106,7 +119,10 @@ fn target_is_identity(service: &Service, id: &str) -> bool {
         ShapeKind::Simple(_) => true,
         ShapeKind::List { item } => is_identity(service, item),
         ShapeKind::Map { key, value } => is_identity(service, key) && is_identity(service, value),
-        ShapeKind::Enum { .. } | ShapeKind::IntEnum { .. } | ShapeKind::Structure { .. } | ShapeKind::Union { .. } => false,
+        ShapeKind::Enum { .. }
+        | ShapeKind::IntEnum { .. }
+        | ShapeKind::Structure { .. }
+        | ShapeKind::Union { .. } => false,
     }
 }
 
@@ -134,14 +150,23 @@ fn wire_type(service: &Service, id: &str) -> TokenStream {
 
 fn boxed_wire_type(service: &Service, member: &Member) -> TokenStream {
     let ty = wire_type(service, &member.target);
-    if member.boxed { quote!(::std::boxed::Box<#ty>) } else { ty }
+    if member.boxed {
+        quote!(::std::boxed::Box<#ty>)
+    } else {
+        ty
+    }
 }
 
-/// An expression converting `value` (the member's wire value, in scope with `path`
-/// and `violations`) into `Option<typed>`; `None` when a violation was recorded.
-fn convert(service: &Service, member: &Member) -> TokenStream {
+/// Converts `value` (the member's wire value, in scope with `path` and `violations`): the
+/// statements to run first, then an expression of type `Option<typed>`, `None` when a
+/// violation was recorded.
+fn convert(service: &Service, member: &Member) -> (TokenStream, TokenStream) {
     let target = shape(service, &member.target);
-    let value = if member.boxed { quote!((*value)) } else { quote!(value) };
+    let value = if member.boxed {
+        quote!((*value))
+    } else {
+        quote!(value)
+    };
     let snake = format_ident!("{}", names::field(&target.rust_name));
     let converted = match &target.kind {
         _ if target_is_identity(service, &member.target) => None,
@@ -154,7 +179,9 @@ fn convert(service: &Service, member: &Member) -> TokenStream {
             let parse = format_ident!("parse_{}", snake);
             Some(quote!(#parse(#value, &path, violations)))
         }
-        ShapeKind::Structure { .. } | ShapeKind::Union { .. } => Some(quote!(#value.validate(&path, violations))),
+        ShapeKind::Structure { .. } | ShapeKind::Union { .. } => {
+            Some(quote!(#value.validate(&path, violations)))
+        }
         ShapeKind::List { .. } | ShapeKind::Map { .. } => {
             let validate = format_ident!("validate_{}", snake);
             Some(quote!(#validate(#value, &path, violations)))
@@ -175,13 +202,17 @@ fn convert(service: &Service, member: &Member) -> TokenStream {
         quote!(#check(#measured, &path, violations))
     });
     match (check, converted) {
-        (None, None) => quote!(::std::option::Option::Some(value)),
-        (Some(check), None) => quote!(#check.then_some(value)),
-        (None, Some(converted)) => converted,
-        (Some(check), Some(converted)) => quote! {{
-            let valid = #check;
-            #converted.filter(|_| valid)
-        }},
+        (None, None) => (
+            TokenStream::new(),
+            quote!(::std::option::Option::Some(value)),
+        ),
+        (Some(check), None) => (TokenStream::new(), quote!(#check.then_some(value))),
+        (None, Some(converted)) => (TokenStream::new(), converted),
+        // The check runs first so that both kinds of violation are recorded.
+        (Some(check), Some(converted)) => (
+            quote!(let valid = #check;),
+            quote!(#converted.filter(|_| valid)),
+        ),
     }
 }
 
@@ -216,7 +247,9 @@ fn structure(service: &Service, shape: &Shape, members: &[Member]) -> TokenStrea
                     });
                     quote!(self.#field?)
                 }
-                Presence::Default(_) if default_is_zero(member) => quote!(self.#field.unwrap_or_default()),
+                Presence::Default(_) if default_is_zero(member) => {
+                    quote!(self.#field.unwrap_or_default())
+                }
                 Presence::Default(value) => {
                     let default = default_expr(service, member, From::Other);
                     if matches!(value, DefaultValue::Bool(_) | DefaultValue::Number(_)) {
@@ -230,7 +263,7 @@ fn structure(service: &Service, shape: &Shape, members: &[Member]) -> TokenStrea
             continue;
         }
         uses_path = true;
-        let convert = convert(service, member);
+        let (statements, convert) = convert(service, member);
         let missing = match &member.presence {
             Presence::Optional => quote!(::std::option::Option::Some(::std::option::Option::None)),
             Presence::Default(_) => {
@@ -250,6 +283,7 @@ fn structure(service: &Service, shape: &Shape, members: &[Member]) -> TokenStrea
             let #field = match self.#field {
                 ::std::option::Option::Some(value) => {
                     let path = path.member(#wire);
+                    #statements
                     #present
                 }
                 ::std::option::Option::None => #missing,
@@ -257,9 +291,20 @@ fn structure(service: &Service, shape: &Shape, members: &[Member]) -> TokenStrea
         });
         assignments.push(quote!(#field: #field?,));
     }
-    let path_param = if uses_path { quote!(path) } else { quote!(_path) };
-    let violations_param = if uses_path { quote!(violations) } else { quote!(_violations) };
-    let docs = doc_attrs(&[format!("`{}` as it arrives, before validation.", shape.rust_name)]);
+    let path_param = if uses_path {
+        quote!(path)
+    } else {
+        quote!(_path)
+    };
+    let violations_param = if uses_path {
+        quote!(violations)
+    } else {
+        quote!(_violations)
+    };
+    let docs = doc_attrs(&[format!(
+        "`{}` as it arrives, before validation.",
+        shape.rust_name
+    )]);
     quote! {
         #docs
         #[derive(Debug, Default, ::serde::Deserialize)]
@@ -302,10 +347,11 @@ fn union(service: &Service, shape: &Shape, members: &[Member]) -> TokenStream {
         if is_identity(service, member) {
             return quote!(#name::#variant(value) => ::std::option::Option::Some(#typed::#variant(value)),);
         }
-        let convert = convert(service, member);
+        let (statements, convert) = convert(service, member);
         quote! {
             #name::#variant(value) => {
                 let path = path.member(#wire);
+                #statements
                 #convert.map(#typed::#variant)
             }
         }
@@ -335,7 +381,7 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
     let validate = format_ident!("validate_{}", names::field(&shape.rust_name));
     let wire_item = boxed_wire_type(service, item);
     let typed = typed_type(service, &shape.id, From::Other);
-    let convert = convert(service, item);
+    let (statements, convert) = convert(service, item);
     quote! {
         fn #validate(
             items: ::std::vec::Vec<#wire_item>,
@@ -346,6 +392,7 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
             let mut valid = true;
             for (index, value) in items.into_iter().enumerate() {
                 let path = path.index(index);
+                #statements
                 match #convert {
                     ::std::option::Option::Some(item) => validated.push(item),
                     ::std::option::Option::None => valid = false,
@@ -363,20 +410,22 @@ fn map(service: &Service, shape: &Shape, key: &Member, value: &Member) -> TokenS
     let convert_key = if is_identity(service, key) {
         quote!(::std::option::Option::Some(name))
     } else {
-        let convert = convert(service, key);
+        let (statements, convert) = convert(service, key);
         // Keys are reported at the map's own path.
         quote! {{
             let value = name;
             let path = *path;
+            #statements
             #convert
         }}
     };
     let convert_value = if is_identity(service, value) {
         quote!(::std::option::Option::Some(value))
     } else {
-        let convert = convert(service, value);
+        let (statements, convert) = convert(service, value);
         quote! {{
             let path = path.key(&name);
+            #statements
             #convert
         }}
     };
@@ -442,7 +491,13 @@ fn int_enum(shape: &Shape, values: Vec<i32>, reason: &str) -> TokenStream {
 fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStream {
     let check = format_ident!("check_{}", name);
     let (param, measure) = match kind {
-        CheckKind::Text => (quote!(value: &str), constraints.length.as_ref().map(|_| quote!(let length = value.chars().count();))),
+        CheckKind::Text => (
+            quote!(value: &str),
+            constraints
+                .length
+                .as_ref()
+                .map(|_| quote!(let length = value.chars().count();)),
+        ),
         CheckKind::Count => (quote!(length: usize), None),
         CheckKind::Number(p) => {
             let ty = primitive_type(p);

@@ -1,0 +1,16 @@
+//! Every limit ECR enforces that the Smithy model does not state, in one place.
+
+/// Tags a repository may carry after any call (TagResource, CreateRepository).
+pub const MAX_TAGS_PER_REPOSITORY: usize = 50;
+
+/// Tag keys are 1 to this many characters.
+pub const MAX_TAG_KEY_CHARS: usize = 128;
+
+/// Tag values are 0 to this many characters.
+pub const MAX_TAG_VALUE_CHARS: usize = 256;
+
+/// Tag keys with this prefix (in any letter case) are reserved for AWS.
+pub const RESERVED_TAG_KEY_PREFIX: &str = "aws:";
+
+/// Repositories per DescribeRepositories page when the caller gives no `maxResults`.
+pub const DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE: usize = 100;

@@ -1,0 +1,170 @@
+//! Every message Berth's ECR sends with an error, in one place. The texts marked [real] in
+//! the behaviour doc are copied from real ECR responses; the others follow ECR's style.
+
+use ecr_generated::types::ImageTagMutability;
+
+/// ECR's phrasing for a parameter that breaks a rule.
+fn invalid_parameter(path: &str, reason: &str) -> String {
+    format!("Invalid parameter at '{path}' failed to satisfy constraint: '{reason}'")
+}
+
+/// [real] The caller asked for another account's registry.
+pub fn access_denied(caller_arn: &str, action: &str, resource_arn: &str) -> String {
+    format!(
+        "User: {caller_arn} is not authorized to perform: ecr:{action} on resource: {resource_arn} \
+         because no resource-based policy allows the ecr:{action} action"
+    )
+}
+
+/// [real]
+pub fn repository_not_found(name: &str, registry_id: &str) -> String {
+    format!(
+        "The repository with name '{name}' does not exist in the registry with id '{registry_id}'"
+    )
+}
+
+/// [real]
+pub fn repository_already_exists(name: &str, registry_id: &str) -> String {
+    format!(
+        "The repository with name '{name}' already exists in the registry with id '{registry_id}'"
+    )
+}
+
+/// [real] Note: no "the" before "registry", unlike its siblings.
+pub fn repository_not_empty(name: &str, registry_id: &str) -> String {
+    format!(
+        "The repository with name '{name}' in registry with id '{registry_id}' cannot be deleted \
+         because it still contains images"
+    )
+}
+
+/// [real]
+pub fn repository_policy_not_found(name: &str, registry_id: &str) -> String {
+    format!(
+        "Repository policy does not exist for the repository with name '{name}' in the registry \
+         with id '{registry_id}'"
+    )
+}
+
+/// [real] Any policy text that is not a plausible IAM resource policy.
+pub fn invalid_repository_policy() -> String {
+    invalid_parameter("PolicyText", "Invalid repository policy provided")
+}
+
+/// A `resourceArn` that is not an ECR repository ARN.
+pub fn invalid_resource_arn() -> String {
+    invalid_parameter("resourceArn", "Invalid ARN")
+}
+
+/// [real] A `*_WITH_EXCLUSION` mode without its filters.
+pub fn exclusion_filters_required(mode: ImageTagMutability) -> String {
+    invalid_parameter(
+        "imageTagMutabilityExclusionFilters",
+        &format!(
+            "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as {mode}"
+        ),
+    )
+}
+
+/// Filters given with a mode that has no exclusions.
+pub fn exclusion_filters_not_allowed(mode: ImageTagMutability) -> String {
+    invalid_parameter(
+        "imageTagMutabilityExclusionFilters",
+        &format!(
+            "ImageTagMutabilityExclusionFilters can only be set when imageTagMutability is set as {} or {}, not {mode}",
+            ImageTagMutability::ImmutableWithExclusion,
+            ImageTagMutability::MutableWithExclusion,
+        ),
+    )
+}
+
+/// A `kmsKey` with AES256 encryption, which uses no KMS key.
+pub fn kms_key_without_kms_encryption() -> String {
+    invalid_parameter(
+        "encryptionConfiguration.kmsKey",
+        "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE",
+    )
+}
+
+/// `maxResults` or `nextToken` (the `member`) together with `repositoryNames`.
+pub fn pagination_with_repository_names(member: &str) -> String {
+    invalid_parameter(
+        member,
+        &format!("{member} cannot be specified together with repositoryNames"),
+    )
+}
+
+/// A `nextToken` that no DescribeRepositories call returned.
+pub fn invalid_next_token() -> String {
+    invalid_parameter("nextToken", "Invalid NextToken")
+}
+
+/// The call would leave a repository with `count` tags.
+pub fn too_many_tags(count: usize, limit: usize) -> String {
+    format!("A repository can have at most {limit} tags; this request would leave it with {count}")
+}
+
+/// A tag key (at `path`, e.g. `tags.2.member.Key`) of the wrong length.
+pub fn tag_key_length(path: &str, max: usize) -> String {
+    invalid_parameter(
+        path,
+        &format!("Tag keys must be between 1 and {max} characters long"),
+    )
+}
+
+/// A tag value (at `path`) that is too long.
+pub fn tag_value_length(path: &str, max: usize) -> String {
+    invalid_parameter(
+        path,
+        &format!("Tag values must be at most {max} characters long"),
+    )
+}
+
+/// A tag key (at `path`) with the reserved prefix.
+pub fn reserved_tag_key(path: &str, prefix: &str) -> String {
+    invalid_parameter(
+        path,
+        &format!("Tag keys must not start with '{prefix}', which is reserved for AWS"),
+    )
+}
+
+/// The state backend failed; the request may be retried.
+pub fn store_unavailable(detail: &str) -> String {
+    format!("Berth could not access its repository state: {detail}")
+}
+
+/// The state backend answered something the operation cannot meet: a Berth bug.
+pub fn unexpected_store_outcome(outcome: &str) -> String {
+    format!("Berth's repository state answered unexpectedly: {outcome}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_messages_match_ecr_word_for_word() {
+        assert_eq!(
+            repository_not_found("app", "123456789012"),
+            "The repository with name 'app' does not exist in the registry with id '123456789012'"
+        );
+        assert_eq!(
+            repository_not_empty("app", "123456789012"),
+            "The repository with name 'app' in registry with id '123456789012' cannot be deleted because it still contains images"
+        );
+        assert_eq!(
+            exclusion_filters_required(ImageTagMutability::ImmutableWithExclusion),
+            "Invalid parameter at 'imageTagMutabilityExclusionFilters' failed to satisfy constraint: \
+             'ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as IMMUTABLE_WITH_EXCLUSION'"
+        );
+        assert_eq!(
+            access_denied(
+                "arn:aws:iam::111111111111:root",
+                "ListImages",
+                "arn:aws:ecr:us-east-1:222222222222:repository/*"
+            ),
+            "User: arn:aws:iam::111111111111:root is not authorized to perform: ecr:ListImages on resource: \
+             arn:aws:ecr:us-east-1:222222222222:repository/* because no resource-based policy allows the ecr:ListImages action"
+        );
+    }
+}

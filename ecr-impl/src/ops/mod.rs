@@ -1,0 +1,127 @@
+//! The operations, grouped by topic, and what they share: who may act on which registry,
+//! how a stored repository is shown, and how store failures become ECR errors.
+
+pub mod repositories;
+pub mod repository_policy;
+pub mod settings;
+pub mod tagging;
+
+use berth_runtime::RequestContext;
+use berth_runtime::error::CommonError;
+use ecr_generated::errors::{
+    InvalidParameterException, RepositoryNotFoundException, ServerException,
+};
+use ecr_generated::operations::Operation;
+use ecr_generated::types::{ImageScanningConfiguration, Repository};
+
+use crate::arn::{self, RepositoryArn};
+use crate::messages;
+use crate::store::{RepositoryRecord, Scope, StoreError};
+
+/// The caller's registry in the request's region, when `registry_id` (if given) is the
+/// caller's; another account's registry is AccessDenied for `action` on `repository`
+/// (a name, or `*` for calls about every repository).
+pub(crate) fn caller_registry(
+    ctx: &RequestContext,
+    registry_id: Option<&str>,
+    action: Operation,
+    repository: &str,
+) -> Result<Scope, CommonError> {
+    match registry_id {
+        Some(registry_id) if registry_id != ctx.account_id => {
+            let resource = arn::repository_arn(&ctx.region, registry_id, repository);
+            Err(access_denied(ctx, action, &resource))
+        }
+        _ => Ok(Scope {
+            account_id: ctx.account_id.clone(),
+            region: ctx.region.clone(),
+        }),
+    }
+}
+
+fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) -> CommonError {
+    CommonError::access_denied(messages::access_denied(
+        &arn::caller_arn(&ctx.account_id),
+        action.name(),
+        resource_arn,
+    ))
+}
+
+/// The registry and repository name a `resourceArn` points at: not an ECR repository ARN →
+/// InvalidParameter; another account → AccessDenied; another region → RepositoryNotFound
+/// (the repository is not in the registry the caller is talking to).
+pub(crate) fn repository_at<E>(
+    ctx: &RequestContext,
+    resource_arn: &str,
+    action: Operation,
+) -> Result<(Scope, String), E>
+where
+    E: From<InvalidParameterException> + From<RepositoryNotFoundException> + From<CommonError>,
+{
+    let parsed = RepositoryArn::parse(resource_arn)
+        .ok_or_else(|| InvalidParameterException::new(messages::invalid_resource_arn()))?;
+    if parsed.account_id != ctx.account_id {
+        return Err(access_denied(ctx, action, resource_arn).into());
+    }
+    if parsed.region != ctx.region {
+        return Err(not_found(&parsed.name, &parsed.account_id).into());
+    }
+    Ok((
+        Scope {
+            account_id: parsed.account_id,
+            region: parsed.region,
+        },
+        parsed.name,
+    ))
+}
+
+pub(crate) fn not_found(name: &str, registry_id: &str) -> RepositoryNotFoundException {
+    RepositoryNotFoundException::new(messages::repository_not_found(name, registry_id))
+}
+
+/// A store failure no operation expects: the backend failed, or a Berth bug.
+pub(crate) fn server_failure<E: From<ServerException>>(error: StoreError) -> E {
+    let message = match error {
+        StoreError::Unavailable(detail) => messages::store_unavailable(&detail),
+        other => messages::unexpected_store_outcome(&other.to_string()),
+    };
+    ServerException::new(message).into()
+}
+
+/// A store failure of an operation on one existing repository.
+pub(crate) fn repository_failure<E>(error: StoreError, scope: &Scope, name: &str) -> E
+where
+    E: From<RepositoryNotFoundException> + From<ServerException>,
+{
+    match error {
+        StoreError::RepositoryNotFound => not_found(name, &scope.account_id).into(),
+        other => server_failure(other),
+    }
+}
+
+/// A stored repository as ECR shows it: every member real ECR fills, the exclusion filters
+/// only when there are some.
+pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repository {
+    let filters = &record.tag_mutability.exclusion_filters;
+    Repository {
+        repository_arn: Some(arn::repository_arn(
+            &scope.region,
+            &scope.account_id,
+            &record.name,
+        )),
+        registry_id: Some(scope.account_id.clone()),
+        repository_name: Some(record.name.clone()),
+        repository_uri: Some(arn::repository_uri(
+            &scope.account_id,
+            &scope.region,
+            &record.name,
+        )),
+        created_at: Some(record.created_at),
+        image_tag_mutability: Some(record.tag_mutability.mode),
+        image_tag_mutability_exclusion_filters: (!filters.is_empty()).then(|| filters.clone()),
+        image_scanning_configuration: Some(ImageScanningConfiguration {
+            scan_on_push: record.scan_on_push,
+        }),
+        encryption_configuration: Some(record.encryption.clone()),
+    }
+}

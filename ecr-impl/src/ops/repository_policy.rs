@@ -1,0 +1,107 @@
+//! Repository policies: set (after checking the text), get, delete.
+
+use berth_runtime::RequestContext;
+use ecr_generated::errors::{
+    DeleteRepositoryPolicyError, GetRepositoryPolicyError, InvalidParameterException,
+    RepositoryPolicyNotFoundException, SetRepositoryPolicyError,
+};
+use ecr_generated::operations::Operation;
+use ecr_generated::types::{
+    DeleteRepositoryPolicyRequest, DeleteRepositoryPolicyResponse, GetRepositoryPolicyRequest,
+    GetRepositoryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
+};
+
+use super::{caller_registry, repository_failure};
+use crate::store::{RepositoryChange, Scope, Store, StoreError};
+use crate::{messages, policy};
+
+fn policy_not_found(scope: &Scope, name: &str) -> RepositoryPolicyNotFoundException {
+    RepositoryPolicyNotFoundException::new(messages::repository_policy_not_found(
+        name,
+        &scope.account_id,
+    ))
+}
+
+pub(crate) async fn set(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: SetRepositoryPolicyRequest,
+) -> Result<SetRepositoryPolicyResponse, SetRepositoryPolicyError> {
+    let name = input.repository_name;
+    let scope = caller_registry(
+        ctx,
+        input.registry_id.as_deref(),
+        Operation::SetRepositoryPolicy,
+        &name,
+    )?;
+    policy::check(&input.policy_text)
+        .map_err(|_| InvalidParameterException::new(messages::invalid_repository_policy()))?;
+    // `force` only matters to IAM lock-out checks, which Berth does not have.
+    store
+        .update_repository(
+            &scope,
+            &name,
+            RepositoryChange::SetPolicy(input.policy_text.clone()),
+        )
+        .await
+        .map_err(|error| repository_failure::<SetRepositoryPolicyError>(error, &scope, &name))?;
+    Ok(SetRepositoryPolicyResponse {
+        registry_id: Some(scope.account_id),
+        repository_name: Some(name),
+        policy_text: Some(input.policy_text),
+    })
+}
+
+pub(crate) async fn get(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: GetRepositoryPolicyRequest,
+) -> Result<GetRepositoryPolicyResponse, GetRepositoryPolicyError> {
+    let name = input.repository_name;
+    let scope = caller_registry(
+        ctx,
+        input.registry_id.as_deref(),
+        Operation::GetRepositoryPolicy,
+        &name,
+    )?;
+    let record = store
+        .repository(&scope, &name)
+        .await
+        .map_err(|error| repository_failure::<GetRepositoryPolicyError>(error, &scope, &name))?;
+    let policy_text = record
+        .policy_text
+        .ok_or_else(|| policy_not_found(&scope, &name))?;
+    Ok(GetRepositoryPolicyResponse {
+        registry_id: Some(scope.account_id),
+        repository_name: Some(name),
+        policy_text: Some(policy_text),
+    })
+}
+
+pub(crate) async fn delete(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: DeleteRepositoryPolicyRequest,
+) -> Result<DeleteRepositoryPolicyResponse, DeleteRepositoryPolicyError> {
+    let name = input.repository_name;
+    let scope = caller_registry(
+        ctx,
+        input.registry_id.as_deref(),
+        Operation::DeleteRepositoryPolicy,
+        &name,
+    )?;
+    let updated = store
+        .update_repository(&scope, &name, RepositoryChange::DeletePolicy)
+        .await
+        .map_err(|error| -> DeleteRepositoryPolicyError {
+            match error {
+                StoreError::RepositoryPolicyNotFound => policy_not_found(&scope, &name).into(),
+                other => repository_failure(other, &scope, &name),
+            }
+        })?;
+    Ok(DeleteRepositoryPolicyResponse {
+        registry_id: Some(scope.account_id),
+        repository_name: Some(name),
+        policy_text: updated.before.policy_text,
+    })
+}

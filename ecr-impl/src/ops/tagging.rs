@@ -1,0 +1,74 @@
+//! Tagging a repository by its ARN: add, remove, list.
+
+use berth_runtime::RequestContext;
+use ecr_generated::errors::{
+    ListTagsForResourceError, TagResourceError, TooManyTagsException, UntagResourceError,
+};
+use ecr_generated::operations::Operation;
+use ecr_generated::types::{
+    ListTagsForResourceRequest, ListTagsForResourceResponse, TagResourceRequest,
+    TagResourceResponse, UntagResourceRequest, UntagResourceResponse,
+};
+
+use super::{repository_at, repository_failure};
+use crate::limits::MAX_TAGS_PER_REPOSITORY;
+use crate::store::{RepositoryChange, Store, StoreError};
+use crate::{messages, tags};
+
+pub(crate) fn too_many_tags(count: usize) -> TooManyTagsException {
+    TooManyTagsException::new(messages::too_many_tags(count, MAX_TAGS_PER_REPOSITORY))
+}
+
+pub(crate) async fn tag(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: TagResourceRequest,
+) -> Result<TagResourceResponse, TagResourceError> {
+    let (scope, name) =
+        repository_at::<TagResourceError>(ctx, &input.resource_arn, Operation::TagResource)?;
+    tags::check_tags(&input.tags)?;
+    store
+        .update_repository(&scope, &name, RepositoryChange::AddTags(input.tags))
+        .await
+        .map_err(|error| -> TagResourceError {
+            match error {
+                StoreError::TooManyTags { count } => too_many_tags(count).into(),
+                other => repository_failure(other, &scope, &name),
+            }
+        })?;
+    Ok(TagResourceResponse {})
+}
+
+pub(crate) async fn untag(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: UntagResourceRequest,
+) -> Result<UntagResourceResponse, UntagResourceError> {
+    let (scope, name) =
+        repository_at::<UntagResourceError>(ctx, &input.resource_arn, Operation::UntagResource)?;
+    tags::check_tag_keys(&input.tag_keys)?;
+    store
+        .update_repository(&scope, &name, RepositoryChange::RemoveTags(input.tag_keys))
+        .await
+        .map_err(|error| repository_failure::<UntagResourceError>(error, &scope, &name))?;
+    Ok(UntagResourceResponse {})
+}
+
+pub(crate) async fn list(
+    store: &dyn Store,
+    ctx: &RequestContext,
+    input: ListTagsForResourceRequest,
+) -> Result<ListTagsForResourceResponse, ListTagsForResourceError> {
+    let (scope, name) = repository_at::<ListTagsForResourceError>(
+        ctx,
+        &input.resource_arn,
+        Operation::ListTagsForResource,
+    )?;
+    let record = store
+        .repository(&scope, &name)
+        .await
+        .map_err(|error| repository_failure::<ListTagsForResourceError>(error, &scope, &name))?;
+    Ok(ListTagsForResourceResponse {
+        tags: Some(record.tags),
+    })
+}

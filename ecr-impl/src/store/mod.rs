@@ -1,0 +1,124 @@
+//! The one state interface: every repository of every registry (account and region).
+//!
+//! Each method is one atomic step, so a transactional backend (SQLite) implements each as
+//! one transaction: a create carries its tags, an update carries one [`RepositoryChange`]
+//! whose rules [`RepositoryChange::apply`] states once for every backend. Request methods
+//! return futures so a backend may wait for a disk or a group commit without blocking the
+//! server's threads.
+
+pub mod memory;
+mod record;
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+pub use record::{RepositoryChange, RepositoryRecord, TagMutability, check_deletable};
+
+/// A registry: an account's repositories in one region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Scope {
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Why a store call did not happen. The operations turn these into ECR errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    RepositoryNotFound,
+    RepositoryAlreadyExists,
+    /// The repository holds images and the delete was not forced.
+    RepositoryNotEmpty,
+    RepositoryPolicyNotFound,
+    /// The change would leave the repository with `count` tags, over the limit.
+    TooManyTags {
+        count: usize,
+    },
+    /// The backend itself failed (I/O, corruption): a server fault, nothing was changed.
+    Unavailable(String),
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::RepositoryNotFound => f.write_str("repository not found"),
+            StoreError::RepositoryAlreadyExists => f.write_str("repository already exists"),
+            StoreError::RepositoryNotEmpty => f.write_str("repository not empty"),
+            StoreError::RepositoryPolicyNotFound => f.write_str("repository policy not found"),
+            StoreError::TooManyTags { count } => write!(f, "too many tags ({count})"),
+            StoreError::Unavailable(detail) => write!(f, "state unavailable: {detail}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// What a store's request methods return.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// A repository before and after an update.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Updated {
+    pub before: RepositoryRecord,
+    pub after: RepositoryRecord,
+}
+
+/// Where Berth's ECR state lives. Every method is atomic: it happens entirely or not at all,
+/// and concurrent calls behave as if made one after the other.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Adds a repository (settings, tags and policy as given).
+    /// Fails with `RepositoryAlreadyExists` when `scope` has one with that name.
+    fn create_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        record: RepositoryRecord,
+    ) -> StoreFuture<'a, ()>;
+
+    /// The repository named `name`, or `RepositoryNotFound`.
+    fn repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+    ) -> StoreFuture<'a, RepositoryRecord>;
+
+    /// The repositories with these names, position by position (`None` where there is none),
+    /// read together.
+    fn repositories_named<'a>(
+        &'a self,
+        scope: &'a Scope,
+        names: &'a [String],
+    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>>;
+
+    /// Up to `limit` repositories in name order, starting after `after` (from the first when
+    /// `None`). Costs O(limit), not O(repositories).
+    fn repositories_after<'a>(
+        &'a self,
+        scope: &'a Scope,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<RepositoryRecord>>;
+
+    /// Applies `change` to the repository named `name` with [`RepositoryChange::apply`] and
+    /// keeps the result, or keeps nothing when it fails. `RepositoryNotFound` when absent.
+    fn update_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        change: RepositoryChange,
+    ) -> StoreFuture<'a, Updated>;
+
+    /// Removes the repository named `name` with its tags and policy, and returns it. Checks
+    /// its images with [`check_deletable`] first. `RepositoryNotFound` when absent.
+    fn delete_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        force: bool,
+    ) -> StoreFuture<'a, RepositoryRecord>;
+
+    /// Every repository of every registry, ordered by account, region and name (admin use).
+    fn all_repositories(&self) -> Vec<(Scope, RepositoryRecord)>;
+
+    /// Drops everything (admin use: test isolation).
+    fn reset(&self);
+}

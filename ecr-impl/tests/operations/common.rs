@@ -1,0 +1,85 @@
+//! What every test needs: contexts, a fresh ECR, request builders, error inspection.
+
+use std::fmt::Debug;
+
+use berth_runtime::RequestContext;
+use berth_runtime::error::ErrorResponse;
+use ecr_generated::operations::EcrApi;
+use ecr_generated::types::{CreateRepositoryRequest, Repository, Tag};
+use ecr_impl::Ecr;
+
+pub const ACCOUNT: &str = "123456789012";
+pub const OTHER_ACCOUNT: &str = "210987654321";
+pub const REGION: &str = "us-east-1";
+pub const OTHER_REGION: &str = "eu-west-1";
+
+/// The backend every test runs against (one line to change for another backend).
+pub fn ecr() -> Ecr {
+    Ecr::in_memory()
+}
+
+pub fn context(account_id: &str, region: &str) -> RequestContext {
+    RequestContext {
+        account_id: account_id.into(),
+        region: region.into(),
+        request_id: "test-request".into(),
+    }
+}
+
+/// The default caller: ACCOUNT in REGION.
+pub fn ctx() -> RequestContext {
+    context(ACCOUNT, REGION)
+}
+
+pub fn create_request(name: &str) -> CreateRepositoryRequest {
+    CreateRepositoryRequest {
+        repository_name: name.into(),
+        ..Default::default()
+    }
+}
+
+pub fn tag(key: &str, value: &str) -> Tag {
+    Tag {
+        key: key.into(),
+        value: value.into(),
+    }
+}
+
+pub fn arn(name: &str) -> String {
+    format!("arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{name}")
+}
+
+/// Creates `name` with defaults as `ctx`, which must succeed.
+pub async fn create_in(ecr: &Ecr, ctx: &RequestContext, name: &str) -> Repository {
+    let response = ecr
+        .create_repository(ctx, create_request(name))
+        .await
+        .expect("create succeeds");
+    response.repository.expect("create returns the repository")
+}
+
+pub async fn create(ecr: &Ecr, name: &str) -> Repository {
+    create_in(ecr, &ctx(), name).await
+}
+
+/// The `__type` and message of a call that must fail.
+pub fn failure<T: Debug, E: ErrorResponse>(result: Result<T, E>) -> (&'static str, String) {
+    match result {
+        Ok(value) => panic!("expected an error, got {value:?}"),
+        Err(error) => (
+            error.type_name(),
+            error.message().unwrap_or_default().to_owned(),
+        ),
+    }
+}
+
+pub fn not_found_message(name: &str) -> String {
+    format!("The repository with name '{name}' does not exist in the registry with id '{ACCOUNT}'")
+}
+
+pub fn access_denied_message(action: &str, resource: &str) -> String {
+    format!(
+        "User: arn:aws:iam::{ACCOUNT}:root is not authorized to perform: ecr:{action} on resource: {resource} \
+         because no resource-based policy allows the ecr:{action} action"
+    )
+}

@@ -1,0 +1,70 @@
+//! The ECR API route: `POST /` in awsJson1.1, handed whole to the generated pipeline.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::{Extension, response::Response};
+use berth_runtime::RequestContext;
+use berth_runtime::protocol::Request;
+use ecr_generated::operations;
+
+use crate::app::AppState;
+use crate::reply::{self, RequestId};
+use crate::{body, caller};
+
+/// The header naming the operation, `<target prefix>.<Operation>`.
+pub const TARGET_HEADER: &str = "x-amz-target";
+
+/// Serves one API request: caller from `Authorization`, operation from `X-Amz-Target`.
+pub async fn handle(
+    State(state): State<AppState>,
+    Extension(RequestId(request_id)): Extension<RequestId>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let body = match body::read_limited(&headers, body, state.max_body_bytes).await {
+        Ok(body) => body,
+        Err(error) => return reply::to_http(error.response()),
+    };
+    let caller = caller::identify(
+        header(&headers, AUTHORIZATION.as_str()).as_deref(),
+        &state.account_id,
+        &state.region,
+    );
+    let ctx = RequestContext {
+        account_id: caller.account_id,
+        region: caller.region,
+        request_id,
+    };
+    // Headers that are not UTF-8 are passed on lossily, so the pipeline reports them as
+    // an unknown operation or a wrong content type rather than as missing.
+    let target = header(&headers, TARGET_HEADER);
+    let content_type = header(&headers, CONTENT_TYPE.as_str());
+    let request = Request {
+        target: target.as_deref(),
+        content_type: content_type.as_deref(),
+        body: &body,
+    };
+    let response = operations::handle(state.ecr.as_ref(), &ctx, request).await;
+    log(&ctx, target.as_deref(), response.status);
+    reply::to_http(response)
+}
+
+/// The first value of a header, as text.
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+}
+
+fn log(ctx: &RequestContext, target: Option<&str>, status: u16) {
+    let operation = target
+        .and_then(|t| t.rsplit_once('.'))
+        .map_or("-", |(_, operation)| operation);
+    if status >= 500 {
+        tracing::error!(operation, status, account = %ctx.account_id, region = %ctx.region, request_id = %ctx.request_id, "request failed");
+    } else {
+        tracing::info!(operation, status, account = %ctx.account_id, region = %ctx.region, request_id = %ctx.request_id, "request");
+    }
+}

@@ -1,0 +1,69 @@
+//! The router: which path and method go where, with the request-id middleware around
+//! everything and AWS-shaped answers for whatever matches nothing.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware;
+use axum::response::Response;
+use axum::routing::{MethodRouter, get, post};
+use ecr_impl::Ecr;
+
+use crate::config::{AccountId, Region};
+use crate::errors::HttpError;
+use crate::{admin, api, reply};
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub ecr: Arc<Ecr>,
+    /// Account of callers whose access key id is not an account id.
+    pub account_id: AccountId,
+    /// Region of callers without a credential scope.
+    pub region: Region,
+    pub max_body_bytes: usize,
+}
+
+/// The path AWS clients post API requests to.
+pub const API_PATH: &str = "/";
+
+/// Every route of Berth.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(API_PATH, only(post(api::handle), "POST"))
+        .route(admin::HEALTH, only(get(admin::health), "GET"))
+        .route(admin::RESET, only(post(admin::reset), "POST"))
+        .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
+        .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
+        .fallback(unknown_path)
+        .layer(middleware::from_fn(reply::request_id))
+        .with_state(state)
+}
+
+/// `route` answering any other method with an AWS-shaped 405 naming the `allowed` one.
+fn only(route: MethodRouter<AppState>, allowed: &'static str) -> MethodRouter<AppState> {
+    route.fallback(move |method: Method, request: Request| async move {
+        let path = request.uri().path().to_owned();
+        reply::to_http(
+            HttpError::MethodNotAllowed {
+                method: method.to_string(),
+                path,
+                allowed,
+            }
+            .response(),
+        )
+    })
+}
+
+async fn unknown_path(method: Method, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    reply::to_http(
+        HttpError::UnknownPath {
+            method: method.to_string(),
+            path,
+        }
+        .response(),
+    )
+}

@@ -1,0 +1,115 @@
+//! Berth: Amazon ECR emulated locally. This crate is the HTTP server: the awsJson1.1 API
+//! at `POST /` (generated from AWS's model, behaviour in `ecr-impl`) and the admin
+//! endpoints under `/_berth/`.
+//!
+//! It is a library first so tests embed it in-process:
+//!
+//! ```no_run
+//! # async fn example() -> std::io::Result<()> {
+//! let running = berth::start(berth::Config::ephemeral()).await?;
+//! println!("{}", running.endpoint());
+//! running.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod admin;
+mod api;
+mod app;
+mod body;
+mod caller;
+pub mod cli;
+pub mod config;
+pub mod errors;
+mod reply;
+pub mod signals;
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use ecr_impl::Ecr;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use config::{AccountId, Config, Region};
+
+/// A Berth server serving in the background. [`Running::shutdown`] stops it gracefully
+/// and waits; dropping it starts the same graceful stop without waiting for it.
+#[derive(Debug)]
+pub struct Running {
+    local_addr: SocketAddr,
+    /// Sending, or dropping it, tells the server to stop.
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+/// Binds `config.host:config.port`, then serves in a background task of the current
+/// tokio runtime. Fails only if the address cannot be bound or the state cannot be opened.
+pub async fn start(config: Config) -> io::Result<Running> {
+    let ecr = open_state(&config)?;
+    let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let local_addr = listener.local_addr()?;
+    let state = app::AppState {
+        ecr: Arc::new(ecr),
+        account_id: config.account_id,
+        region: config.region,
+        max_body_bytes: config.max_body_bytes,
+    };
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = axum::serve(listener, app::router(state)).with_graceful_shutdown(async move {
+        // A send and a dropped sender both mean stop.
+        let _ = stopped.await;
+    });
+    let task = tokio::spawn(async move { server.await });
+    tracing::info!(%local_addr, "berth is listening");
+    Ok(Running {
+        local_addr,
+        stop,
+        task,
+    })
+}
+
+/// The ECR state a server starts with. The one place that decides where state lives
+/// (in memory today; a data directory once persistence exists).
+fn open_state(_config: &Config) -> io::Result<Ecr> {
+    Ok(Ecr::in_memory())
+}
+
+impl Running {
+    /// The address actually bound (the real port when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The URL clients use: `http://HOST:PORT`. An unspecified bind address (0.0.0.0, ::)
+    /// is given as loopback, since the URL is for connecting, not binding.
+    pub fn endpoint(&self) -> String {
+        let mut addr = self.local_addr;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(match addr {
+                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            });
+        }
+        format!("http://{addr}")
+    }
+
+    /// Stops accepting connections, lets in-flight requests finish (for at most
+    /// [`config::SHUTDOWN_GRACE`]), and returns once the server has stopped.
+    pub async fn shutdown(self) {
+        let Running { stop, mut task, .. } = self;
+        // Err only if the server already stopped by itself.
+        let _ = stop.send(());
+        match tokio::time::timeout(config::SHUTDOWN_GRACE, &mut task).await {
+            Ok(Ok(Ok(()))) => tracing::info!("berth stopped"),
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "berth stopped with an error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "the server task failed"),
+            Err(_) => {
+                tracing::warn!(grace = ?config::SHUTDOWN_GRACE, "in-flight requests did not finish in time; dropping them");
+                task.abort();
+            }
+        }
+    }
+}

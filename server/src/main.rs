@@ -1,0 +1,50 @@
+//! `berth`: parse flags, start the server, announce the endpoint, stop on a signal.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use berth::cli::{Cli, ENDPOINT_PREFIX};
+use berth::signals::StopSignals;
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(&cli.log)
+        .init();
+
+    let mut signals = match StopSignals::listen() {
+        Ok(signals) => signals,
+        Err(e) => return fail(format_args!("cannot listen for stop signals: {e}")),
+    };
+    let running = match berth::start(cli.config()).await {
+        Ok(running) => running,
+        Err(e) => {
+            return fail(format_args!(
+                "cannot listen on {}:{}: {e}",
+                cli.host, cli.port
+            ));
+        }
+    };
+    // stdout carries this one line and nothing else.
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) =
+        writeln!(stdout, "{ENDPOINT_PREFIX}{}", running.endpoint()).and_then(|()| stdout.flush())
+    {
+        return fail(format_args!("cannot announce the endpoint on stdout: {e}"));
+    }
+    drop(stdout);
+
+    let signal = signals.recv().await;
+    tracing::info!(signal, "stopping");
+    running.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+/// Reports a startup failure on stderr (even with logging off) and exits non-zero.
+fn fail(message: std::fmt::Arguments<'_>) -> ExitCode {
+    eprintln!("berth: {message}");
+    ExitCode::FAILURE
+}

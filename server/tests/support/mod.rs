@@ -1,0 +1,237 @@
+//! A tiny HTTP/1.1 client over a raw TCP stream, so protocol tests control every byte
+//! (headers, framing, malformed input) and see every byte of the answer.
+
+#![allow(dead_code)] // Each test binary uses its own subset.
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// `X-Amz-Target` prefix of ECR.
+pub const TARGET_PREFIX: &str = "AmazonEC2ContainerRegistry_V20150921";
+/// The awsJson1.1 media type.
+pub const JSON_11: &str = "application/x-amz-json-1.1";
+/// No test request takes longer than this; a hang is a failure, not a stuck suite.
+pub const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A SigV4-style Authorization header whose credential names `access_key_id` and `region`.
+pub fn authorization(access_key_id: &str, region: &str) -> String {
+    format!(
+        "AWS4-HMAC-SHA256 Credential={access_key_id}/20240101/{region}/ecr/aws4_request, \
+         SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00ff"
+    )
+}
+
+/// A parsed HTTP response.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of a header (names compared case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// `__type` of an error body.
+    pub fn error_type(&self) -> String {
+        self.json()["__type"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no __type in {}", self.text()))
+            .to_owned()
+    }
+
+    pub fn message(&self) -> String {
+        self.json()["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message in {}", self.text()))
+            .to_owned()
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// Asserts an AWS-shaped error: status, `__type`, content type, request id.
+    #[track_caller]
+    pub fn assert_error(&self, status: u16, type_name: &str) {
+        assert_eq!(self.status, status, "status of {}", self.text());
+        assert_eq!(self.error_type(), type_name, "{}", self.text());
+        assert!(!self.message().is_empty(), "empty message: {}", self.text());
+        self.assert_aws_headers();
+    }
+
+    /// Asserts the headers every API answer carries: the awsJson1.1 content type and a
+    /// uuid request id.
+    #[track_caller]
+    pub fn assert_aws_headers(&self) {
+        assert_eq!(self.header("content-type"), Some(JSON_11), "{self:?}");
+        self.request_id();
+    }
+
+    /// The `x-amzn-RequestId` header, checked to be a uuid.
+    #[track_caller]
+    pub fn request_id(&self) -> uuid::Uuid {
+        let id = self
+            .header("x-amzn-RequestId")
+            .unwrap_or_else(|| panic!("no x-amzn-RequestId in {self:?}"));
+        uuid::Uuid::parse_str(id).unwrap_or_else(|e| panic!("request id {id:?} is not a uuid: {e}"))
+    }
+}
+
+/// Sends `raw` bytes as they are and reads the answer until the server closes.
+pub async fn send_raw(addr: SocketAddr, raw: &[u8]) -> io::Result<HttpResponse> {
+    tokio::time::timeout(TIMEOUT, async {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.write_all(raw).await?;
+        let mut bytes = Vec::new();
+        stream.read_to_end(&mut bytes).await?;
+        parse(&bytes)
+    })
+    .await
+    .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no complete answer in time"))?
+}
+
+/// Sends one request with `Content-Length` framing and `Connection: close`.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpResponse {
+    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut raw = raw.into_bytes();
+    raw.extend_from_slice(body);
+    send_raw(addr, &raw)
+        .await
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// An ECR API call as SDKs send it, from the default account and region.
+pub async fn call(addr: SocketAddr, operation: &str, body: &str) -> HttpResponse {
+    call_as(addr, None, operation, body).await
+}
+
+/// An ECR API call with an optional Authorization header.
+pub async fn call_as(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    operation: &str,
+    body: &str,
+) -> HttpResponse {
+    let target = format!("{TARGET_PREFIX}.{operation}");
+    let mut headers = vec![("X-Amz-Target", target.as_str()), ("Content-Type", JSON_11)];
+    if let Some(auth) = auth {
+        headers.push(("Authorization", auth));
+    }
+    request(addr, "POST", "/", &headers, body.as_bytes()).await
+}
+
+/// A GET, as the admin endpoints are read.
+pub async fn get(addr: SocketAddr, path: &str) -> HttpResponse {
+    request(addr, "GET", path, &[], b"").await
+}
+
+fn parse(bytes: &[u8]) -> io::Result<HttpResponse> {
+    let invalid = |what: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{what}: {}", String::from_utf8_lossy(bytes)),
+        )
+    };
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| invalid("no end of headers"))?;
+    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| invalid("head is not UTF-8"))?;
+    let rest = &bytes[end + 4..];
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().ok_or_else(|| invalid("no status line"))?;
+    let status = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("bad status line"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        dechunk(rest).ok_or_else(|| invalid("bad chunked body"))?
+    } else if let Some(length) = find("content-length") {
+        let length: usize = length.parse().map_err(|_| invalid("bad content-length"))?;
+        rest.get(..length)
+            .ok_or_else(|| invalid("body shorter than content-length"))?
+            .to_vec()
+    } else {
+        rest.to_vec()
+    };
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+}
+
+/// A chunked request: the body is sent as the given chunks, without `Content-Length`.
+pub fn chunked_request(path: &str, headers: &[(&str, &str)], chunks: &[&[u8]]) -> Vec<u8> {
+    let mut raw = format!(
+        "POST {path} HTTP/1.1\r\nHost: berth\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n"
+    );
+    for (name, value) in headers {
+        raw.push_str(&format!("{name}: {value}\r\n"));
+    }
+    raw.push_str("\r\n");
+    let mut raw = raw.into_bytes();
+    for chunk in chunks {
+        raw.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        raw.extend_from_slice(chunk);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    raw
+}
