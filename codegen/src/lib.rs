@@ -11,6 +11,7 @@ pub mod ir;
 pub mod model;
 pub mod names;
 pub mod pattern;
+pub mod pin;
 pub mod resolve;
 pub mod settings;
 
