@@ -1,7 +1,9 @@
-//! Emitters write every std item fully qualified (`::std::option::Option::Some`), so a model
-//! shape named `Option` or `Result` can never capture a reference. This pass then shortens
-//! the paths whose short name is in Rust's prelude and is not taken by a generated item,
-//! which is nearly always: the output reads like hand-written code, and stays correct.
+//! Emitters write every outside item fully qualified (`::std::option::Option::Some`), so a
+//! model shape named `Option` or `Path` can never capture a reference. This pass then
+//! shortens the paths whose short name is not taken by a generated item, which is nearly
+//! always: prelude items simply lose their path, and a few runtime and std items the code
+//! uses often get a `use` at the top of each module that refers to them. The output reads
+//! like hand-written code, and stays correct.
 
 use std::collections::BTreeSet;
 
@@ -25,13 +27,43 @@ const PRELUDE: &[(&[&str], &str)] = &[
     (&["std", "marker", "Sync"], "Sync"),
 ];
 
-/// Shortens prelude paths in `file`, except those whose short name is in `taken`.
+/// Items imported with `use` by the modules that refer to them.
+const IMPORTS: &[(&[&str], &str)] = &[
+    (&["berth_runtime", "validation", "Path"], "Path"),
+    (&["berth_runtime", "validation", "Violations"], "Violations"),
+    (&["berth_runtime", "RequestContext"], "RequestContext"),
+    (&["berth_runtime", "Timestamp"], "Timestamp"),
+    (&["berth_runtime", "Blob"], "Blob"),
+    (&["berth_runtime", "error", "CommonError"], "CommonError"),
+    (&["berth_runtime", "error", "ErrorResponse"], "ErrorResponse"),
+    (&["std", "collections", "BTreeMap"], "BTreeMap"),
+    (&["std", "sync", "LazyLock"], "LazyLock"),
+    (&["std", "future", "Future"], "Future"),
+    (&["regex", "Regex"], "Regex"),
+];
+
+/// Shortens paths in `file` (see the module docs), except those whose short name is in
+/// `taken`, and adds the `use` items each top-level module then needs.
 pub fn shorten(file: &mut syn::File, taken: &BTreeSet<String>) {
-    Shortener { taken }.visit_file_mut(file);
+    for item in &mut file.items {
+        let mut shortener = Shortener { taken, imported: BTreeSet::new() };
+        shortener.visit_item_mut(item);
+        if let syn::Item::Mod(syn::ItemMod { content: Some((_, items)), .. }) = item {
+            let uses = shortener.imported.iter().rev().map(|full| {
+                let path = full.join("::");
+                syn::parse_str::<syn::Item>(&format!("use ::{path};")).expect("an import path parses")
+            });
+            for use_item in uses {
+                items.insert(0, use_item);
+            }
+        }
+    }
 }
 
 struct Shortener<'a> {
     taken: &'a BTreeSet<String>,
+    /// Full paths of the imports this module needs, sorted.
+    imported: BTreeSet<&'static [&'static str]>,
 }
 
 impl VisitMut for Shortener<'_> {
@@ -41,9 +73,13 @@ impl VisitMut for Shortener<'_> {
             // The longest matching entry wins: `Option::Some` before `Option`.
             let matched = PRELUDE
                 .iter()
+                .chain(IMPORTS)
                 .filter(|(full, _)| names.len() >= full.len() && names[..full.len()] == full[..])
                 .max_by_key(|(full, _)| full.len());
             if let Some((full, short)) = matched.filter(|(_, short)| !self.taken.contains(*short)) {
+                if IMPORTS.iter().any(|(import, _)| import == full) {
+                    self.imported.insert(full);
+                }
                 // Keep generic arguments and whatever follows the item (`Option::is_none`).
                 let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
                     std::mem::take(&mut path.segments)
@@ -120,8 +156,17 @@ mod tests {
     }
 
     #[test]
+    fn frequent_items_are_imported_by_the_modules_using_them() {
+        let code = "mod a { static P: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| todo()); } mod b { fn f() {} }";
+        let out = shortened(code, &[]);
+        assert!(out.contains("mod a {\n    use ::regex::Regex;\n    use ::std::sync::LazyLock;\n    static P: LazyLock<Regex> = LazyLock::new"), "{out}");
+        assert!(out.contains("mod b {\n    fn f"), "{out}");
+    }
+
+    #[test]
     fn other_paths_are_untouched() {
-        let code = "static P: ::std::sync::LazyLock<u8> = ::std::sync::LazyLock::new(|| 1);";
-        assert!(shortened(code, &[]).contains("::std::sync::LazyLock"));
+        let code = "static P: ::std::fmt::Result = ::berth_runtime::error::body();";
+        let out = shortened(code, &["LazyLock"]);
+        assert!(out.contains("::std::fmt::Result") && out.contains("::berth_runtime::error::body"), "{out}");
     }
 }
