@@ -35,7 +35,10 @@ const IMPORTS: &[(&[&str], &str)] = &[
     (&["berth_runtime", "Timestamp"], "Timestamp"),
     (&["berth_runtime", "Blob"], "Blob"),
     (&["berth_runtime", "error", "CommonError"], "CommonError"),
-    (&["berth_runtime", "error", "ErrorResponse"], "ErrorResponse"),
+    (
+        &["berth_runtime", "error", "ErrorResponse"],
+        "ErrorResponse",
+    ),
     (&["std", "collections", "BTreeMap"], "BTreeMap"),
     (&["std", "sync", "LazyLock"], "LazyLock"),
     (&["std", "future", "Future"], "Future"),
@@ -46,12 +49,20 @@ const IMPORTS: &[(&[&str], &str)] = &[
 /// `taken`, and adds the `use` items each top-level module then needs.
 pub fn shorten(file: &mut syn::File, taken: &BTreeSet<String>) {
     for item in &mut file.items {
-        let mut shortener = Shortener { taken, imported: BTreeSet::new() };
+        let mut shortener = Shortener {
+            taken,
+            imported: BTreeSet::new(),
+        };
         shortener.visit_item_mut(item);
-        if let syn::Item::Mod(syn::ItemMod { content: Some((_, items)), .. }) = item {
+        if let syn::Item::Mod(syn::ItemMod {
+            content: Some((_, items)),
+            ..
+        }) = item
+        {
             let uses = shortener.imported.iter().rev().map(|full| {
                 let path = full.join("::");
-                syn::parse_str::<syn::Item>(&format!("use ::{path};")).expect("an import path parses")
+                syn::parse_str::<syn::Item>(&format!("use ::{path};"))
+                    .expect("an import path parses")
             });
             for use_item in uses {
                 items.insert(0, use_item);
@@ -167,6 +178,9 @@ mod tests {
     fn other_paths_are_untouched() {
         let code = "static P: ::std::fmt::Result = ::berth_runtime::error::body();";
         let out = shortened(code, &["LazyLock"]);
-        assert!(out.contains("::std::fmt::Result") && out.contains("::berth_runtime::error::body"), "{out}");
+        assert!(
+            out.contains("::std::fmt::Result") && out.contains("::berth_runtime::error::body"),
+            "{out}"
+        );
     }
 }
