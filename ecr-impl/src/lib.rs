@@ -2,7 +2,8 @@
 //!
 //! - `ops`: the operations, by topic; each checks what the model cannot state and asks
 //!   the store;
-//! - [`store`]: the one state interface ([`store::Store`]) and its in-memory backend;
+//! - [`store`]: the one state interface ([`store::Store`]) and its in-memory backend (the
+//!   durable one, SQLite, is the `storage-sqlite` crate, so this one links no database);
 //! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;
 //! - `messages` and `limits`: every error message and every limit, each in one place.
 
@@ -51,18 +52,25 @@ impl Ecr {
         }
     }
 
-    /// Drops all state (every account and region).
-    pub fn reset(&self) {
-        self.store.reset();
+    /// Drops all state (every account and region); returns once that is durable. Fails
+    /// only when the backend does (nothing is dropped then).
+    pub async fn reset(&self) -> Result<(), errors::ServerException> {
+        self.store.reset().await.map_err(ops::server_failure)
     }
 
     /// Every repository of every account and region, sorted by account, region and name.
-    pub fn all_repositories(&self) -> Vec<types::Repository> {
-        self.store
+    pub async fn all_repositories(
+        &self,
+    ) -> Result<Vec<types::Repository>, errors::ServerException> {
+        let all = self
+            .store
             .all_repositories()
+            .await
+            .map_err(ops::server_failure)?;
+        Ok(all
             .iter()
             .map(|(scope, record)| ops::repository_view(scope, record))
-            .collect()
+            .collect())
     }
 }
 

@@ -186,9 +186,9 @@ impl Store for MemoryStore {
         ready(self.delete_now(scope, name, force))
     }
 
-    fn all_repositories(&self) -> Vec<(Scope, RepositoryRecord)> {
+    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
         let registries = self.read();
-        registries
+        let all = registries
             .iter()
             .flat_map(|(scope, registry)| {
                 registry
@@ -196,10 +196,12 @@ impl Store for MemoryStore {
                     .values()
                     .map(|record| (scope.clone(), record.clone()))
             })
-            .collect()
+            .collect();
+        ready(Ok(all))
     }
 
-    fn reset(&self) {
+    fn reset(&self) -> StoreFuture<'_, ()> {
         self.write().clear();
+        ready(Ok(()))
     }
 }

@@ -117,8 +117,8 @@ pub trait Store: Send + Sync + fmt::Debug {
     ) -> StoreFuture<'a, RepositoryRecord>;
 
     /// Every repository of every registry, ordered by account, region and name (admin use).
-    fn all_repositories(&self) -> Vec<(Scope, RepositoryRecord)>;
+    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>>;
 
-    /// Drops everything (admin use: test isolation).
-    fn reset(&self);
+    /// Drops everything, durably (admin use: test isolation).
+    fn reset(&self) -> StoreFuture<'_, ()>;
 }

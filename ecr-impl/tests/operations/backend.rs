@@ -98,12 +98,12 @@ impl Store for Scripted {
         }
     }
 
-    fn all_repositories(&self) -> Vec<(Scope, RepositoryRecord)> {
+    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
         self.inner.all_repositories()
     }
 
-    fn reset(&self) {
-        self.inner.reset();
+    fn reset(&self) -> StoreFuture<'_, ()> {
+        self.inner.reset()
     }
 }
 
@@ -124,14 +124,14 @@ async fn a_repository_with_images_is_deleted_only_with_force() {
         message,
         "The repository with name 'app' in registry with id '123456789012' cannot be deleted because it still contains images"
     );
-    assert_eq!(ecr.all_repositories().len(), 1);
+    assert_eq!(ecr.all_repositories().await.unwrap().len(), 1);
 
     let forced = DeleteRepositoryRequest {
         force: true,
         ..request
     };
     ecr.delete_repository(&ctx(), forced).await.unwrap();
-    assert!(ecr.all_repositories().is_empty());
+    assert!(ecr.all_repositories().await.unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -13,9 +13,9 @@ pub const OTHER_ACCOUNT: &str = "210987654321";
 pub const REGION: &str = "us-east-1";
 pub const OTHER_REGION: &str = "eu-west-1";
 
-/// The backend every test runs against (one line to change for another backend).
+/// A fresh ECR on the backend of the test binary running the suite.
 pub fn ecr() -> Ecr {
-    Ecr::in_memory()
+    crate::backend_under_test()
 }
 
 pub fn context(account_id: &str, region: &str) -> RequestContext {

@@ -37,7 +37,7 @@ async fn sixteen_creates_of_one_name_make_one_repository() {
         }
     }
     assert_eq!(created, 1);
-    assert_eq!(ecr.all_repositories().len(), 1);
+    assert_eq!(ecr.all_repositories().await.unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -335,5 +335,5 @@ async fn another_accounts_registry_is_access_denied() {
         )
     );
     assert!(!exists(&ecr, "app").await);
-    assert!(ecr.all_repositories().is_empty());
+    assert!(ecr.all_repositories().await.unwrap().is_empty());
 }

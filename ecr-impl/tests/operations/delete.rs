@@ -97,5 +97,9 @@ async fn another_accounts_registry_is_access_denied() {
             "arn:aws:ecr:us-east-1:210987654321:repository/app"
         )
     );
-    assert_eq!(ecr.all_repositories().len(), 1, "nothing was deleted");
+    assert_eq!(
+        ecr.all_repositories().await.unwrap().len(),
+        1,
+        "nothing was deleted"
+    );
 }

@@ -157,6 +157,8 @@ async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it() {
     }
     let all: Vec<(String, String, String)> = ecr
         .all_repositories()
+        .await
+        .unwrap()
         .into_iter()
         .map(|r| {
             let region = r
@@ -184,8 +186,8 @@ async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it() {
     }
     assert_eq!(all, expected);
 
-    ecr.reset();
-    assert!(ecr.all_repositories().is_empty());
+    ecr.reset().await.unwrap();
+    assert!(ecr.all_repositories().await.unwrap().is_empty());
     for ctx in registries() {
         assert!(listed(&ecr, &ctx).await.is_empty());
     }

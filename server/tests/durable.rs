@@ -1,0 +1,571 @@
+//! The real `berth` binary with `--data-dir`: state survives a clean restart and a SIGKILL
+//! in the middle of a concurrent write storm (nothing acknowledged lost, nothing half
+//! applied); a locked, newer or damaged data directory stops startup with a clear error and
+//! is left as it was.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{ExitStatus, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::*;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, ChildStdout, Command};
+use tokio::sync::Mutex;
+
+const BERTH: &str = env!("CARGO_BIN_EXE_berth");
+/// Clients writing at once during the storm.
+const CLIENTS: usize = 16;
+/// Each storm is killed once this many creates were acknowledged...
+const KILL_AFTER_CREATES: usize = 150;
+/// ...or after this long, whichever comes first.
+const STORM_LIMIT: Duration = Duration::from_secs(30);
+/// Where the database's schema version sits in its header (SQLite file format).
+const USER_VERSION_OFFSET: usize = 60;
+
+/// A scratch directory under cargo's space for integration tests, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(purpose: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join("durable")
+            .join(format!("{purpose}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn database(&self) -> PathBuf {
+        self.0.join("berth.db")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `berth --port 0 --data-dir DIR`, with no inherited BERTH_* settings.
+fn berth(dir: &Path) -> Command {
+    let mut command = Command::new(BERTH);
+    command
+        .args(["--port", "0", "--log", "warn", "--data-dir"])
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for variable in [
+        "BERTH_HOST",
+        "BERTH_PORT",
+        "BERTH_REGION",
+        "BERTH_ACCOUNT_ID",
+        "BERTH_LOG",
+        "BERTH_DATA_DIR",
+    ] {
+        command.env_remove(variable);
+    }
+    command
+}
+
+/// A running `berth` on a data directory.
+struct Berth {
+    child: Child,
+    stdout: BufReader<ChildStdout>,
+    addr: SocketAddr,
+}
+
+impl Berth {
+    async fn start(dir: &TempDir) -> Berth {
+        let mut child = berth(dir.path()).spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
+            .await
+            .expect("announced in time")
+            .unwrap();
+        let addr = line
+            .trim_end()
+            .strip_prefix("BERTH_ENDPOINT=http://")
+            .unwrap_or_else(|| panic!("no endpoint line, got {line:?}"))
+            .parse()
+            .unwrap();
+        Berth {
+            child,
+            stdout,
+            addr,
+        }
+    }
+
+    /// SIGTERM, and waits for a clean exit.
+    async fn stop(mut self) {
+        let pid = self.child.id().expect("still running").to_string();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut stderr = String::new();
+        let mut child_stderr = self.child.stderr.take().unwrap();
+        let mut rest = String::new();
+        let (status, _, _) = tokio::time::timeout(TIMEOUT, async {
+            tokio::join!(
+                self.child.wait(),
+                child_stderr.read_to_string(&mut stderr),
+                self.stdout.read_to_string(&mut rest)
+            )
+        })
+        .await
+        .expect("stops in time");
+        assert!(status.unwrap().success(), "{stderr}");
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    async fn kill(mut self) -> ExitStatus {
+        self.child.start_kill().unwrap();
+        tokio::time::timeout(TIMEOUT, self.child.wait())
+            .await
+            .expect("dies in time")
+            .unwrap()
+    }
+}
+
+/// An API call that may fail at the connection (the server is being killed).
+async fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> io::Result<HttpResponse> {
+    let body = body.to_string();
+    let raw = format!(
+        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
+         X-Amz-Target: {TARGET_PREFIX}.{operation}\r\nContent-Type: {JSON_11}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    send_raw(addr, raw.as_bytes()).await
+}
+
+/// A call that must succeed.
+async fn ok(addr: SocketAddr, operation: &str, body: Value) -> Value {
+    let response = try_call(addr, operation, &body).await.unwrap();
+    assert_eq!(response.status, 200, "{operation}: {}", response.text());
+    response.json()
+}
+
+fn arn(name: &str) -> String {
+    format!("arn:aws:ecr:us-east-1:123456789012:repository/{name}")
+}
+
+/// Every repository (admin view), by name.
+async fn repositories(addr: SocketAddr) -> BTreeMap<String, Value> {
+    let response = get(addr, "/_berth/ecr/repositories").await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    response.json()["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["repositoryName"].as_str().unwrap().to_owned(), r.clone()))
+        .collect()
+}
+
+/// A repository's tags, as key → value.
+async fn tags(addr: SocketAddr, name: &str) -> BTreeMap<String, String> {
+    let listed = ok(
+        addr,
+        "ListTagsForResource",
+        json!({ "resourceArn": arn(name) }),
+    )
+    .await;
+    listed["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().to_owned(),
+                t["Value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// What the storm's clients were told.
+#[derive(Default)]
+struct Acknowledged {
+    /// Repositories whose create (with its tags) was answered 200.
+    creates: BTreeSet<String>,
+    /// Repositories whose TagResource (`after` = their sequence number) was answered 200.
+    tags: BTreeSet<String>,
+}
+
+/// One client: create `storm/r{round}-c{client}-{i}` with tags, then tag it again, until
+/// the server dies.
+async fn storm_client(
+    addr: SocketAddr,
+    round: usize,
+    client: usize,
+    acknowledged: Arc<Mutex<Acknowledged>>,
+    created: Arc<AtomicUsize>,
+) {
+    for i in 0.. {
+        let name = format!("storm/r{round}-c{client}-{i}");
+        let create = json!({
+            "repositoryName": name,
+            "tags": [
+                { "Key": "client", "Value": client.to_string() },
+                { "Key": "seq", "Value": i.to_string() },
+            ],
+        });
+        match try_call(addr, "CreateRepository", &create).await {
+            Ok(response) if response.status == 200 => {
+                acknowledged.lock().await.creates.insert(name.clone());
+                created.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(response) => panic!("create {name}: {}", response.text()),
+            Err(_) => return, // killed
+        }
+        let tag = json!({
+            "resourceArn": arn(&name),
+            "tags": [{ "Key": "after", "Value": i.to_string() }],
+        });
+        match try_call(addr, "TagResource", &tag).await {
+            Ok(response) if response.status == 200 => {
+                acknowledged.lock().await.tags.insert(name);
+            }
+            Ok(response) => panic!("tag {name}: {}", response.text()),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Storms `server` with [`CLIENTS`] clients and SIGKILLs it mid-storm; returns what the
+/// clients were told.
+async fn storm_and_kill(server: Berth, round: usize) -> Acknowledged {
+    let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
+    let created = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let task = storm_client(
+                server.addr,
+                round,
+                client,
+                acknowledged.clone(),
+                created.clone(),
+            );
+            tokio::spawn(task)
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + STORM_LIMIT;
+    while created.load(Ordering::Relaxed) < KILL_AFTER_CREATES
+        && tokio::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let status = server.kill().await;
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "killed by SIGKILL: {status}"
+    );
+    for client in clients {
+        tokio::time::timeout(TIMEOUT, client)
+            .await
+            .expect("clients stop once the server is gone")
+            .expect("no client saw an error answer");
+    }
+    let acknowledged = std::mem::take(&mut *acknowledged.lock().await);
+    assert!(
+        acknowledged.creates.len() >= KILL_AFTER_CREATES / 2,
+        "the storm wrote little: {}",
+        acknowledged.creates.len()
+    );
+    acknowledged
+}
+
+/// Checks a restarted server against everything acknowledged so far; returns how many
+/// repositories it holds.
+async fn check_nothing_lost_or_half_done(
+    addr: SocketAddr,
+    acknowledged: &Acknowledged,
+    rounds: usize,
+) -> usize {
+    let found = repositories(addr).await;
+    let missing: Vec<_> = acknowledged
+        .creates
+        .iter()
+        .filter(|name| !found.contains_key(*name))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged creates lost: {missing:?}");
+    let lost_tags: Vec<_> = acknowledged
+        .tags
+        .iter()
+        .filter(|name| !found.contains_key(*name))
+        .collect();
+    assert!(
+        lost_tags.is_empty(),
+        "acknowledged tags lost: {lost_tags:?}"
+    );
+    let mut unacknowledged_but_kept = 0;
+    for name in found.keys() {
+        let parts: Vec<_> = name
+            .strip_prefix("storm/r")
+            .map(|rest| rest.split('-').collect())
+            .unwrap_or_default();
+        let [_round, client, seq] = parts[..] else {
+            panic!("a repository no client asked for: {name}");
+        };
+        let client = client.strip_prefix('c').unwrap();
+        let tags = tags(addr, name).await;
+        // All or nothing: a repository that exists has the tags it was created with.
+        assert_eq!(
+            tags.get("client").map(String::as_str),
+            Some(client),
+            "{name}: {tags:?}"
+        );
+        assert_eq!(
+            tags.get("seq").map(String::as_str),
+            Some(seq),
+            "{name}: {tags:?}"
+        );
+        if acknowledged.tags.contains(name) {
+            assert_eq!(
+                tags.get("after").map(String::as_str),
+                Some(seq),
+                "{name}: {tags:?}"
+            );
+        }
+        unacknowledged_but_kept += usize::from(!acknowledged.creates.contains(name));
+    }
+    // Committed, but killed before the answer went out: at most one per client and kill.
+    assert!(
+        unacknowledged_but_kept <= CLIENTS * rounds,
+        "{unacknowledged_but_kept}"
+    );
+    found.len()
+}
+
+/// Kill-restart rounds: the kill lands at a different point of the commit cycle each time.
+const ROUNDS: usize = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sigkill_mid_storm_loses_no_acknowledged_write_and_leaves_nothing_half_done() {
+    let dir = TempDir::new("storm");
+    let mut acknowledged = Acknowledged::default();
+    let mut server = Berth::start(&dir).await;
+    for round in 0..ROUNDS {
+        let told = storm_and_kill(server, round).await;
+        acknowledged.creates.extend(told.creates);
+        acknowledged.tags.extend(told.tags);
+        // The restart recovers from the log the kill left behind.
+        server = Berth::start(&dir).await;
+        let kept = check_nothing_lost_or_half_done(server.addr, &acknowledged, round + 1).await;
+        eprintln!(
+            "round {round}: {} creates and {} tags acknowledged so far, {kept} repositories kept",
+            acknowledged.creates.len(),
+            acknowledged.tags.len(),
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_restart_keeps_the_state_and_a_reset_clears_it_for_good() {
+    let dir = TempDir::new("restart");
+    let server = Berth::start(&dir).await;
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
+    ok(
+        server.addr,
+        "CreateRepository",
+        json!({
+            "repositoryName": "kept",
+            "tags": [{ "Key": "b", "Value": "2" }, { "Key": "a", "Value": "1" }],
+            "imageTagMutability": "IMMUTABLE",
+            "imageScanningConfiguration": { "scanOnPush": true },
+        }),
+    )
+    .await;
+    ok(
+        server.addr,
+        "CreateRepository",
+        json!({ "repositoryName": "another" }),
+    )
+    .await;
+    ok(
+        server.addr,
+        "SetRepositoryPolicy",
+        json!({ "repositoryName": "kept", "policyText": policy }),
+    )
+    .await;
+    let described = ok(server.addr, "DescribeRepositories", json!({})).await;
+    let listed = ok(
+        server.addr,
+        "ListTagsForResource",
+        json!({ "resourceArn": arn("kept") }),
+    )
+    .await;
+    server.stop().await;
+    // A clean stop closes the database: its log is checkpointed into it and removed.
+    assert!(!dir.path().join("berth.db-wal").exists());
+
+    let server = Berth::start(&dir).await;
+    // createdAt included, to the millisecond; page order too.
+    assert_eq!(
+        ok(server.addr, "DescribeRepositories", json!({})).await,
+        described
+    );
+    assert_eq!(
+        ok(
+            server.addr,
+            "ListTagsForResource",
+            json!({ "resourceArn": arn("kept") })
+        )
+        .await,
+        listed
+    );
+    let got = ok(
+        server.addr,
+        "GetRepositoryPolicy",
+        json!({ "repositoryName": "kept" }),
+    )
+    .await;
+    assert!(
+        got["policyText"]
+            .as_str()
+            .unwrap()
+            .contains("ecr:BatchGetImage")
+    );
+
+    let reset = request(server.addr, "POST", "/_berth/reset", &[], b"").await;
+    assert_eq!(reset.status, 200, "{}", reset.text());
+    server.stop().await;
+
+    let server = Berth::start(&dir).await;
+    assert!(repositories(server.addr).await.is_empty());
+    server.stop().await;
+}
+
+/// Every file under `dir` with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in std::fs::read_dir(&path).unwrap() {
+                pending.push(entry.unwrap().path());
+            }
+        } else {
+            found.insert(path.clone(), std::fs::read(&path).unwrap());
+        }
+    }
+    found
+}
+
+/// Starting `berth` on `dir` fails: non-zero exit, nothing on stdout, every file of `dir`
+/// as it was. Returns stderr.
+async fn refuses_to_start(dir: &TempDir) -> String {
+    let before = files(dir.path());
+    let output = tokio::time::timeout(TIMEOUT, berth(dir.path()).output())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(!output.status.success(), "started: {stderr}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "", "{stderr}");
+    let after = files(dir.path());
+    let changed: Vec<_> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|path| before.get(*path) != after.get(*path))
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "files changed by a refused start: {changed:?}"
+    );
+    stderr
+}
+
+/// A data directory that a cleanly stopped Berth left with one repository.
+async fn used_directory(purpose: &str) -> TempDir {
+    let dir = TempDir::new(purpose);
+    let server = Berth::start(&dir).await;
+    ok(
+        server.addr,
+        "CreateRepository",
+        json!({ "repositoryName": "app" }),
+    )
+    .await;
+    server.stop().await;
+    dir
+}
+
+#[tokio::test]
+async fn a_second_berth_on_the_same_directory_refuses_to_start() {
+    let dir = TempDir::new("lock");
+    let first = Berth::start(&dir).await;
+    let stderr = refuses_to_start(&dir).await;
+    assert!(
+        stderr.contains("cannot use the data directory")
+            && stderr.contains("another Berth is already using this data directory"),
+        "{stderr}"
+    );
+    // The first one is unharmed.
+    ok(
+        first.addr,
+        "CreateRepository",
+        json!({ "repositoryName": "still-here" }),
+    )
+    .await;
+    first.stop().await;
+    // And once it is gone, the directory is free.
+    let next = Berth::start(&dir).await;
+    assert!(repositories(next.addr).await.contains_key("still-here"));
+    next.stop().await;
+}
+
+#[tokio::test]
+async fn a_newer_schema_version_stops_startup_and_leaves_the_files_untouched() {
+    let dir = used_directory("newer").await;
+    // Bump the schema version by hand, in the header where SQLite keeps it.
+    let mut bytes = std::fs::read(dir.database()).unwrap();
+    bytes[USER_VERSION_OFFSET..USER_VERSION_OFFSET + 4].copy_from_slice(&999u32.to_be_bytes());
+    std::fs::write(dir.database(), bytes).unwrap();
+
+    let stderr = refuses_to_start(&dir).await;
+    assert!(
+        stderr.contains("written by a newer Berth") && stderr.contains("schema version 999"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn a_damaged_database_stops_startup_and_leaves_the_files_untouched() {
+    let dir = used_directory("damaged").await;
+    let mut bytes = std::fs::read(dir.database()).unwrap();
+    // Garbage over everything after the header page.
+    for (i, byte) in bytes.iter_mut().enumerate().skip(4096) {
+        *byte = (i % 251) as u8;
+    }
+    std::fs::write(dir.database(), &bytes).unwrap();
+    let stderr = refuses_to_start(&dir).await;
+    assert!(stderr.contains("is damaged"), "{stderr}");
+
+    // Garbage from the first byte.
+    std::fs::write(dir.database(), vec![0xa5; bytes.len()]).unwrap();
+    let stderr = refuses_to_start(&dir).await;
+    assert!(
+        stderr.contains("is damaged") && stderr.contains("left untouched"),
+        "{stderr}"
+    );
+}

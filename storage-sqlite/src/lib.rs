@@ -1,0 +1,37 @@
+//! Berth's durable state: [`SqliteStore`] implements ecr-impl's one state interface
+//! ([`ecr_impl::store::Store`]) on an embedded SQLite database (compiled in) inside a data
+//! directory, so `berth --data-dir DIR` keeps every account's and region's repositories
+//! across restarts and crashes. ecr-impl does not know which backend runs; this crate is
+//! the only one that links SQLite.
+//!
+//! What it guarantees:
+//! - a change is answered only once it is on disk (WAL, `synchronous=FULL`, one fsync per
+//!   group of changes: `writer`), and each change is one transaction's savepoint, so it is
+//!   kept entirely or not at all, whenever the process dies;
+//! - one process per directory (`lock`); a second one is refused;
+//! - a database it must not touch (a newer schema, not Berth's, damaged) is refused before
+//!   anything is written (`inspect`); the schema moves forward by ordered migrations
+//!   (`schema`).
+//!
+//! The directory's layout, including where layer blobs will go, is in [`layout`].
+//!
+//! ```no_run
+//! # fn main() -> Result<(), storage_sqlite::OpenError> {
+//! let ecr = ecr_impl::Ecr::with_store(storage_sqlite::SqliteStore::open("/var/lib/berth")?);
+//! # drop(ecr); Ok(())
+//! # }
+//! ```
+
+mod error;
+mod inspect;
+pub mod layout;
+mod lock;
+mod readers;
+mod rows;
+pub mod schema;
+mod sql;
+mod store;
+mod writer;
+
+pub use error::OpenError;
+pub use store::SqliteStore;

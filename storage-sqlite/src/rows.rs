@@ -1,0 +1,299 @@
+//! Repository records in and out of the `repositories` table. Every statement is cached
+//! on its connection, so a request costs no SQL parsing.
+
+use berth_runtime::Timestamp;
+use ecr_generated::types::{
+    EncryptionConfiguration, EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
+    Tag,
+};
+use ecr_impl::store::{RepositoryRecord, Scope, StoreError, TagMutability};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use crate::error::{damaged_row, unavailable};
+
+/// The columns of a record, in the order [`Stored::from_row`] reads them.
+const RECORD_COLUMNS: &str = "name, created_at_ms, tag_mutability, \
+     tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags, policy_text";
+
+/// A row as SQLite gives it, before its values are checked.
+struct Stored {
+    name: String,
+    created_at_ms: i64,
+    tag_mutability: String,
+    exclusion_filters: String,
+    scan_on_push: bool,
+    encryption_type: String,
+    kms_key: Option<String>,
+    tags: String,
+    policy_text: Option<String>,
+}
+
+impl Stored {
+    /// Reads [`RECORD_COLUMNS`] starting at column `first`.
+    fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Stored> {
+        Ok(Stored {
+            name: row.get(first)?,
+            created_at_ms: row.get(first + 1)?,
+            tag_mutability: row.get(first + 2)?,
+            exclusion_filters: row.get(first + 3)?,
+            scan_on_push: row.get(first + 4)?,
+            encryption_type: row.get(first + 5)?,
+            kms_key: row.get(first + 6)?,
+            tags: row.get(first + 7)?,
+            policy_text: row.get(first + 8)?,
+        })
+    }
+
+    fn into_record(self) -> Result<RepositoryRecord, StoreError> {
+        let what = || format!("repository '{}'", self.name);
+        let mode = ImageTagMutability::from_wire(&self.tag_mutability).ok_or_else(|| {
+            damaged_row(
+                &what(),
+                format!("unknown tag mutability {:?}", self.tag_mutability),
+            )
+        })?;
+        let exclusion_filters: Vec<ImageTagMutabilityExclusionFilter> =
+            serde_json::from_str(&self.exclusion_filters)
+                .map_err(|e| damaged_row(&what(), format!("exclusion filters: {e}")))?;
+        let encryption_type =
+            EncryptionType::from_wire(&self.encryption_type).ok_or_else(|| {
+                damaged_row(
+                    &what(),
+                    format!("unknown encryption type {:?}", self.encryption_type),
+                )
+            })?;
+        let tags: Vec<Tag> = serde_json::from_str(&self.tags)
+            .map_err(|e| damaged_row(&what(), format!("tags: {e}")))?;
+        Ok(RepositoryRecord {
+            name: self.name,
+            created_at: Timestamp::from_epoch_millis(self.created_at_ms),
+            tag_mutability: TagMutability {
+                mode,
+                exclusion_filters,
+            },
+            scan_on_push: self.scan_on_push,
+            encryption: EncryptionConfiguration {
+                encryption_type,
+                kms_key: self.kms_key,
+            },
+            tags,
+            policy_text: self.policy_text,
+        })
+    }
+}
+
+/// JSON text of a list in its wire shape (serializing these types cannot fail).
+fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+/// Adds `record` to `scope`; `false` (and nothing written) when the name is taken.
+pub fn insert(
+    conn: &Connection,
+    scope: &Scope,
+    record: &RepositoryRecord,
+) -> Result<bool, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "INSERT INTO repositories (account_id, region, {RECORD_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (account_id, region, name) DO NOTHING"
+        ))
+        .map_err(unavailable)?;
+    let inserted = statement
+        .execute(params![
+            scope.account_id,
+            scope.region,
+            record.name,
+            record.created_at.epoch_millis(),
+            record.tag_mutability.mode.as_str(),
+            json(&record.tag_mutability.exclusion_filters)?,
+            record.scan_on_push,
+            record.encryption.encryption_type.as_str(),
+            record.encryption.kms_key,
+            json(&record.tags)?,
+            record.policy_text,
+        ])
+        .map_err(unavailable)?;
+    Ok(inserted == 1)
+}
+
+/// Writes every mutable part of `record` over the stored repository of the same name
+/// (the name, creation time and encryption never change).
+pub fn update(
+    conn: &Connection,
+    scope: &Scope,
+    record: &RepositoryRecord,
+) -> Result<(), StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "UPDATE repositories SET tag_mutability = ?4, tag_mutability_exclusion_filters = ?5,
+                 scan_on_push = ?6, tags = ?7, policy_text = ?8
+             WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+        )
+        .map_err(unavailable)?;
+    let updated = statement
+        .execute(params![
+            scope.account_id,
+            scope.region,
+            record.name,
+            record.tag_mutability.mode.as_str(),
+            json(&record.tag_mutability.exclusion_filters)?,
+            record.scan_on_push,
+            json(&record.tags)?,
+            record.policy_text,
+        ])
+        .map_err(unavailable)?;
+    match updated {
+        1 => Ok(()),
+        _ => Err(StoreError::RepositoryNotFound),
+    }
+}
+
+/// The repository named `name`, if there is one.
+pub fn find(
+    conn: &Connection,
+    scope: &Scope,
+    name: &str,
+) -> Result<Option<RepositoryRecord>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT {RECORD_COLUMNS} FROM repositories
+             WHERE account_id = ?1 AND region = ?2 AND name = ?3"
+        ))
+        .map_err(unavailable)?;
+    statement
+        .query_row(params![scope.account_id, scope.region, name], |row| {
+            Stored::from_row(row, 0)
+        })
+        .optional()
+        .map_err(unavailable)?
+        .map(Stored::into_record)
+        .transpose()
+}
+
+/// Up to `limit` repositories of `scope` in name order, after `after` when given.
+pub fn page(
+    conn: &Connection,
+    scope: &Scope,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<RepositoryRecord>, StoreError> {
+    // One statement per case, each a plain range of the (account, region, name) index, so a
+    // page costs O(limit) however deep it is.
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let (account, region) = (&scope.account_id, &scope.region);
+    let sql = page_sql(after.is_some());
+    match after {
+        None => records(conn, &sql, params![account, region, limit]),
+        Some(after) => records(conn, &sql, params![account, region, after, limit]),
+    }
+}
+
+/// The query of the first page (`?1` account, `?2` region, `?3` limit), or of a page after
+/// a name (`?3` that name, `?4` limit).
+fn page_sql(after: bool) -> String {
+    let (range, limit) = match after {
+        true => ("AND name > ?3", "?4"),
+        false => ("", "?3"),
+    };
+    format!(
+        "SELECT {RECORD_COLUMNS} FROM repositories
+         WHERE account_id = ?1 AND region = ?2 {range} ORDER BY name LIMIT {limit}"
+    )
+}
+
+/// The records a query selecting [`RECORD_COLUMNS`] finds.
+fn records(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<RepositoryRecord>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
+    let rows = statement
+        .query_map(params, |row| Stored::from_row(row, 0))
+        .map_err(unavailable)?;
+    rows.map(|row| row.map_err(unavailable)?.into_record())
+        .collect()
+}
+
+/// Every repository of every registry, by account, region and name.
+pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(&format!(
+            "SELECT account_id, region, {RECORD_COLUMNS} FROM repositories
+             ORDER BY account_id, region, name"
+        ))
+        .map_err(unavailable)?;
+    let rows = statement
+        .query_map([], |row| {
+            let scope = Scope {
+                account_id: row.get(0)?,
+                region: row.get(1)?,
+            };
+            Ok((scope, Stored::from_row(row, 2)?))
+        })
+        .map_err(unavailable)?;
+    rows.map(|row| {
+        let (scope, stored) = row.map_err(unavailable)?;
+        Ok((scope, stored.into_record()?))
+    })
+    .collect()
+}
+
+/// Removes the repository named `name`; `false` when there was none.
+pub fn delete(conn: &Connection, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "DELETE FROM repositories WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+        )
+        .map_err(unavailable)?;
+    let deleted = statement
+        .execute(params![scope.account_id, scope.region, name])
+        .map_err(unavailable)?;
+    Ok(deleted == 1)
+}
+
+/// Removes every repository (and, through cascades, everything they hold).
+pub fn delete_all(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM repositories", [])
+        .map(drop)
+        .map_err(unavailable)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(sql: &str) -> String {
+        let mut conn = Connection::open_in_memory().unwrap();
+        crate::schema::migrate(&mut conn).unwrap();
+        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let unbound = std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
+        let details: Vec<String> = statement
+            .query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        details.join("; ")
+    }
+
+    #[test]
+    fn pages_are_index_ranges_not_scans() {
+        // A deep page starts at its name in the index instead of walking the names before
+        // it, and no page sorts: the index is already in name order.
+        let after = plan(&page_sql(true));
+        assert!(
+            after.contains("(account_id=? AND region=? AND name>?)"),
+            "{after}"
+        );
+        let first = plan(&page_sql(false));
+        assert!(first.contains("(account_id=? AND region=?)"), "{first}");
+        for plan in [after, first] {
+            assert!(
+                plan.starts_with("SEARCH") && !plan.contains("TEMP B-TREE"),
+                "{plan}"
+            );
+        }
+    }
+}

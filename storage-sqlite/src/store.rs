@@ -1,0 +1,233 @@
+//! [`SqliteStore`]: the durable [`Store`]. Opening checks and locks the directory; reads go
+//! to [`Readers`], changes to the group-committing [`Writer`].
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use ecr_impl::store::{
+    RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
+    check_deletable,
+};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::OpenError;
+use crate::inspect;
+use crate::layout::DataDir;
+use crate::lock::DirLock;
+use crate::readers::{self, Readers};
+use crate::rows;
+use crate::schema;
+use crate::sql;
+use crate::writer::Writer;
+
+/// Berth's state in a data directory. Every change is answered only once it is on disk.
+#[derive(Debug)]
+pub struct SqliteStore {
+    dir: DataDir,
+    readers: Readers,
+    /// Dropping it finishes the pending changes and closes the database.
+    writer: Writer,
+    /// Declared last so it is released last, after the database is closed.
+    _lock: DirLock,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the data directory `dir`: takes its lock, checks any
+    /// existing database without writing to it, then brings its schema up to date. A
+    /// refusal leaves the directory as it was.
+    pub fn open(dir: impl AsRef<Path>) -> Result<SqliteStore, OpenError> {
+        let dir = DataDir::new(dir.as_ref());
+        fs::create_dir_all(dir.root()).map_err(|source| OpenError::Io {
+            action: "create the data directory",
+            path: dir.root().to_owned(),
+            source,
+        })?;
+        let lock = DirLock::acquire(&dir.lock())?;
+        match open_locked(&dir) {
+            Ok((readers, writer)) => Ok(SqliteStore {
+                dir,
+                readers,
+                writer,
+                _lock: lock,
+            }),
+            Err(error) => {
+                lock.abandon();
+                Err(error)
+            }
+        }
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        self.dir.root()
+    }
+}
+
+/// The part of opening done under the lock.
+fn open_locked(dir: &DataDir) -> Result<(Readers, Writer), OpenError> {
+    let database = dir.database();
+    inspect::inspect(&database)?;
+    let sqlite = |source| OpenError::Sqlite {
+        database: database.clone(),
+        source,
+    };
+    let mut conn = Connection::open_with_flags(
+        &database,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sqlite)?;
+    configure_writer(&conn).map_err(sqlite)?;
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |row| row.get(0))
+        .map_err(sqlite)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(OpenError::NoWal { database, mode });
+    }
+    schema::migrate(&mut conn).map_err(sqlite)?;
+    fs::create_dir_all(dir.blobs()).map_err(|source| OpenError::Io {
+        action: "create the blob directory",
+        path: dir.blobs(),
+        source,
+    })?;
+    let writer = Writer::start(conn).map_err(|source| OpenError::Io {
+        action: "start the database writer for",
+        path: database.clone(),
+        source,
+    })?;
+    Ok((Readers::new(database), writer))
+}
+
+/// How long the writer waits for a lock SQLite holds briefly (e.g. a reader's WAL recovery).
+const WRITER_BUSY_TIMEOUT: Duration = readers::BUSY_TIMEOUT;
+
+/// The most disk the write-ahead log keeps between bursts.
+const MAX_IDLE_LOG_BYTES: i64 = 64 * 1024 * 1024;
+
+fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(WRITER_BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(sql::CACHED_STATEMENTS);
+    // WAL: readers never block the writer nor wait for it, and a commit is one append to
+    // the log (plus its fsync) rather than a rewrite of pages in place.
+    // (SQLite answers with the mode it could set; `open_locked` checks it.)
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    // FULL: the log is fsynced at every commit, so an answered change survives power loss
+    // and OS crashes, not only kill -9. (NORMAL would sync only at checkpoints: the last
+    // answered changes could vanish with the power.) An fsync costs tens of microseconds
+    // to several milliseconds on a busy disk; group commit (writer.rs) shares each among
+    // every change waiting, which keeps FULL fast under load.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    // A burst of changes grows the log; past this size it is cut back once checkpointed,
+    // so the directory does not keep the burst's size forever.
+    conn.pragma_update(None, "journal_size_limit", MAX_IDLE_LOG_BYTES)?;
+    // For the tables that will reference repositories (images, layers).
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// How many images a repository holds. Images arrive with the image operations (a later
+/// batch); until then none does. Deleting checks this through [`check_deletable`].
+fn image_count(_conn: &Connection, _scope: &Scope, _name: &str) -> usize {
+    0
+}
+
+/// A future that is already complete: reads do not wait (see `readers`).
+fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
+    Box::pin(std::future::ready(result))
+}
+
+impl Store for SqliteStore {
+    fn create_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        record: RepositoryRecord,
+    ) -> StoreFuture<'a, ()> {
+        let scope = scope.clone();
+        Box::pin(
+            self.writer
+                .submit(move |conn| match rows::insert(conn, &scope, &record)? {
+                    true => Ok(()),
+                    false => Err(StoreError::RepositoryAlreadyExists),
+                }),
+        )
+    }
+
+    fn repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+    ) -> StoreFuture<'a, RepositoryRecord> {
+        ready(
+            self.readers
+                .read(|conn| rows::find(conn, scope, name)?.ok_or(StoreError::RepositoryNotFound)),
+        )
+    }
+
+    fn repositories_named<'a>(
+        &'a self,
+        scope: &'a Scope,
+        names: &'a [String],
+    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
+        ready(self.readers.read(|conn| {
+            names
+                .iter()
+                .map(|name| rows::find(conn, scope, name))
+                .collect()
+        }))
+    }
+
+    fn repositories_after<'a>(
+        &'a self,
+        scope: &'a Scope,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
+        ready(
+            self.readers
+                .read(|conn| rows::page(conn, scope, after, limit)),
+        )
+    }
+
+    fn update_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        change: RepositoryChange,
+    ) -> StoreFuture<'a, Updated> {
+        let (scope, name) = (scope.clone(), name.to_owned());
+        Box::pin(self.writer.submit(move |conn| {
+            let before = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
+            let mut after = before.clone();
+            change.apply(&mut after)?;
+            rows::update(conn, &scope, &after)?;
+            Ok(Updated { before, after })
+        }))
+    }
+
+    fn delete_repository<'a>(
+        &'a self,
+        scope: &'a Scope,
+        name: &'a str,
+        force: bool,
+    ) -> StoreFuture<'a, RepositoryRecord> {
+        let (scope, name) = (scope.clone(), name.to_owned());
+        Box::pin(self.writer.submit(move |conn| {
+            let record = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
+            check_deletable(image_count(conn, &scope, &name), force)?;
+            match rows::delete(conn, &scope, &name)? {
+                true => Ok(record),
+                false => Err(StoreError::RepositoryNotFound),
+            }
+        }))
+    }
+
+    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
+        ready(self.readers.read(rows::all))
+    }
+
+    fn reset(&self) -> StoreFuture<'_, ()> {
+        Box::pin(self.writer.submit(rows::delete_all))
+    }
+}
