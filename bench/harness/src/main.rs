@@ -1,0 +1,177 @@
+//! `berth-bench`: runs Berth's benchmarks and writes their BENCHMARKS.md section. Run it
+//! through `scripts/bench`, which provides wrk, moto and the release binary.
+//!
+//! ```text
+//! berth-bench --berth target/release/berth --moto target/bench-venv/bin/moto_server \
+//!     --lua-dir bench --out BENCHMARKS.md --machine "..." --date "..." --versions "..." \
+//!     [--duration 10] [--rounds 3] [--cold-starts 10] [--quick]
+//! ```
+
+mod ecr;
+mod memory;
+mod process;
+mod report;
+mod scale;
+mod startup;
+mod stats;
+mod throughput;
+mod wrk;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use process::Server;
+use report::{Context, Results};
+
+/// Repositories held for the memory figure.
+const MEMORY_REPOSITORIES: usize = 10_000;
+/// Registry sizes of the scale figure; the first is the baseline.
+const SCALE_SIZES: [usize; 2] = [1_000, 100_000];
+const QUICK_SCALE_SIZES: [usize; 2] = [1_000, 10_000];
+
+#[derive(Debug)]
+struct Args {
+    berth: PathBuf,
+    moto: Option<PathBuf>,
+    lua_dir: PathBuf,
+    out: Option<PathBuf>,
+    logs: PathBuf,
+    context: Context,
+    load: wrk::Load,
+    rounds: usize,
+    cold_starts: usize,
+    quick: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        berth: PathBuf::from("target/release/berth"),
+        moto: None,
+        lua_dir: PathBuf::from("bench"),
+        out: None,
+        logs: std::env::temp_dir(),
+        context: Context::default(),
+        load: wrk::Load {
+            threads: 2,
+            connections: 16,
+            duration: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+        },
+        rounds: 3,
+        cold_starts: 10,
+        quick: false,
+    };
+    let mut argv = std::env::args().skip(1);
+    while let Some(flag) = argv.next() {
+        let mut value = || argv.next().ok_or_else(|| format!("{flag} needs a value"));
+        match flag.as_str() {
+            "--berth" => args.berth = value()?.into(),
+            "--moto" => args.moto = Some(value()?.into()),
+            "--lua-dir" => args.lua_dir = value()?.into(),
+            "--out" => args.out = Some(value()?.into()),
+            "--logs" => args.logs = value()?.into(),
+            "--machine" => args.context.machine = value()?,
+            "--date" => args.context.date = value()?,
+            "--versions" => args.context.versions = value()?,
+            "--duration" => args.load.duration = Duration::from_secs(number(&value()?)?),
+            "--rounds" => args.rounds = number(&value()?)? as usize,
+            "--cold-starts" => args.cold_starts = number(&value()?)? as usize,
+            "--quick" => args.quick = true,
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if args.quick {
+        args.load.duration = Duration::from_secs(3);
+        args.rounds = 1;
+        args.cold_starts = 3;
+    }
+    args.context.rounds = args.rounds;
+    args.context.load = format!(
+        "wrk with {} threads and {} connections, {} s per run",
+        args.load.threads,
+        args.load.connections,
+        args.load.duration.as_secs()
+    );
+    Ok(args)
+}
+
+fn number(text: &str) -> Result<u64, String> {
+    text.parse()
+        .map_err(|_| format!("`{text}` is not a number"))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("berth-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), String> {
+    let args = parse_args()?;
+    std::fs::create_dir_all(&args.logs).map_err(|e| format!("{}: {e}", args.logs.display()))?;
+    let moto = args.moto.as_deref();
+    let mut results = Results {
+        memory_repositories: MEMORY_REPOSITORIES,
+        ..Results::default()
+    };
+
+    eprintln!("cold start: {} runs", args.cold_starts);
+    results.cold_start = Some(startup::measure(
+        &args.berth,
+        moto,
+        args.cold_starts,
+        &args.logs,
+    )?);
+
+    eprintln!("memory: idle and with {MEMORY_REPOSITORIES} repositories");
+    results.berth_memory = Some(memory::berth(&args.berth, &args.logs, MEMORY_REPOSITORIES)?);
+    if let Some(moto) = moto {
+        results.moto_memory = Some(memory::moto(moto, &args.logs, MEMORY_REPOSITORIES)?);
+    }
+
+    let sizes: &[usize] = if args.quick {
+        &QUICK_SCALE_SIZES
+    } else {
+        &SCALE_SIZES
+    };
+    results.scale = scale::measure(&args.berth, &args.logs, sizes)?;
+
+    let berth = Server::berth(&args.berth, &args.logs.join("berth-throughput.log"))?;
+    let moto_server = moto
+        .map(|m| Server::moto(m, &args.logs.join("moto-throughput.log")))
+        .transpose()?;
+    let mut throughput = throughput::measure(
+        &berth,
+        moto_server.as_ref(),
+        &args.load,
+        &args.lua_dir,
+        args.rounds,
+    )?;
+    for run in throughput.ceiling.iter_mut().chain(
+        throughput
+            .runs
+            .iter_mut()
+            .flat_map(|(_, b, m)| b.iter_mut().chain(m.iter_mut())),
+    ) {
+        run.command = run.command.replace(&berth.endpoint, "<berth>");
+        if let Some(moto) = &moto_server {
+            run.command = run.command.replace(&moto.endpoint, "<moto>");
+        }
+    }
+    results.throughput = Some(throughput);
+    drop(berth);
+    drop(moto_server);
+
+    let section = report::section(&args.context, &results);
+    print!("{section}");
+    if let Some(out) = &args.out {
+        report::write_section(out, &section)?;
+        eprintln!("wrote the issue-5 section of {}", out.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! The conformance runner: for every operation a running Berth implements, inputs generated
+//! from the Smithy model (through the generator's own IR, so constraints, required members,
+//! enums and patterns have one source), sent over HTTP and judged against the model.
+//!
+//! - [`model`]: the resolved service and its compiled patterns;
+//! - [`strings`]: strings that match a pattern with an exact length, and ones that do not;
+//! - [`generate`]: the variants of an operation; [`check`]: the model's constraints over
+//!   JSON, for inputs (violations) and outputs (conformance);
+//! - [`fixture`] and [`ecr`]: what the model cannot say (existing ids, valid documents,
+//!   the calls that prepare state);
+//! - [`run`]: sending and judging; [`report`]: the table; [`path`]: member paths as the
+//!   service names them; [`http`]: a tiny HTTP/1.1 client (also used by `berth-bench`).
+
+pub mod check;
+pub mod ecr;
+pub mod fixture;
+pub mod generate;
+pub mod http;
+pub mod model;
+pub mod path;
+pub mod report;
+pub mod run;
+pub mod strings;
