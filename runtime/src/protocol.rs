@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::RequestContext;
 use crate::error::{self, ErrorResponse};
+use crate::nesting;
 use crate::validation::{Path, Violations};
 
 /// `__type` for an `X-Amz-Target` naming no operation of the service.
@@ -192,6 +193,12 @@ pub fn read_json<W: DeserializeOwned>(body: &[u8]) -> Result<W, String> {
     } else {
         body
     };
+    if nesting::nests_deeper_than(body, nesting::MAX_JSON_NESTING_DEPTH) {
+        return Err(format!(
+            "Request body nests arrays and objects more than {} levels deep",
+            nesting::MAX_JSON_NESTING_DEPTH
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = render_path(e.path());
@@ -282,6 +289,30 @@ mod tests {
             read_json::<Input>(b"[]")
                 .unwrap_err()
                 .starts_with("Invalid request body")
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_even_inside_ignored_members() {
+        let deep = |depth: usize| {
+            format!(
+                r#"{{"unknown": {}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        let limit = nesting::MAX_JSON_NESTING_DEPTH;
+        // The outer object is one level: the deepest accepted array nesting is limit - 1.
+        assert!(read_json::<Input>(deep(limit - 1).as_bytes()).is_ok());
+        let error = read_json::<Input>(deep(limit).as_bytes()).unwrap_err();
+        assert!(
+            error.contains(&format!("more than {limit} levels")),
+            "{error}"
+        );
+        let error = read_json::<Input>(deep(1_000_000).as_bytes()).unwrap_err();
+        assert!(
+            error.contains(&format!("more than {limit} levels")),
+            "{error}"
         );
     }
 

@@ -3,7 +3,8 @@
 
 use axum::extract::State;
 use axum::response::Response;
-use berth_runtime::protocol::OperationStatus;
+use berth_runtime::protocol::{self, OperationStatus};
+use ecr_generated::errors::ServerException;
 use ecr_generated::operations;
 use ecr_generated::types::Repository;
 use ecr_impl::Ecr;
@@ -12,6 +13,8 @@ use serde::Serialize;
 use crate::app::AppState;
 use crate::reply;
 
+/// Where every admin endpoint lives.
+pub const PREFIX: &str = "/_berth/";
 /// Paths of the admin endpoints.
 pub const HEALTH: &str = "/_berth/health";
 pub const RESET: &str = "/_berth/reset";
@@ -66,11 +69,16 @@ pub async fn health() -> Response {
     })
 }
 
-/// `POST /_berth/reset`: drops every account's and region's state.
+/// `POST /_berth/reset`: drops every account's and region's state (on disk too, with a
+/// data directory), answering once that is done.
 pub async fn reset(State(state): State<AppState>) -> Response {
-    state.ecr.reset();
-    tracing::info!("state reset");
-    reply::admin_json(&Reset { status: OK })
+    match state.ecr.reset().await {
+        Ok(()) => {
+            tracing::info!("state reset");
+            reply::admin_json(&Reset { status: OK })
+        }
+        Err(error) => state_failure(&error),
+    }
 }
 
 /// `GET /_berth/ecr/operations`: every operation of the model and whether Berth has it.
@@ -82,7 +90,36 @@ pub async fn operations() -> Response {
 
 /// `GET /_berth/ecr/repositories`: every repository of every account and region.
 pub async fn repositories(State(state): State<AppState>) -> Response {
-    reply::admin_json(&Repositories {
-        repositories: state.ecr.all_repositories(),
-    })
+    match state.ecr.all_repositories().await {
+        Ok(repositories) => reply::admin_json(&Repositories { repositories }),
+        Err(error) => state_failure(&error),
+    }
+}
+
+/// The state backend failed (a disk error): an AWS-shaped 500, like the API's.
+fn state_failure(error: &ServerException) -> Response {
+    tracing::error!(%error, "the state backend failed");
+    reply::to_http(protocol::Response::error(&operations::SERVICE, error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failing_state_backend_is_an_aws_shaped_server_error() {
+        let message = "Berth could not access its repository state: disk on fire";
+        let response = state_failure(&ServerException::new(message));
+        assert_eq!(response.status(), 500);
+        assert_eq!(
+            response.headers()["content-type"],
+            operations::SERVICE.content_type
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["__type"], "ServerException");
+        assert_eq!(body["message"], message);
+    }
 }

@@ -2,6 +2,7 @@
 //! everything and AWS-shaped answers for whatever matches nothing.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::Request;
@@ -13,7 +14,8 @@ use ecr_impl::Ecr;
 
 use crate::config::{AccountId, Region};
 use crate::errors::HttpError;
-use crate::{admin, api, reply};
+use crate::sigv4::Credentials;
+use crate::{access, admin, api, head, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -24,6 +26,10 @@ pub struct AppState {
     /// Region of callers without a credential scope.
     pub region: Region,
     pub max_body_bytes: usize,
+    pub max_header_bytes: usize,
+    pub request_body_timeout: Duration,
+    /// The keys requests must be signed with; `None` when signatures are not verified.
+    pub verifier: Option<Arc<Credentials>>,
 }
 
 /// The path AWS clients post API requests to.
@@ -38,6 +44,16 @@ pub fn router(state: AppState) -> Router {
         .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
         .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
         .fallback(unknown_path)
+        // Outermost last: every answer gets a request id, oversized heads are refused
+        // before anything else, then admin access is checked.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            access::guard_admin,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            head::limit_size,
+        ))
         .layer(middleware::from_fn(reply::request_id))
         .with_state(state)
 }

@@ -2,6 +2,7 @@
 
 use std::future::poll_fn;
 use std::pin::Pin;
+use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::http::HeaderMap;
@@ -10,8 +11,20 @@ use axum::http::header::CONTENT_LENGTH;
 use crate::errors::HttpError;
 
 /// The whole body, or [`HttpError::RequestTooLarge`] as soon as it is known to exceed
-/// `limit` bytes: from `Content-Length` before reading anything, else while streaming.
+/// `limit` bytes (from `Content-Length` before reading anything, else while streaming),
+/// or [`HttpError::RequestTimeout`] if it has not all arrived within `timeout`.
 pub async fn read_limited(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, HttpError> {
+    tokio::time::timeout(timeout, read_within(headers, body, limit))
+        .await
+        .unwrap_or(Err(HttpError::RequestTimeout { limit: timeout }))
+}
+
+async fn read_within(
     headers: &HeaderMap,
     mut body: Body,
     limit: usize,
@@ -44,11 +57,50 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
+    /// A timeout no in-memory body comes near.
+    const ENOUGH: Duration = Duration::from_secs(3600);
+
     fn run<F: Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
             .build()
             .unwrap()
             .block_on(future)
+    }
+
+    /// A body whose sender never sends anything.
+    struct Stalled;
+
+    impl HttpBody for Stalled {
+        type Data = axum::body::Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            std::task::Poll::Pending
+        }
+    }
+
+    #[test]
+    fn bodies_that_stall_time_out() {
+        // Only the timeout can end this read. The clock is paused, so the test does not
+        // wait in real time.
+        let error = run(read_limited(
+            &HeaderMap::new(),
+            Body::new(Stalled),
+            10,
+            Duration::from_secs(5),
+        ))
+        .unwrap_err();
+        assert_eq!(
+            error,
+            HttpError::RequestTimeout {
+                limit: Duration::from_secs(5)
+            }
+        );
     }
 
     #[test]
@@ -57,11 +109,12 @@ mod tests {
             &HeaderMap::new(),
             Body::from("0123456789"),
             10,
+            ENOUGH,
         ))
         .unwrap();
         assert_eq!(body, b"0123456789");
         assert_eq!(
-            run(read_limited(&HeaderMap::new(), Body::empty(), 10)).unwrap(),
+            run(read_limited(&HeaderMap::new(), Body::empty(), 10, ENOUGH)).unwrap(),
             b""
         );
     }
@@ -72,6 +125,7 @@ mod tests {
             &HeaderMap::new(),
             Body::from("0123456789a"),
             10,
+            ENOUGH,
         ))
         .unwrap_err();
         assert_eq!(error, HttpError::RequestTooLarge { limit: 10 });
@@ -82,7 +136,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_LENGTH, HeaderValue::from_static("11"));
         // The body itself is short: only the declaration can have caused the refusal.
-        let error = run(read_limited(&headers, Body::from("x"), 10)).unwrap_err();
+        let error = run(read_limited(&headers, Body::from("x"), 10, ENOUGH)).unwrap_err();
         assert_eq!(error, HttpError::RequestTooLarge { limit: 10 });
     }
 }

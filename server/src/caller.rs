@@ -1,7 +1,8 @@
 //! Who is calling and where, from the SigV4 `Authorization` header (behaviour doc §2).
 //!
-//! Berth does not verify signatures (emulators accept any credentials); it only reads the
-//! credential: `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, ...`.
+//! By default Berth does not verify signatures (emulators accept any credentials); it only
+//! reads the credential: `AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request,
+//! ...`. With `--verify-sigv4` the caller comes from the verified key instead (`access`).
 //! The region is the credential scope's region; the account is the access key id when it
 //! is exactly 12 digits, so clients pick an account by choosing their access key id.
 //! Anything missing or malformed falls back to the configured defaults [choice].

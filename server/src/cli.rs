@@ -1,9 +1,12 @@
 //! The `berth` command line: flags, each with an environment variable, mapped onto
 //! [`Config`]. Defaults come from `config.rs`, so the binary and the library agree.
 
+use std::path::PathBuf;
+
 use clap::Parser;
 
 use crate::config::{self, AccountId, Config, Region};
+use crate::sigv4::Credentials;
 
 /// The one line `berth` prints on stdout, once it accepts connections:
 /// `BERTH_ENDPOINT=http://HOST:PORT`. Scripts read the port from it when started with 0.
@@ -14,6 +17,9 @@ pub const ENV_PORT: &str = "BERTH_PORT";
 pub const ENV_REGION: &str = "BERTH_REGION";
 pub const ENV_ACCOUNT_ID: &str = "BERTH_ACCOUNT_ID";
 pub const ENV_LOG: &str = "BERTH_LOG";
+pub const ENV_DATA_DIR: &str = "BERTH_DATA_DIR";
+pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
+pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 
 /// Amazon ECR emulated locally.
 ///
@@ -47,6 +53,24 @@ pub struct Cli {
     /// "berth=debug,info". Logs go to stderr.
     #[arg(long, env = ENV_LOG, default_value = config::DEFAULT_LOG, value_parser = log_filter)]
     pub log: String,
+
+    /// Keep all state in an embedded database in DIR (created if missing), so it survives
+    /// restarts and crashes: every change is on disk before it is answered. Without it,
+    /// state lives in memory and is gone when Berth stops. One Berth per DIR.
+    #[arg(long, env = ENV_DATA_DIR, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Require every API request to carry a valid AWS Signature Version 4 made with one of
+    /// the --credentials keys; the key's account becomes the caller's account. Admin
+    /// endpoints then answer only loopback clients and signed requests. Off by default:
+    /// like other emulators, Berth accepts any credentials.
+    #[arg(long, env = ENV_VERIFY_SIGV4, value_parser = clap::builder::BoolishValueParser::new())]
+    pub verify_sigv4: bool,
+
+    /// The keys accepted with --verify-sigv4, as ACCESS_KEY_ID:SECRET:ACCOUNT_ID, comma
+    /// separated. Prefer the environment variable: arguments are visible to other users.
+    #[arg(long, env = ENV_CREDENTIALS, value_name = "AKID:SECRET:ACCOUNT,...", hide_env_values = true, value_parser = CredentialsParser)]
+    pub credentials: Option<Credentials>,
 }
 
 impl Cli {
@@ -57,8 +81,38 @@ impl Cli {
             port: self.port,
             region: self.region.clone(),
             account_id: self.account_id.clone(),
+            data_dir: self.data_dir.clone(),
+            verify_sigv4: self.verify_sigv4,
+            credentials: self.credentials.clone().unwrap_or_default(),
             ..Config::default()
         }
+    }
+}
+
+/// Parses `--credentials` with an error that never repeats the value: clap's usual
+/// "invalid value '<value>'" would print the secrets it holds.
+#[derive(Debug, Clone, Copy)]
+struct CredentialsParser;
+
+impl clap::builder::TypedValueParser for CredentialsParser {
+    type Value = Credentials;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Credentials, clap::Error> {
+        let invalid = |why: &dyn std::fmt::Display| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --credentials ({ENV_CREDENTIALS}): {why}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(&"the value is not UTF-8 text"))?;
+        text.parse().map_err(|e| invalid(&e))
     }
 }
 
@@ -98,6 +152,8 @@ mod tests {
             "111122223333",
             "--log",
             "debug",
+            "--data-dir",
+            "/var/lib/berth",
         ])
         .unwrap();
         let config = cli.config();
@@ -106,7 +162,41 @@ mod tests {
         assert_eq!(config.region.as_str(), "eu-west-1");
         assert_eq!(config.account_id.as_str(), "111122223333");
         assert_eq!(config.max_body_bytes, config::MAX_REQUEST_BODY_BYTES);
+        assert_eq!(config.data_dir, Some(PathBuf::from("/var/lib/berth")));
         assert_eq!(cli.log, "debug");
+    }
+
+    #[test]
+    fn signature_verification_takes_its_keys() {
+        let cli = parse(&[
+            "--verify-sigv4",
+            "--credentials",
+            "AKIDA:secretA:111111111111,AKIDB:secretB:222222222222",
+        ])
+        .unwrap();
+        let config = cli.config();
+        assert!(config.verify_sigv4);
+        assert_eq!(config.credentials.len(), 2);
+        assert_eq!(
+            config
+                .credentials
+                .find("AKIDB")
+                .unwrap()
+                .account_id
+                .as_str(),
+            "222222222222"
+        );
+        let off = parse(&[]).unwrap().config();
+        assert!(!off.verify_sigv4 && off.credentials.is_empty());
+    }
+
+    #[test]
+    fn bad_credentials_are_refused_without_echoing_secrets() {
+        let error = parse(&["--credentials", "AKIDA:topsecret:12"])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("--credentials"), "{error}");
+        assert!(!error.contains("topsecret"), "{error}");
     }
 
     #[test]
@@ -135,6 +225,9 @@ mod tests {
             ("--region", ENV_REGION),
             ("--account-id", ENV_ACCOUNT_ID),
             ("--log", ENV_LOG),
+            ("--data-dir", ENV_DATA_DIR),
+            ("--verify-sigv4", ENV_VERIFY_SIGV4),
+            ("--credentials", ENV_CREDENTIALS),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

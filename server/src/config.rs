@@ -2,8 +2,11 @@
 //! The CLI (`cli.rs`) only maps flags onto [`Config`]; tests build a [`Config`] directly.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+
+pub use crate::sigv4::{Credential, Credentials};
 
 /// Address the server listens on unless told otherwise: loopback, so nothing is exposed.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
@@ -23,6 +26,50 @@ pub const MAX_REQUEST_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// How long a graceful shutdown waits for in-flight requests before dropping them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
+/// Largest request head (header names and values) answered normally; a larger one gets
+/// an AWS-shaped 431. SDK requests carry well under 2 KiB; 16 KiB leaves ample room.
+pub const MAX_REQUEST_HEADER_BYTES: usize = 16 * 1024;
+/// Hard cap on the bytes of a request head held while parsing it (the request line and
+/// headers as sent): past it the HTTP parser refuses the request (a bare 431) and closes
+/// the connection, before the head is ever complete enough to answer in AWS's shape.
+pub const MAX_REQUEST_HEAD_BUFFER_BYTES: usize = 4 * MAX_REQUEST_HEADER_BYTES;
+// A head somewhat over Berth's limit must still reach Berth, to get the AWS-shaped 431.
+const _: () = assert!(MAX_REQUEST_HEAD_BUFFER_BYTES >= 2 * MAX_REQUEST_HEADER_BYTES);
+/// Most header fields in one request; more is refused by the HTTP parser like an
+/// oversized head.
+pub const MAX_REQUEST_HEADER_COUNT: usize = 100;
+/// Longest a client may take to send a request head, counted from when the connection
+/// starts waiting for it (a new connection, or an idle keep-alive one): bounds clients
+/// that trickle headers. The connection is closed; there is no request yet to answer.
+pub const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest a client may take to send a request body, in total (a body trickled byte by
+/// byte would defeat an idle timeout): refused with an AWS-shaped 408. Generous for the
+/// largest body (32 MiB) on any link a local emulator sees.
+pub const REQUEST_BODY_TIMEOUT: Duration = Duration::from_secs(60);
+/// Longest a connection may sit with no byte moving either way while Berth waits on the
+/// client (to send a request, or to read a response): closes idle keep-alive connections
+/// and clients that stop reading.
+pub const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long slow or idle clients may hold a connection. Defaults are the constants above;
+/// tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub request_head: Duration,
+    pub request_body: Duration,
+    pub idle_connection: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Timeouts {
+        Timeouts {
+            request_head: REQUEST_HEAD_TIMEOUT,
+            request_body: REQUEST_BODY_TIMEOUT,
+            idle_connection: IDLE_CONNECTION_TIMEOUT,
+        }
+    }
+}
+
 /// Everything [`crate::start`] needs. Fields are public so tests can write
 /// `Config { port: 0, ..Config::default() }`; new settings (such as a data directory)
 /// are added here with a default, so existing callers keep compiling.
@@ -38,6 +85,16 @@ pub struct Config {
     pub account_id: AccountId,
     /// Requests with a larger body are refused with 413.
     pub max_body_bytes: usize,
+    /// Where state is kept durably (`storage-sqlite`); `None` keeps it in memory only.
+    pub data_dir: Option<PathBuf>,
+    /// Requests with a larger head are refused with 431.
+    pub max_header_bytes: usize,
+    pub timeouts: Timeouts,
+    /// Require a valid SigV4 signature from one of `credentials` on every API request
+    /// (and on admin requests that do not come from loopback).
+    pub verify_sigv4: bool,
+    /// The keys accepted when verifying; each makes its caller the key's account.
+    pub credentials: Credentials,
 }
 
 impl Default for Config {
@@ -49,11 +106,27 @@ impl Default for Config {
             region: Region(DEFAULT_REGION.to_owned()),
             account_id: AccountId(DEFAULT_ACCOUNT_ID.to_owned()),
             max_body_bytes: MAX_REQUEST_BODY_BYTES,
+            data_dir: None,
+            max_header_bytes: MAX_REQUEST_HEADER_BYTES,
+            timeouts: Timeouts::default(),
+            verify_sigv4: false,
+            credentials: Credentials::default(),
         }
     }
 }
 
 impl Config {
+    /// Refuses settings that cannot work together, such as verifying signatures with no
+    /// key to verify them against.
+    pub fn check(&self) -> Result<(), InvalidSetting> {
+        if self.verify_sigv4 && self.credentials.is_empty() {
+            return Err(InvalidSetting::new(
+                "verifying SigV4 signatures needs at least one key: set BERTH_CREDENTIALS=ACCESS_KEY_ID:SECRET:ACCOUNT_ID[,...]",
+            ));
+        }
+        Ok(())
+    }
+
     /// The defaults, but on 127.0.0.1 and any free port: what tests embed.
     pub fn ephemeral() -> Config {
         Config {
@@ -67,6 +140,12 @@ impl Config {
 /// A setting that is not well formed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidSetting(String);
+
+impl InvalidSetting {
+    pub(crate) fn new(message: impl Into<String>) -> InvalidSetting {
+        InvalidSetting(message.into())
+    }
+}
 
 impl fmt::Display for InvalidSetting {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -212,5 +291,24 @@ mod tests {
             config.account_id
         );
         assert_eq!(Config::ephemeral().port, 0);
+        assert!(!config.verify_sigv4);
+        assert_eq!(config.timeouts.request_head, REQUEST_HEAD_TIMEOUT);
+        assert_eq!(config.max_header_bytes, MAX_REQUEST_HEADER_BYTES);
+        assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn verifying_signatures_needs_a_key() {
+        let config = Config {
+            verify_sigv4: true,
+            ..Config::default()
+        };
+        let error = config.check().unwrap_err().to_string();
+        assert!(error.contains("BERTH_CREDENTIALS"), "{error}");
+        let config = Config {
+            credentials: "AKID:secret:111122223333".parse().unwrap(),
+            ..config
+        };
+        assert!(config.check().is_ok());
     }
 }

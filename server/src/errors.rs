@@ -3,6 +3,7 @@
 //! `application/x-amz-json-1.1`, a request id) so every client reads them the same way.
 
 use std::fmt;
+use std::time::Duration;
 
 use berth_runtime::error::{self, ErrorResponse};
 use berth_runtime::protocol::{self, Response};
@@ -16,6 +17,10 @@ pub const METHOD_NOT_ALLOWED: &str = "MethodNotAllowedException";
 pub const REQUEST_TOO_LARGE: &str = "RequestEntityTooLargeException";
 /// `__type` for a body that could not be read.
 pub const UNREADABLE_BODY: &str = protocol::SERIALIZATION;
+/// `__type` for a request head (headers) over the limit.
+pub const HEADERS_TOO_LARGE: &str = "RequestHeaderFieldsTooLargeException";
+/// `__type` for a body that did not arrive in time.
+pub const REQUEST_TIMEOUT: &str = "RequestTimeoutException";
 
 /// Where the API and the admin endpoints live, for messages that point a lost client home.
 const ROUTES_HINT: &str = "Berth serves the ECR API as POST / with an X-Amz-Target header \
@@ -36,6 +41,10 @@ pub enum HttpError {
     RequestTooLarge { limit: usize },
     /// The body could not be read, e.g. the client broke off (400).
     UnreadableBody { reason: String },
+    /// The headers are larger than the limit (431).
+    HeadersTooLarge { limit: usize },
+    /// The body did not arrive within the limit (408).
+    RequestTimeout { limit: Duration },
 }
 
 impl HttpError {
@@ -57,6 +66,13 @@ impl HttpError {
             HttpError::UnreadableBody { reason } => {
                 format!("The request body could not be read: {reason}")
             }
+            HttpError::HeadersTooLarge { limit } => {
+                format!("The request headers are larger than the {limit} bytes Berth accepts.")
+            }
+            HttpError::RequestTimeout { limit } => format!(
+                "The request body did not arrive within the {} seconds Berth allows.",
+                limit.as_secs_f64()
+            ),
         }
     }
 
@@ -65,6 +81,14 @@ impl HttpError {
         let mut response = Response::error(&SERVICE, self);
         if let HttpError::MethodNotAllowed { allowed, .. } = self {
             response.headers.push(("allow", (*allowed).to_owned()));
+        }
+        // The rest of an unread body is still on the wire: the connection cannot carry
+        // another request.
+        if matches!(
+            self,
+            HttpError::RequestTooLarge { .. } | HttpError::RequestTimeout { .. }
+        ) {
+            response.headers.push(("connection", "close".to_owned()));
         }
         response
     }
@@ -77,6 +101,8 @@ impl ErrorResponse for HttpError {
             HttpError::MethodNotAllowed { .. } => METHOD_NOT_ALLOWED,
             HttpError::RequestTooLarge { .. } => REQUEST_TOO_LARGE,
             HttpError::UnreadableBody { .. } => UNREADABLE_BODY,
+            HttpError::HeadersTooLarge { .. } => HEADERS_TOO_LARGE,
+            HttpError::RequestTimeout { .. } => REQUEST_TIMEOUT,
         }
     }
 
@@ -86,6 +112,8 @@ impl ErrorResponse for HttpError {
             HttpError::MethodNotAllowed { .. } => 405,
             HttpError::RequestTooLarge { .. } => 413,
             HttpError::UnreadableBody { .. } => 400,
+            HttpError::HeadersTooLarge { .. } => 431,
+            HttpError::RequestTimeout { .. } => 408,
         }
     }
 
@@ -130,6 +158,10 @@ mod tests {
             HttpError::RequestTooLarge { limit: 10 },
             HttpError::UnreadableBody {
                 reason: "connection reset".into(),
+            },
+            HttpError::HeadersTooLarge { limit: 10 },
+            HttpError::RequestTimeout {
+                limit: Duration::from_secs(1),
             },
         ];
         for error in errors {

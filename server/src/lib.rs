@@ -13,6 +13,7 @@
 //! # }
 //! ```
 
+mod access;
 mod admin;
 mod api;
 mod app;
@@ -21,14 +22,19 @@ mod caller;
 pub mod cli;
 pub mod config;
 pub mod errors;
+mod head;
+mod idle;
 mod reply;
+mod serve;
 pub mod signals;
+pub mod sigv4;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ecr_impl::Ecr;
+use storage_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -45,25 +51,41 @@ pub struct Running {
     task: JoinHandle<io::Result<()>>,
 }
 
-/// Binds `config.host:config.port`, then serves in a background task of the current
-/// tokio runtime. Fails only if the address cannot be bound or the state cannot be opened.
+/// Opens the state, binds `config.host:config.port`, then serves in a background task of
+/// the current tokio runtime. Fails only if the state cannot be opened or the address
+/// cannot be bound; the error says which, in a sentence fit for the user.
 pub async fn start(config: Config) -> io::Result<Running> {
+    config
+        .check()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let ecr = open_state(&config)?;
-    let listener = TcpListener::bind((config.host.as_str(), config.port)).await?;
+    let listener = TcpListener::bind((config.host.as_str(), config.port))
+        .await
+        .map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot listen on {}:{}: {e}", config.host, config.port),
+            )
+        })?;
     let local_addr = listener.local_addr()?;
     let state = app::AppState {
         ecr: Arc::new(ecr),
         account_id: config.account_id,
         region: config.region,
         max_body_bytes: config.max_body_bytes,
+        max_header_bytes: config.max_header_bytes,
+        request_body_timeout: config.timeouts.request_body,
+        verifier: config
+            .verify_sigv4
+            .then(|| Arc::new(config.credentials.clone())),
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = axum::serve(listener, app::router(state)).with_graceful_shutdown(async move {
+    let server = serve::serve(listener, app::router(state), config.timeouts, async move {
         // A send and a dropped sender both mean stop.
         let _ = stopped.await;
     });
-    let task = tokio::spawn(async move { server.await });
-    tracing::info!(%local_addr, "berth is listening");
+    let task = tokio::spawn(server);
+    tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");
     Ok(Running {
         local_addr,
         stop,
@@ -71,10 +93,20 @@ pub async fn start(config: Config) -> io::Result<Running> {
     })
 }
 
-/// The ECR state a server starts with. The one place that decides where state lives
-/// (in memory today; a data directory once persistence exists).
-fn open_state(_config: &Config) -> io::Result<Ecr> {
-    Ok(Ecr::in_memory())
+/// The ECR state a server starts with. The one place that decides where state lives: in
+/// the data directory when there is one (durable), in memory otherwise.
+fn open_state(config: &Config) -> io::Result<Ecr> {
+    let Some(dir) = &config.data_dir else {
+        return Ok(Ecr::in_memory());
+    };
+    let store = SqliteStore::open(dir).map_err(|e| {
+        io::Error::other(format!(
+            "cannot use the data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
+    tracing::info!(data_dir = %dir.display(), "state is kept in the data directory");
+    Ok(Ecr::with_store(store))
 }
 
 impl Running {

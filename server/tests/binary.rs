@@ -27,6 +27,7 @@ fn berth(args: &[&str]) -> Command {
         "BERTH_REGION",
         "BERTH_ACCOUNT_ID",
         "BERTH_LOG",
+        "BERTH_DATA_DIR",
     ] {
         command.env_remove(variable);
     }

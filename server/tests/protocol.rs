@@ -606,11 +606,29 @@ async fn deeply_nested_json_never_crashes() {
             .await
             .assert_error(400, "SerializationException");
     }
-    // An unknown member is skipped without recursion: ignored, as unknown members are.
-    let ignored = call(
+    // Nesting inside an unknown member is bounded too (serde_json would skip it without
+    // a limit): refused with a message naming the limit.
+    let limit = berth_runtime::nesting::MAX_JSON_NESTING_DEPTH;
+    let refused = call(
         addr,
         "DescribeRepositories",
         &format!(r#"{{"unknown": {deep}}}"#),
+    )
+    .await;
+    refused.assert_error(400, "SerializationException");
+    assert!(
+        refused
+            .text()
+            .contains(&format!("more than {limit} levels")),
+        "{}",
+        refused.text()
+    );
+    // Within the limit, an unknown member is ignored, as unknown members are.
+    let shallow = format!("{}{}", "[".repeat(limit - 1), "]".repeat(limit - 1));
+    let ignored = call(
+        addr,
+        "DescribeRepositories",
+        &format!(r#"{{"unknown": {shallow}}}"#),
     )
     .await;
     assert_eq!(names(&ignored), Vec::<String>::new());

@@ -1,0 +1,184 @@
+//! Optional AWS Signature Version 4 verification (`--verify-sigv4`): every API request must
+//! be signed, in the `Authorization` header form, with a key Berth was given.
+//!
+//! - [`credentials`]: the keys (`BERTH_CREDENTIALS=AKID:SECRET:ACCOUNT,...`);
+//! - `authorization`: reading the `Authorization` header;
+//! - `canonical`: the canonical request (URI, query, headers, payload hash);
+//! - `signing`: string to sign, signing-key derivation, HMAC-SHA256, hex;
+//! - `time`: `X-Amz-Date` and the allowed clock skew;
+//! - [`AuthError`]: the AWS-shaped refusals, each message in one place.
+//!
+//! Verification follows AWS's order: is there a signature, is it well formed, is the key
+//! known, is the date fresh and the scope right, and only then does the signature match.
+
+mod authorization;
+mod canonical;
+pub mod credentials;
+mod errors;
+mod signing;
+mod time;
+
+use std::time::SystemTime;
+
+use axum::http::HeaderMap;
+
+use self::authorization::Authorization;
+pub use self::credentials::{Credential, Credentials};
+pub use self::errors::AuthError;
+pub use self::time::MAX_CLOCK_SKEW;
+use crate::config::Region;
+
+/// The only service a Berth signature may be scoped to.
+pub const SERVICE: &str = "ecr";
+
+/// The parts of an HTTP request a signature covers.
+#[derive(Debug, Clone, Copy)]
+pub struct SignedRequest<'a> {
+    pub method: &'a str,
+    /// The path as sent, still percent-encoded.
+    pub path: &'a str,
+    /// The query string as sent (without `?`), if any.
+    pub query: Option<&'a str>,
+    pub headers: &'a HeaderMap,
+    pub body: &'a [u8],
+}
+
+/// Who a verified request comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// The account the signing key belongs to.
+    pub account_id: String,
+    /// The region of the credential scope.
+    pub region: String,
+}
+
+/// Headers a signature must cover, beyond any the client chooses: the host (AWS's rule),
+/// the date (else a captured request could be replayed with a fresh date) and the target
+/// (else the same signature would authorize any operation).
+const REQUIRED_SIGNED_HEADERS: [&str; 3] = ["host", "x-amz-date", "x-amz-target"];
+
+/// Checks `request`'s signature at time `now`.
+pub fn verify(
+    credentials: &Credentials,
+    request: &SignedRequest<'_>,
+    now: SystemTime,
+) -> Result<Verified, AuthError> {
+    let header = request
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or(AuthError::MissingToken)?;
+    let header = header
+        .to_str()
+        .map_err(|_| AuthError::incomplete(errors::NOT_TEXT))?;
+    let authorization = Authorization::parse(header)?;
+    let credential = credentials
+        .find(authorization.access_key_id)
+        .ok_or(AuthError::UnrecognizedClient)?;
+
+    let date_header = request
+        .headers
+        .get(time::DATE_HEADER)
+        .ok_or_else(|| AuthError::incomplete(errors::NO_DATE))?;
+    let date_text = date_header.to_str().unwrap_or_default();
+    let signed_at = time::parse_amz_date(date_text)
+        .ok_or_else(|| AuthError::incomplete(errors::bad_date(date_text)))?;
+    check_scope(&authorization, date_text)?;
+    time::check_skew(signed_at, now)?;
+    for required in REQUIRED_SIGNED_HEADERS {
+        let present = required == "host" || request.headers.contains_key(required);
+        if present && !authorization.signed_headers.contains(&required) {
+            return Err(AuthError::invalid(errors::must_be_signed(required)));
+        }
+    }
+
+    let payload_hash = signing::sha256_hex(request.body);
+    if let Some(declared) = request.headers.get(canonical::CONTENT_SHA256_HEADER)
+        && declared.as_bytes() != payload_hash.as_bytes()
+    {
+        return Err(AuthError::SignatureMismatch);
+    }
+    let canonical_request =
+        canonical::request(request, &authorization.signed_headers, &payload_hash);
+    let string_to_sign =
+        signing::string_to_sign(date_text, &authorization.scope(), &canonical_request);
+    let key = signing::signing_key(
+        credential.secret(),
+        authorization.date,
+        authorization.region,
+        authorization.service,
+    );
+    if !signing::signature_matches(&key, &string_to_sign, authorization.signature) {
+        return Err(AuthError::SignatureMismatch);
+    }
+    Ok(Verified {
+        account_id: credential.account_id.as_str().to_owned(),
+        region: authorization.region.to_owned(),
+    })
+}
+
+/// The credential scope must name the request's day, a region, ECR and `aws4_request`.
+fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<(), AuthError> {
+    let day = date_text.get(..8).unwrap_or_default();
+    if authorization.date != day {
+        return Err(AuthError::invalid(errors::scope_date_mismatch(
+            authorization.date,
+            day,
+            date_text,
+        )));
+    }
+    if !Region::is_valid(authorization.region) {
+        return Err(AuthError::invalid(errors::bad_scope_region(
+            authorization.region,
+        )));
+    }
+    if authorization.service != SERVICE {
+        return Err(AuthError::invalid(errors::bad_scope_service(SERVICE)));
+    }
+    if authorization.terminator != authorization::TERMINATOR {
+        return Err(AuthError::invalid(errors::bad_scope_terminator(
+            authorization.terminator,
+        )));
+    }
+    Ok(())
+}
+
+/// Signing as a client does, for tests of what verification lets through.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+
+    /// The `Authorization` value for `request` signed with `credential` at `amz_date`
+    /// (`YYYYMMDD'T'HHMMSS'Z'`) in `region`, covering `signed_headers` (sorted).
+    pub fn authorization(
+        credential: &Credential,
+        region: &str,
+        amz_date: &str,
+        request: &SignedRequest<'_>,
+        signed_headers: &[&str],
+    ) -> String {
+        let day = &amz_date[..8];
+        let scope = format!("{day}/{region}/{SERVICE}/{}", authorization::TERMINATOR);
+        let creq = canonical::request(request, signed_headers, &signing::sha256_hex(request.body));
+        let sts = signing::string_to_sign(amz_date, &scope, &creq);
+        let key = signing::signing_key(credential.secret(), day, region, SERVICE);
+        format!(
+            "{} Credential={}/{scope}, SignedHeaders={}, Signature={}",
+            authorization::ALGORITHM,
+            credential.access_key_id,
+            signed_headers.join(";"),
+            signing::signature(&key, &sts)
+        )
+    }
+
+    /// `X-Amz-Date` for `time`.
+    pub fn amz_date(time: SystemTime) -> String {
+        let seconds = time
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        time::format_amz_date(seconds as i64)
+    }
+}
+
+#[cfg(test)]
+mod tests;
