@@ -12,9 +12,11 @@
 //!   service names them; [`http`]: a tiny HTTP/1.1 client (also used by `berth-bench`).
 
 pub mod check;
+pub mod crosscheck;
 pub mod ecr;
 pub mod fixture;
 pub mod generate;
+pub mod golden;
 pub mod http;
 pub mod model;
 pub mod path;
