@@ -1,6 +1,8 @@
 //! Replays every saved fuzz input through the same entry points the fuzz targets use:
-//! `fuzz/regressions/<target>/*` (inputs that once found a bug) and `fuzz/seeds/<target>/*`
-//! (the starting corpora). A regression file that panics again fails this test.
+//! `fuzz/regressions/<target>/*` (inputs that once found a bug, and the hostile `edge-*`
+//! inputs `fuzz/seeds/generate.py` writes) and `fuzz/seeds/<target>/*` (the starting
+//! corpora). A regression file that panics again fails this test, and so does a folder with
+//! nothing to replay: a replay of zero files proves nothing.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,7 +14,8 @@ fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// Every file of `fuzz/<kind>/<target>/`, sorted (README files excepted).
+/// Every file of `fuzz/<kind>/<target>/`, sorted (README files excepted); panics if there is
+/// none.
 fn files(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let dir = fuzz_dir().join(kind).join(target);
     let mut files: Vec<_> = fs::read_dir(&dir)
@@ -20,6 +23,11 @@ fn files(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
         .map(|entry| entry.expect("a readable directory entry").path())
         .filter(|path| path.is_file() && path.extension().is_none_or(|ext| ext != "md"))
         .collect();
+    assert!(
+        !files.is_empty(),
+        "{} holds no input to replay (run fuzz/seeds/generate.py)",
+        dir.display()
+    );
     files.sort();
     files
         .into_iter()
@@ -57,7 +65,6 @@ fn input_regressions_hold() {
 #[test]
 fn request_seeds_reach_the_operations() {
     let outcomes = replay("seeds", "requests", requests::run);
-    assert!(!outcomes.is_empty(), "no request seeds");
     // Seeds are worth fuzzing from only if they get past the protocol: each has a success.
     for (path, statuses) in outcomes {
         assert!(statuses.contains(&200), "{}: {statuses:?}", path.display());
@@ -67,7 +74,6 @@ fn request_seeds_reach_the_operations() {
 #[test]
 fn input_seeds_are_valid_requests() {
     let outcomes = replay("seeds", "inputs", inputs::run);
-    assert!(!outcomes.is_empty(), "no input seeds");
     for (path, verdict) in outcomes {
         assert_eq!(verdict, Verdict::Valid, "{}", path.display());
     }
