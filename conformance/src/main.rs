@@ -1,12 +1,20 @@
 //! `conformance --endpoint URL [--model PATH] [--settings PATH] [--operation NAME]...
 //! [--verbose]`: runs every generated variant of every implemented operation against a running Berth, prints the
-//! table and exits non-zero unless every variant passed.
+//! table and exits non-zero unless every variant passed. With `--golden DIR` and/or
+//! `--botocore PATH` it also runs the independent checks below and reports both passes.
+//!
+//! `conformance crosscheck --botocore PATH [--explained FILE] [--model PATH] [--settings PATH]`:
+//! the generated constraints against botocore's description of ECR (no server needed).
+//!
+//! `conformance golden --endpoint URL [--golden DIR]`: the golden request → response pairs.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use conformance::crosscheck::{self, Explanation};
 use conformance::fixture;
 use conformance::generate::Generator;
+use conformance::golden::{self, Suite};
 use conformance::http::Client;
 use conformance::model::Model;
 use conformance::report::{self, OperationReport};
@@ -20,7 +28,13 @@ const DEFAULT_SETTINGS: &str = concat!(
     "/../aws-models/ecr.codegen.json"
 );
 const MODEL_ENV: &str = "BERTH_ECR_MODEL";
-const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--settings PATH] [--operation NAME]... [--verbose]";
+const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--settings PATH] [--operation NAME]... [--verbose] [--golden DIR] [--botocore PATH]
+       conformance crosscheck --botocore PATH [--explained FILE] [--model PATH] [--settings PATH]
+       conformance golden --endpoint http://HOST:PORT [--golden DIR]";
+/// The disagreements with botocore that have a known reason.
+const DEFAULT_EXPLAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crosscheck-explained.json");
+/// The golden request → response pairs.
+const DEFAULT_GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/golden");
 
 struct Args {
     endpoint: String,
@@ -28,6 +42,11 @@ struct Args {
     settings: PathBuf,
     operations: Vec<String>,
     verbose: bool,
+    golden: Option<PathBuf>,
+    botocore: Option<PathBuf>,
+    explained: PathBuf,
+    /// `crosscheck` or `golden`; `None` for the model-derived run.
+    command: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -37,7 +56,17 @@ fn parse_args() -> Result<Args, String> {
     let mut settings = PathBuf::from(DEFAULT_SETTINGS);
     let mut operations = Vec::new();
     let mut verbose = false;
+    let mut golden = None;
+    let mut botocore = None;
+    let mut explained = PathBuf::from(DEFAULT_EXPLAINED);
     let mut args = std::env::args().skip(1);
+    let command = match std::env::args().nth(1).as_deref() {
+        Some(command @ ("crosscheck" | "golden")) => {
+            args.next();
+            Some(command.to_owned())
+        }
+        _ => None,
+    };
     while let Some(arg) = args.next() {
         let mut value = |flag: &str| {
             args.next()
@@ -49,6 +78,9 @@ fn parse_args() -> Result<Args, String> {
             "--settings" => settings = PathBuf::from(value("--settings")?),
             "--operation" => operations.push(value("--operation")?),
             "--verbose" | "-v" => verbose = true,
+            "--golden" => golden = Some(PathBuf::from(value("--golden")?)),
+            "--botocore" => botocore = Some(PathBuf::from(value("--botocore")?)),
+            "--explained" => explained = PathBuf::from(value("--explained")?),
             "--help" | "-h" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -56,12 +88,27 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }
+    let mut endpoint = endpoint.ok_or_else(|| format!("--endpoint is required\n{USAGE}"));
+    match command.as_deref() {
+        Some("crosscheck") => {
+            if botocore.is_none() {
+                return Err(format!("crosscheck needs --botocore PATH\n{USAGE}"));
+            }
+            endpoint = Ok(String::new());
+        }
+        Some("golden") => golden = golden.or_else(|| Some(PathBuf::from(DEFAULT_GOLDEN))),
+        _ => {}
+    }
     Ok(Args {
-        endpoint: endpoint.ok_or_else(|| format!("--endpoint is required\n{USAGE}"))?,
+        endpoint: endpoint?,
         model,
         settings,
         operations,
         verbose,
+        golden,
+        botocore,
+        explained,
+        command,
     })
 }
 
@@ -79,6 +126,25 @@ fn main() -> ExitCode {
 /// Runs everything; `Ok(true)` when every variant passed.
 fn run_all() -> Result<bool, String> {
     let args = parse_args()?;
+    match args.command.as_deref() {
+        Some("crosscheck") => {
+            let outcome = run_crosscheck(&args)?;
+            println!(
+                "{}",
+                report::independent(Some(&outcome), None).unwrap_or_default()
+            );
+            return Ok(outcome.passed());
+        }
+        Some("golden") => {
+            let totals = run_golden(&args)?;
+            println!(
+                "{}",
+                report::independent(None, Some(&totals)).unwrap_or_default()
+            );
+            return Ok(totals.failed == 0);
+        }
+        _ => {}
+    }
     let model = Model::load(&args.model, Some(&args.settings))?;
     let mut client = Client::new(&args.endpoint)?;
     let implemented = run::implemented_operations(&mut client)?;
@@ -118,13 +184,54 @@ fn run_all() -> Result<bool, String> {
     run::reset(&mut client)?;
     print!("{}", report::render(&reports, args.verbose));
     let totals = report::totals(&reports);
+    let crosscheck = args
+        .botocore
+        .is_some()
+        .then(|| run_crosscheck(&args))
+        .transpose()?;
+    let golden = args
+        .golden
+        .is_some()
+        .then(|| run_golden(&args))
+        .transpose()?;
+    // The two kinds of evidence, apart: expectations taken from the model, and not.
     println!(
-        "\n{} of {} model operations implemented and tested; {} variants, {} failed: {:.1}% conformance",
+        "\nmodel-derived: {} of {} model operations implemented and tested; {} variants, {} failed: {:.1}% conformance",
         reports.len(),
         model.service.operations.len(),
         totals.variants,
         totals.failed,
         totals.pass_percent()
     );
-    Ok(totals.failed == 0)
+    if let Some(line) = report::independent(crosscheck.as_ref(), golden.as_ref()) {
+        println!("{line}");
+    }
+    Ok(totals.failed == 0
+        && crosscheck.is_none_or(|outcome| outcome.passed())
+        && golden.is_none_or(|golden| golden.failed == 0))
+}
+
+/// The generated constraints against botocore's, every disagreement printed.
+fn run_crosscheck(args: &Args) -> Result<crosscheck::Outcome, String> {
+    let botocore_path = args.botocore.as_deref().expect("checked by parse_args");
+    let model = Model::load(&args.model, Some(&args.settings))?;
+    let botocore = crosscheck::read_botocore(botocore_path)?;
+    let explained = std::fs::read_to_string(&args.explained)
+        .map_err(|e| format!("{}: {e}", args.explained.display()))
+        .and_then(|json| Explanation::parse_list(&json))
+        .map_err(|e| format!("{}: {e}", args.explained.display()))?;
+    let outcome = crosscheck::crosscheck(&model.service, &botocore, &explained);
+    print!("{}", outcome.render());
+    Ok(outcome)
+}
+
+/// The golden pairs against the server at `--endpoint`.
+fn run_golden(args: &Args) -> Result<golden::Totals, String> {
+    let dir = args.golden.as_deref().expect("checked by parse_args");
+    let suites = Suite::load_dir(dir)?;
+    let mut client = Client::new(&args.endpoint)?;
+    let verdicts = golden::run_all(&mut client, &suites);
+    run::reset(&mut client)?;
+    print!("{}", golden::render(&verdicts));
+    Ok(golden::Totals::of(&verdicts))
 }

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::crosscheck;
+use crate::golden;
 use crate::run::Verdict;
 
 /// What happened to one operation's variants.
@@ -131,6 +133,20 @@ pub fn render(reports: &[OperationReport], verbose: bool) -> String {
     out
 }
 
+/// The line that sums up the checks whose expectations do not come from the model:
+/// `independent: botocore cross-check …; golden K/N (…)`, or `None` when neither ran.
+pub fn independent(
+    crosscheck: Option<&crosscheck::Outcome>,
+    golden: Option<&golden::Totals>,
+) -> Option<String> {
+    let parts: Vec<String> = crosscheck
+        .map(crosscheck::Outcome::summary)
+        .into_iter()
+        .chain(golden.map(golden::Totals::summary))
+        .collect();
+    (!parts.is_empty()).then(|| format!("independent: {}", parts.join("; ")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +181,34 @@ mod tests {
         let text = render(&[report], false);
         assert!(text.contains("75.0%"), "{text}");
         assert!(text.contains("FAIL Op / y: max+1"), "{text}");
+    }
+
+    #[test]
+    fn the_independent_line_names_each_check_that_ran() {
+        assert_eq!(independent(None, None), None);
+        let golden = golden::Totals {
+            cases: 3,
+            passed: 2,
+            pending: 1,
+            failed: 0,
+        };
+        assert_eq!(
+            independent(None, Some(&golden)).unwrap(),
+            "independent: golden 2/3 (1 pending, 0 failed)"
+        );
+        let crosscheck = crosscheck::Outcome {
+            members: 7,
+            operations: 2,
+            ..Default::default()
+        };
+        let line = independent(Some(&crosscheck), Some(&golden)).unwrap();
+        assert!(
+            line.starts_with("independent: botocore cross-check 7 members of 2 operations"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("; golden 2/3 (1 pending, 0 failed)"),
+            "{line}"
+        );
     }
 }
