@@ -34,7 +34,8 @@ pub const ECR_SERVICE_FILE: &str = "data/ecr/2015-09-21/service-2.json";
 pub struct Disagreement {
     /// `Container$member` (list items `$member`, map entries `$key`/`$value`), short names.
     pub member: String,
-    /// Short name of the member's target shape in the model.
+    /// Short name of the member's target shape in the model (botocore's for a member only
+    /// botocore has; empty for an operation).
     pub target: String,
     /// `member`, `required`, `length.min`, `length.max`, `range.min`, `range.max`,
     /// `pattern`, `enum` (or `operation`/`input` for a whole operation).
@@ -47,11 +48,13 @@ pub struct Disagreement {
 impl fmt::Display for Disagreement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let show = |value: &Option<String>| value.clone().unwrap_or_else(|| "(none)".to_owned());
+        write!(f, "{}", self.member)?;
+        if !self.target.is_empty() {
+            write!(f, " ({})", self.target)?;
+        }
         write!(
             f,
-            "{} ({}) {}: model {} | botocore {}",
-            self.member,
-            self.target,
+            " {}: model {} | botocore {}",
             self.constraint,
             show(&self.model),
             show(&self.botocore)
@@ -236,6 +239,16 @@ pub fn crosscheck(service: &Service, botocore: &Value, explained: &[Explanation]
                 model.as_deref().map(short_name),
                 boto,
             ),
+        }
+    }
+    let model_operations: BTreeSet<&str> = service
+        .operations
+        .iter()
+        .map(|op| op.name.as_str())
+        .collect();
+    for name in boto_operations.into_iter().flat_map(|ops| ops.keys()) {
+        if !model_operations.contains(name.as_str()) {
+            walk.disagree(name, "", "operation", None, Some("present"));
         }
     }
     let found: Vec<Disagreement> = walk.found.into_iter().collect();
@@ -573,7 +586,7 @@ mod tests {
             (member.to_owned(), constraint.to_owned(), model, botocore)
         };
         // A change to botocore's description, and the disagreement it must cause.
-        let cases: [(&str, Value, Found); 9] = [
+        let cases: [(&str, Value, Found); 11] = [
             (
                 "/shapes/PutRequest/required",
                 json!([]),
@@ -618,6 +631,16 @@ mod tests {
                 "/shapes/Name/pattern",
                 json!("[a-z]*"),
                 d("Labels$key", "pattern", s("^[a-z]+$"), s("[a-z]*")),
+            ),
+            (
+                "/operations/Get",
+                json!({ "input": { "shape": "PutRequest" } }),
+                d("Get", "operation", None, s("present")),
+            ),
+            (
+                "/operations/Put",
+                Value::Null,
+                d("Put", "operation", s("present"), None),
             ),
         ];
         for (pointer, value, expected) in cases {

@@ -13,7 +13,9 @@
 //! ```
 //!
 //! `expect` may instead hold `"body"`: a JSON value the response must contain (objects
-//! compare key by key, recursively, other values exactly; `null` means the key is absent).
+//! compare key by key, recursively, other values exactly; `null` means the key is absent;
+//! `{"$matches": "REGEX"}` stands for a string the regular expression matches whole, for
+//! values real ECR makes up, such as a key id).
 //! A `pending` case that fails is reported but does not fail the run; one that passes fails
 //! it, so the mark is removed as soon as it is no longer true.
 
@@ -269,9 +271,17 @@ pub fn judge(expect: &Expect, status: u16, body: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether `got` holds `want`: objects key by key (`null`: the key is absent), anything else
-/// equal.
+/// Whether `got` holds `want`: objects key by key (`null`: the key is absent), a
+/// `{"$matches": …}` string by its regular expression, anything else equal.
 fn contains(got: &Value, want: &Value, path: &str) -> Result<(), String> {
+    if let Some(pattern) = matcher(want) {
+        let regex = regex::Regex::new(&format!("^(?:{pattern})$"))
+            .map_err(|e| format!("{path}: bad $matches pattern: {e}"))?;
+        return match got.as_str() {
+            Some(text) if regex.is_match(text) => Ok(()),
+            _ => Err(format!("{path}: {got} does not match /{pattern}/")),
+        };
+    }
     match (got, want) {
         (Value::Object(got), Value::Object(want)) => {
             for (key, want) in want {
@@ -289,6 +299,14 @@ fn contains(got: &Value, want: &Value, path: &str) -> Result<(), String> {
         }
         _ if got == want => Ok(()),
         _ => Err(format!("{path}: {got}, expected {want}")),
+    }
+}
+
+/// The pattern of a `{"$matches": "REGEX"}` expectation.
+fn matcher(want: &Value) -> Option<&str> {
+    match want.as_object() {
+        Some(object) if object.len() == 1 => object.get("$matches")?.as_str(),
+        _ => None,
     }
 }
 
@@ -442,6 +460,24 @@ mod tests {
             json!({"thing": {"name": "a", "flags": [1]}}),
             json!({"thing": {"name": "a", "flags": [1, 2], "key": "k"}}),
             json!({"thing": {"flags": [1, 2]}}),
+            json!({}),
+        ] {
+            assert!(judge(&expect, 200, &bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn made_up_values_are_matched_whole_by_their_pattern() {
+        let expect = Expect {
+            status: 200,
+            error: None,
+            body: Some(json!({"key": {"$matches": "key/[0-9a-f]{4}"}})),
+        };
+        assert_eq!(judge(&expect, 200, &json!({"key": "key/0a1b"})), Ok(()));
+        for bad in [
+            json!({"key": "key/0a1bc"}),
+            json!({"key": "xkey/0a1b"}),
+            json!({"key": 1}),
             json!({}),
         ] {
             assert!(judge(&expect, 200, &bad).is_err(), "{bad}");

@@ -10,6 +10,10 @@
 //!   the calls that prepare state);
 //! - [`run`]: sending and judging; [`report`]: the table; [`path`]: member paths as the
 //!   service names them; [`http`]: a tiny HTTP/1.1 client (also used by `berth-bench`).
+//!
+//! All of the above takes its expectations from the model, so it cannot catch a resolver
+//! bug. Two checks do not: [`crosscheck`] holds the resolved constraints against botocore's
+//! own description of the service, and [`golden`] replays real ECR answers written by hand.
 
 pub mod check;
 pub mod crosscheck;
