@@ -1,8 +1,9 @@
-//! Databases written by earlier releases open in today's Berth and read back exactly.
-//! `fixtures/schema-vN.db` was made by `fixtures/make-fixture.py` with the release that
-//! wrote schema version N, through its API; `fixtures/schema-vN.json` holds what that
+//! Databases written by every release of the schema open in today's Berth and read back
+//! exactly. `fixtures/schema-vN.db` was made by `fixtures/make-fixture.py` with the release
+//! that wrote schema version N, through its API; `fixtures/schema-vN.json` holds what that
 //! release's API answered for every repository, and is the oracle here: the code under test
-//! never produced it.
+//! never produced it. A version 1 file goes through the upgrade to today's encoding; the
+//! latest one pins today's encoding itself.
 
 mod support;
 
@@ -136,9 +137,12 @@ async fn read_back(ecr: &Ecr, ctx: &RequestContext) -> Vec<Entry> {
 
 /// Compares one repository field by field, so a difference names its field.
 #[track_caller]
-fn assert_same(actual: &Entry, expected: &Entry) {
+fn assert_same(version: u32, actual: &Entry, expected: &Entry) {
     let (a, e) = (&actual.repository, &expected.repository);
-    let name = e.repository_name.as_deref().unwrap_or("?");
+    let name = format!(
+        "schema-v{version}: {}",
+        e.repository_name.as_deref().unwrap_or("?")
+    );
     assert_eq!(a.repository_name, e.repository_name, "repositoryName");
     assert_eq!(a.repository_arn, e.repository_arn, "{name}: repositoryArn");
     assert_eq!(a.registry_id, e.registry_id, "{name}: registryId");
@@ -169,11 +173,31 @@ fn assert_same(actual: &Entry, expected: &Entry) {
     assert_eq!(actual, expected, "{name}");
 }
 
+/// Every schema version this Berth knows has its fixture.
+const FIXTURES: std::ops::RangeInclusive<u32> = 1..=2;
+
 #[test]
-fn the_schema_1_fixture_covers_every_stored_field() {
-    let fixture = fixture(1);
+fn every_schema_version_has_a_fixture() {
+    assert_eq!(*FIXTURES.end(), schema::latest_version());
+    for version in FIXTURES {
+        assert!(
+            fixture_path(version, "db").is_file(),
+            "schema-v{version}.db"
+        );
+    }
+}
+
+#[test]
+fn each_fixture_covers_every_stored_field() {
+    for version in FIXTURES {
+        covers_every_stored_field(version);
+    }
+}
+
+fn covers_every_stored_field(version: u32) {
+    let fixture = fixture(version);
     assert_eq!(fixture.made_by.commit.len(), 40);
-    assert_eq!(file_version(&fixture_path(1, "db")), 1);
+    assert_eq!(file_version(&fixture_path(version, "db")), version);
     let entries: Vec<&Entry> = fixture
         .registries
         .iter()
@@ -228,10 +252,16 @@ fn the_schema_1_fixture_covers_every_stored_field() {
 }
 
 #[tokio::test]
-async fn a_schema_1_database_opens_after_the_upgrade_and_reads_back_exactly() {
-    let fixture = fixture(1);
-    let dir = copy_of(1);
-    let ecr = Ecr::with_store(SqliteStore::open(dir.path()).expect("the schema 1 fixture opens"));
+async fn each_fixture_opens_and_reads_back_exactly() {
+    for version in FIXTURES {
+        reads_back_exactly(version).await;
+    }
+}
+
+async fn reads_back_exactly(version: u32) {
+    let fixture = fixture(version);
+    let dir = copy_of(version);
+    let ecr = Ecr::with_store(SqliteStore::open(dir.path()).expect("the fixture opens"));
     let mut count = 0;
     for registry in &fixture.registries {
         let actual = read_back(&ecr, &context(registry)).await;
@@ -244,12 +274,12 @@ async fn a_schema_1_database_opens_after_the_upgrade_and_reads_back_exactly() {
         assert_eq!(
             names(&actual),
             names(&registry.repositories),
-            "{}/{}",
+            "schema-v{version}: {}/{}",
             registry.account,
             registry.region
         );
         for (actual, expected) in actual.iter().zip(&registry.repositories) {
-            assert_same(actual, expected);
+            assert_same(version, actual, expected);
         }
         count += actual.len();
     }
