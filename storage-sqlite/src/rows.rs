@@ -17,20 +17,20 @@ const RECORD_COLUMNS: &str = "name, created_at_ms, tag_mutability, \
 /// One repository as the `repositories` table holds it (schema version
 /// [`encoding::FORMAT`]): enums as storage's codes, tags and filters as its versioned JSON.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RepositoryRow {
-    pub name: String,
-    pub created_at_ms: i64,
-    pub tag_mutability: String,
-    pub exclusion_filters: String,
-    pub scan_on_push: bool,
-    pub encryption_type: String,
-    pub kms_key: Option<String>,
-    pub tags: String,
-    pub policy_text: Option<String>,
+struct RepositoryRow {
+    name: String,
+    created_at_ms: i64,
+    tag_mutability: String,
+    exclusion_filters: String,
+    scan_on_push: bool,
+    encryption_type: String,
+    kms_key: Option<String>,
+    tags: String,
+    policy_text: Option<String>,
 }
 
 impl RepositoryRow {
-    pub fn from_record(record: &RepositoryRecord) -> RepositoryRow {
+    fn from_record(record: &RepositoryRecord) -> RepositoryRow {
         RepositoryRow {
             name: record.name.clone(),
             created_at_ms: record.created_at.epoch_millis(),
@@ -60,7 +60,7 @@ impl RepositoryRow {
     }
 
     /// The record this row stores; a value this Berth cannot read is a damaged row.
-    pub fn into_record(self) -> Result<RepositoryRecord, StoreError> {
+    fn into_record(self) -> Result<RepositoryRecord, StoreError> {
         let damaged = |part: &str, detail: String| {
             damaged_row(
                 &format!("repository '{}'", self.name),

@@ -143,32 +143,23 @@ fn assert_same(version: u32, actual: &Entry, expected: &Entry) {
         "schema-v{version}: {}",
         e.repository_name.as_deref().unwrap_or("?")
     );
-    assert_eq!(a.repository_name, e.repository_name, "repositoryName");
-    assert_eq!(a.repository_arn, e.repository_arn, "{name}: repositoryArn");
-    assert_eq!(a.registry_id, e.registry_id, "{name}: registryId");
-    assert_eq!(a.repository_uri, e.repository_uri, "{name}: repositoryUri");
-    assert_eq!(a.created_at, e.created_at, "{name}: createdAt");
-    assert_eq!(
-        a.image_tag_mutability, e.image_tag_mutability,
-        "{name}: imageTagMutability"
+    macro_rules! same {
+        ($actual:expr, $expected:expr, $($field:ident => $wire:literal),+ $(,)?) => {
+            $(assert_eq!($actual.$field, $expected.$field, "{name}: {}", $wire);)+
+        };
+    }
+    same!(a, e,
+        repository_name => "repositoryName",
+        repository_arn => "repositoryArn",
+        registry_id => "registryId",
+        repository_uri => "repositoryUri",
+        created_at => "createdAt",
+        image_tag_mutability => "imageTagMutability",
+        image_tag_mutability_exclusion_filters => "imageTagMutabilityExclusionFilters",
+        image_scanning_configuration => "imageScanningConfiguration",
+        encryption_configuration => "encryptionConfiguration",
     );
-    assert_eq!(
-        a.image_tag_mutability_exclusion_filters, e.image_tag_mutability_exclusion_filters,
-        "{name}: imageTagMutabilityExclusionFilters"
-    );
-    assert_eq!(
-        a.image_scanning_configuration, e.image_scanning_configuration,
-        "{name}: imageScanningConfiguration"
-    );
-    assert_eq!(
-        a.encryption_configuration, e.encryption_configuration,
-        "{name}: encryptionConfiguration"
-    );
-    assert_eq!(actual.tags, expected.tags, "{name}: tags");
-    assert_eq!(
-        actual.policy_text, expected.policy_text,
-        "{name}: policyText"
-    );
+    same!(actual, expected, tags => "tags", policy_text => "policyText");
     // And nothing a field-by-field list could miss.
     assert_eq!(actual, expected, "{name}");
 }

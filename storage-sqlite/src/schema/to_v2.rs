@@ -3,22 +3,20 @@
 //! and tags and exclusion filters as JSON in their wire shape (`[{"Key":..,"Value":..}]`,
 //! `[{"filterType":"WILDCARD","filter":..}]`). Each row is read with version 1's reader
 //! below, written here once and frozen (it never follows the model), and written back
-//! through [`RepositoryRow`], the current encoding.
+//! through `encoding`, the current spelling.
 //!
 //! A row version 1 cannot have written (unknown value, malformed JSON) fails the migration:
 //! its transaction is rolled back and the database stays as it was, at version 1.
 
-use berth_runtime::Timestamp;
 use ecr_generated::types::{
-    EncryptionConfiguration, EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
+    EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
     ImageTagMutabilityExclusionFilterType, Tag,
 };
-use ecr_impl::store::{RepositoryRecord, TagMutability};
 use rusqlite::{Connection, params};
 use serde::Deserialize;
 
 use super::MigrationError;
-use crate::rows::RepositoryRow;
+use crate::encoding::{self, StoredEnum};
 
 /// A tag as version 1 wrote it.
 #[derive(Deserialize)]
@@ -65,54 +63,47 @@ fn v1_filter_type(value: &str) -> Option<ImageTagMutabilityExclusionFilterType> 
     }
 }
 
-/// A version 1 row's columns, as SQLite gives them.
-struct V1Row {
+/// The columns version 2 spells differently, as version 1 wrote them.
+struct V1Values {
     id: i64,
-    scope: String,
-    name: String,
-    created_at_ms: i64,
+    /// Which repository, for error messages.
+    place: String,
     tag_mutability: String,
     exclusion_filters: String,
-    scan_on_push: bool,
     encryption_type: String,
-    kms_key: Option<String>,
     tags: String,
-    policy_text: Option<String>,
 }
 
-impl V1Row {
-    fn into_record(self) -> Result<RepositoryRecord, String> {
+/// The same values, read.
+struct Values {
+    tag_mutability: ImageTagMutability,
+    exclusion_filters: Vec<ImageTagMutabilityExclusionFilter>,
+    encryption_type: EncryptionType,
+    tags: Vec<Tag>,
+}
+
+impl V1Values {
+    fn read(&self) -> Result<Values, String> {
         let unknown = |what: &str, value: &str| format!("unknown {what} {value:?}");
-        let mode = v1_tag_mutability(&self.tag_mutability)
-            .ok_or_else(|| unknown("tag mutability", &self.tag_mutability))?;
-        let encryption_type = v1_encryption_type(&self.encryption_type)
-            .ok_or_else(|| unknown("encryption type", &self.encryption_type))?;
         let filters: Vec<V1Filter> = serde_json::from_str(&self.exclusion_filters)
             .map_err(|e| format!("exclusion filters: {e}"))?;
-        let exclusion_filters = filters
-            .into_iter()
-            .map(|filter| {
-                Ok(ImageTagMutabilityExclusionFilter {
-                    filter_type: v1_filter_type(&filter.filter_type)
-                        .ok_or_else(|| unknown("exclusion filter type", &filter.filter_type))?,
-                    filter: filter.filter,
-                })
-            })
-            .collect::<Result<_, String>>()?;
         let tags: Vec<V1Tag> =
             serde_json::from_str(&self.tags).map_err(|e| format!("tags: {e}"))?;
-        Ok(RepositoryRecord {
-            name: self.name,
-            created_at: Timestamp::from_epoch_millis(self.created_at_ms),
-            tag_mutability: TagMutability {
-                mode,
-                exclusion_filters,
-            },
-            scan_on_push: self.scan_on_push,
-            encryption: EncryptionConfiguration {
-                encryption_type,
-                kms_key: self.kms_key,
-            },
+        Ok(Values {
+            tag_mutability: v1_tag_mutability(&self.tag_mutability)
+                .ok_or_else(|| unknown("tag mutability", &self.tag_mutability))?,
+            exclusion_filters: filters
+                .into_iter()
+                .map(|filter| {
+                    Ok(ImageTagMutabilityExclusionFilter {
+                        filter_type: v1_filter_type(&filter.filter_type)
+                            .ok_or_else(|| unknown("exclusion filter type", &filter.filter_type))?,
+                        filter: filter.filter,
+                    })
+                })
+                .collect::<Result<_, String>>()?,
+            encryption_type: v1_encryption_type(&self.encryption_type)
+                .ok_or_else(|| unknown("encryption type", &self.encryption_type))?,
             tags: tags
                 .into_iter()
                 .map(|tag| Tag {
@@ -120,34 +111,28 @@ impl V1Row {
                     value: tag.value,
                 })
                 .collect(),
-            policy_text: self.policy_text,
         })
     }
 }
 
-/// Rewrites every row's enums, tags and filters in the current encoding.
+/// Rewrites every row's enums, tags and filters in the current encoding (the other
+/// columns are spelled the same in both versions).
 pub fn rewrite(conn: &Connection) -> Result<(), MigrationError> {
     // Read whole first: the table is not changed under a running query.
     let rows = conn
         .prepare(
-            "SELECT id, account_id || '/' || region, name, created_at_ms, tag_mutability,
-                 tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key,
-                 tags, policy_text
+            "SELECT id, format('repository ''%s'' of %s/%s', name, account_id, region),
+                 tag_mutability, tag_mutability_exclusion_filters, encryption_type, tags
              FROM repositories ORDER BY id",
         )?
         .query_map([], |row| {
-            Ok(V1Row {
+            Ok(V1Values {
                 id: row.get(0)?,
-                scope: row.get(1)?,
-                name: row.get(2)?,
-                created_at_ms: row.get(3)?,
-                tag_mutability: row.get(4)?,
-                exclusion_filters: row.get(5)?,
-                scan_on_push: row.get(6)?,
-                encryption_type: row.get(7)?,
-                kms_key: row.get(8)?,
-                tags: row.get(9)?,
-                policy_text: row.get(10)?,
+                place: row.get(1)?,
+                tag_mutability: row.get(2)?,
+                exclusion_filters: row.get(3)?,
+                encryption_type: row.get(4)?,
+                tags: row.get(5)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -157,17 +142,15 @@ pub fn rewrite(conn: &Connection) -> Result<(), MigrationError> {
          WHERE id = ?1",
     )?;
     for v1 in rows {
-        let (id, place) = (v1.id, format!("repository '{}' of {}", v1.name, v1.scope));
-        let record = v1.into_record().map_err(|detail| {
-            MigrationError::DamagedRow(format!("the stored {place} is damaged: {detail}"))
+        let values = v1.read().map_err(|detail| {
+            MigrationError::DamagedRow(format!("the stored {} is damaged: {detail}", v1.place))
         })?;
-        let row = RepositoryRow::from_record(&record);
         update.execute(params![
-            id,
-            row.tag_mutability,
-            row.exclusion_filters,
-            row.encryption_type,
-            row.tags
+            v1.id,
+            values.tag_mutability.code(),
+            encoding::encode_filters(&values.exclusion_filters),
+            values.encryption_type.code(),
+            encoding::encode_tags(&values.tags),
         ])?;
     }
     Ok(())
