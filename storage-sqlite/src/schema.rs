@@ -43,25 +43,26 @@ pub const MIGRATIONS: &[Migration] = &[
         // Names compare with BINARY collation (byte order), the order DescribeRepositories
         // pages in. Tags and exclusion filters are JSON: they are always read and written
         // whole, with the row. STRICT: SQLite checks every type. (Version 1 spelled enums,
-        // tags and filters in the model's wire shape; version 2 rewrites them.)
+        // tags and filters in the model's wire shape; version 2 rewrites them.) The text is
+        // byte for byte what version 1 ran: SQLite keeps it in the schema table.
         step: Step::Sql(
             "
-            CREATE TABLE repositories (
-                id INTEGER PRIMARY KEY,
-                account_id TEXT NOT NULL,
-                region TEXT NOT NULL,
-                name TEXT NOT NULL,
-                created_at_ms INTEGER NOT NULL,
-                tag_mutability TEXT NOT NULL,
-                tag_mutability_exclusion_filters TEXT NOT NULL,
-                scan_on_push INTEGER NOT NULL,
-                encryption_type TEXT NOT NULL,
-                kms_key TEXT,
-                tags TEXT NOT NULL,
-                policy_text TEXT,
-                UNIQUE (account_id, region, name)
-            ) STRICT;
-        ",
+        CREATE TABLE repositories (
+            id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created_at_ms INTEGER NOT NULL,
+            tag_mutability TEXT NOT NULL,
+            tag_mutability_exclusion_filters TEXT NOT NULL,
+            scan_on_push INTEGER NOT NULL,
+            encryption_type TEXT NOT NULL,
+            kms_key TEXT,
+            tags TEXT NOT NULL,
+            policy_text TEXT,
+            UNIQUE (account_id, region, name)
+        ) STRICT;
+    ",
         ),
     },
     Migration {
