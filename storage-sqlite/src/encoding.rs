@@ -73,22 +73,24 @@ stored_enum!(ImageTagMutabilityExclusionFilterType, "exclusion filter type", {
 });
 
 /// A repository's tags: `{"v":2,"tags":[["key","value"],...]}`, in the record's order.
+/// (`S`: borrowed strings when writing, owned ones when reading.)
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StoredTags {
+struct StoredTags<S> {
     v: u32,
-    tags: Vec<(String, String)>,
+    tags: Vec<(S, S)>,
 }
 
 /// Exclusion filters: `{"v":2,"filters":[["wildcard","dev-*"],...]}` (type code, filter).
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct StoredFilters {
+struct StoredFilters<S> {
     v: u32,
-    filters: Vec<(String, String)>,
+    filters: Vec<(S, S)>,
 }
 
-/// JSON text of a value; serializing strings and numbers cannot fail.
+/// JSON text of a value made of strings and numbers, which serde_json cannot fail to write
+/// (were it to, the empty text would read back as a damaged row, not as wrong data).
 fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
@@ -110,13 +112,13 @@ pub fn encode_tags(tags: &[Tag]) -> String {
         v: FORMAT,
         tags: tags
             .iter()
-            .map(|tag| (tag.key.clone(), tag.value.clone()))
+            .map(|tag| (tag.key.as_str(), tag.value.as_str()))
             .collect(),
     })
 }
 
 pub fn decode_tags(text: &str) -> Result<Vec<Tag>, String> {
-    let stored: StoredTags = from_json(text, |stored: &StoredTags| stored.v)?;
+    let stored: StoredTags<String> = from_json(text, |stored: &StoredTags<String>| stored.v)?;
     Ok(stored
         .tags
         .into_iter()
@@ -129,13 +131,13 @@ pub fn encode_filters(filters: &[ImageTagMutabilityExclusionFilter]) -> String {
         v: FORMAT,
         filters: filters
             .iter()
-            .map(|filter| (filter.filter_type.code().to_owned(), filter.filter.clone()))
+            .map(|filter| (filter.filter_type.code(), filter.filter.as_str()))
             .collect(),
     })
 }
 
 pub fn decode_filters(text: &str) -> Result<Vec<ImageTagMutabilityExclusionFilter>, String> {
-    let stored: StoredFilters = from_json(text, |stored: &StoredFilters| stored.v)?;
+    let stored: StoredFilters<String> = from_json(text, |stored: &StoredFilters<String>| stored.v)?;
     stored
         .filters
         .into_iter()
