@@ -11,7 +11,9 @@
 //! - one process per directory (`lock`); a second one is refused;
 //! - a database it must not touch (a newer schema, not Berth's, damaged) is refused before
 //!   anything is written (`inspect`); the schema moves forward by ordered migrations
-//!   (`schema`).
+//!   (`schema`), each kept entirely or not at all;
+//! - what is on disk is spelled in storage's own encoding (`encoding`), not in the model's
+//!   wire shape, so a model bump never changes the files nor makes old rows unreadable.
 //!
 //! The directory's layout, including where layer blobs will go, is in [`layout`].
 //!
@@ -22,6 +24,7 @@
 //! # }
 //! ```
 
+mod encoding;
 mod error;
 mod inspect;
 pub mod layout;

@@ -1,22 +1,23 @@
-//! Repository records in and out of the `repositories` table. Every statement is cached
-//! on its connection, so a request costs no SQL parsing.
+//! Repository records in and out of the `repositories` table, through
+//! [`RepositoryRow`]: a record as storage spells it (`encoding`), never in the model's wire
+//! shape. Every statement is cached on its connection, so a request costs no SQL parsing.
 
 use berth_runtime::Timestamp;
-use ecr_generated::types::{
-    EncryptionConfiguration, EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
-    Tag,
-};
+use ecr_generated::types::EncryptionConfiguration;
 use ecr_impl::store::{RepositoryRecord, Scope, StoreError, TagMutability};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::encoding::{self, StoredEnum};
 use crate::error::{damaged_row, unavailable};
 
-/// The columns of a record, in the order [`Stored::from_row`] reads them.
+/// The columns of a row, in the order of [`RepositoryRow`]'s fields.
 const RECORD_COLUMNS: &str = "name, created_at_ms, tag_mutability, \
      tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags, policy_text";
 
-/// A row as SQLite gives it, before its values are checked.
-struct Stored {
+/// One repository as the `repositories` table holds it (schema version
+/// [`encoding::FORMAT`]): enums as storage's codes, tags and filters as its versioned JSON.
+#[derive(Debug, Clone, PartialEq)]
+struct RepositoryRow {
     name: String,
     created_at_ms: i64,
     tag_mutability: String,
@@ -28,10 +29,24 @@ struct Stored {
     policy_text: Option<String>,
 }
 
-impl Stored {
+impl RepositoryRow {
+    fn from_record(record: &RepositoryRecord) -> RepositoryRow {
+        RepositoryRow {
+            name: record.name.clone(),
+            created_at_ms: record.created_at.epoch_millis(),
+            tag_mutability: record.tag_mutability.mode.code().to_owned(),
+            exclusion_filters: encoding::encode_filters(&record.tag_mutability.exclusion_filters),
+            scan_on_push: record.scan_on_push,
+            encryption_type: record.encryption.encryption_type.code().to_owned(),
+            kms_key: record.encryption.kms_key.clone(),
+            tags: encoding::encode_tags(&record.tags),
+            policy_text: record.policy_text.clone(),
+        }
+    }
+
     /// Reads [`RECORD_COLUMNS`] starting at column `first`.
-    fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<Stored> {
-        Ok(Stored {
+    fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<RepositoryRow> {
+        Ok(RepositoryRow {
             name: row.get(first)?,
             created_at_ms: row.get(first + 1)?,
             tag_mutability: row.get(first + 2)?,
@@ -44,26 +59,21 @@ impl Stored {
         })
     }
 
+    /// The record this row stores; a value this Berth cannot read is a damaged row.
     fn into_record(self) -> Result<RepositoryRecord, StoreError> {
-        let what = || format!("repository '{}'", self.name);
-        let mode = ImageTagMutability::from_wire(&self.tag_mutability).ok_or_else(|| {
+        let damaged = |part: &str, detail: String| {
             damaged_row(
-                &what(),
-                format!("unknown tag mutability {:?}", self.tag_mutability),
+                &format!("repository '{}'", self.name),
+                format!("{part}: {detail}"),
             )
-        })?;
-        let exclusion_filters: Vec<ImageTagMutabilityExclusionFilter> =
-            serde_json::from_str(&self.exclusion_filters)
-                .map_err(|e| damaged_row(&what(), format!("exclusion filters: {e}")))?;
+        };
+        let mode = StoredEnum::from_code(&self.tag_mutability)
+            .map_err(|e| damaged("tag mutability", e))?;
+        let exclusion_filters = encoding::decode_filters(&self.exclusion_filters)
+            .map_err(|e| damaged("exclusion filters", e))?;
         let encryption_type =
-            EncryptionType::from_wire(&self.encryption_type).ok_or_else(|| {
-                damaged_row(
-                    &what(),
-                    format!("unknown encryption type {:?}", self.encryption_type),
-                )
-            })?;
-        let tags: Vec<Tag> = serde_json::from_str(&self.tags)
-            .map_err(|e| damaged_row(&what(), format!("tags: {e}")))?;
+            StoredEnum::from_code(&self.encryption_type).map_err(|e| damaged("encryption", e))?;
+        let tags = encoding::decode_tags(&self.tags).map_err(|e| damaged("tags", e))?;
         Ok(RepositoryRecord {
             name: self.name,
             created_at: Timestamp::from_epoch_millis(self.created_at_ms),
@@ -82,11 +92,6 @@ impl Stored {
     }
 }
 
-/// JSON text of a list in its wire shape (serializing these types cannot fail).
-fn json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
-    serde_json::to_string(value).map_err(|e| StoreError::Unavailable(e.to_string()))
-}
-
 /// Adds `record` to `scope`; `false` (and nothing written) when the name is taken.
 pub fn insert(
     conn: &Connection,
@@ -100,19 +105,20 @@ pub fn insert(
              ON CONFLICT (account_id, region, name) DO NOTHING"
         ))
         .map_err(unavailable)?;
+    let row = RepositoryRow::from_record(record);
     let inserted = statement
         .execute(params![
             scope.account_id,
             scope.region,
-            record.name,
-            record.created_at.epoch_millis(),
-            record.tag_mutability.mode.as_str(),
-            json(&record.tag_mutability.exclusion_filters)?,
-            record.scan_on_push,
-            record.encryption.encryption_type.as_str(),
-            record.encryption.kms_key,
-            json(&record.tags)?,
-            record.policy_text,
+            row.name,
+            row.created_at_ms,
+            row.tag_mutability,
+            row.exclusion_filters,
+            row.scan_on_push,
+            row.encryption_type,
+            row.kms_key,
+            row.tags,
+            row.policy_text,
         ])
         .map_err(unavailable)?;
     Ok(inserted == 1)
@@ -132,16 +138,17 @@ pub fn update(
              WHERE account_id = ?1 AND region = ?2 AND name = ?3",
         )
         .map_err(unavailable)?;
+    let row = RepositoryRow::from_record(record);
     let updated = statement
         .execute(params![
             scope.account_id,
             scope.region,
-            record.name,
-            record.tag_mutability.mode.as_str(),
-            json(&record.tag_mutability.exclusion_filters)?,
-            record.scan_on_push,
-            json(&record.tags)?,
-            record.policy_text,
+            row.name,
+            row.tag_mutability,
+            row.exclusion_filters,
+            row.scan_on_push,
+            row.tags,
+            row.policy_text,
         ])
         .map_err(unavailable)?;
     match updated {
@@ -164,11 +171,11 @@ pub fn find(
         .map_err(unavailable)?;
     statement
         .query_row(params![scope.account_id, scope.region, name], |row| {
-            Stored::from_row(row, 0)
+            RepositoryRow::from_row(row, 0)
         })
         .optional()
         .map_err(unavailable)?
-        .map(Stored::into_record)
+        .map(RepositoryRow::into_record)
         .transpose()
 }
 
@@ -211,7 +218,7 @@ fn records(
 ) -> Result<Vec<RepositoryRecord>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params, |row| Stored::from_row(row, 0))
+        .query_map(params, |row| RepositoryRow::from_row(row, 0))
         .map_err(unavailable)?;
     rows.map(|row| row.map_err(unavailable)?.into_record())
         .collect()
@@ -231,7 +238,7 @@ pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreErr
                 account_id: row.get(0)?,
                 region: row.get(1)?,
             };
-            Ok((scope, Stored::from_row(row, 2)?))
+            Ok((scope, RepositoryRow::from_row(row, 2)?))
         })
         .map_err(unavailable)?;
     rows.map(|row| {

@@ -1,12 +1,18 @@
 //! The database schema and its history. `PRAGMA user_version` is the number of migrations
 //! a database has had; opening applies the missing ones in order, each in its own
-//! transaction together with its version bump, so a crash mid-migration leaves the
-//! previous version intact. A migration, once released, never changes: a new schema is a
-//! new entry at the end of [`MIGRATIONS`].
+//! transaction together with its version bump, so a failure or a crash mid-migration leaves
+//! the previous version intact. A migration, once released, never changes: a new schema is
+//! a new entry at the end of [`MIGRATIONS`]. Changing how a value is spelled (`encoding`)
+//! is a new schema too, with a migration that rewrites the rows
+//! (`storage-sqlite/tests/upgrade.rs` checks every released schema still opens exactly).
 //!
 //! Images and layers will be tables of their own that reference `repositories(id)` with
 //! `ON DELETE CASCADE` (foreign keys are enforced on the writer's connection); layer bytes
 //! will not live in the database but beside it, under `blobs/sha256/` (see `layout`).
+
+mod to_v2;
+
+use std::fmt;
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -16,18 +22,31 @@ pub const APPLICATION_ID: i32 = 0x4252_5448;
 /// One step of the schema's history.
 #[derive(Debug)]
 pub struct Migration {
-    /// What it adds, for readers of this list.
+    /// What it changes, for readers of this list.
     pub purpose: &'static str,
-    pub sql: &'static str,
+    pub step: Step,
+}
+
+/// What a migration does.
+#[derive(Debug)]
+pub enum Step {
+    /// Statements that change the schema.
+    Sql(&'static str),
+    /// Code that rewrites the previous version's rows (inside the migration's transaction).
+    Rewrite(fn(&Connection) -> Result<(), MigrationError>),
 }
 
 /// Every migration, oldest first; a database at version N has had the first N.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    purpose: "repositories with their settings, tags and policy",
-    // Names compare with BINARY collation (byte order), the order DescribeRepositories
-    // pages in. Tags and exclusion filters are JSON arrays in their wire shape: they are
-    // always read and written whole, with the row. STRICT: SQLite checks every type.
-    sql: "
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        purpose: "repositories with their settings, tags and policy",
+        // Names compare with BINARY collation (byte order), the order DescribeRepositories
+        // pages in. Tags and exclusion filters are JSON: they are always read and written
+        // whole, with the row. STRICT: SQLite checks every type. (Version 1 spelled enums,
+        // tags and filters in the model's wire shape; version 2 rewrites them.) The text is
+        // byte for byte what version 1 ran: SQLite keeps it in the schema table.
+        step: Step::Sql(
+            "
         CREATE TABLE repositories (
             id INTEGER PRIMARY KEY,
             account_id TEXT NOT NULL,
@@ -44,7 +63,45 @@ pub const MIGRATIONS: &[Migration] = &[Migration {
             UNIQUE (account_id, region, name)
         ) STRICT;
     ",
-}];
+        ),
+    },
+    Migration {
+        purpose: "storage's own encoding: enum codes, versioned tags and filters",
+        step: Step::Rewrite(to_v2::rewrite),
+    },
+];
+
+/// Why a migration failed; its transaction was rolled back, so nothing of it is kept.
+#[derive(Debug)]
+pub enum MigrationError {
+    Sqlite(rusqlite::Error),
+    /// A row the migration cannot read in the previous version's format (what and why).
+    DamagedRow(String),
+}
+
+impl fmt::Display for MigrationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MigrationError::Sqlite(error) => error.fmt(f),
+            MigrationError::DamagedRow(detail) => f.write_str(detail),
+        }
+    }
+}
+
+impl std::error::Error for MigrationError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            MigrationError::Sqlite(error) => Some(error),
+            MigrationError::DamagedRow(_) => None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for MigrationError {
+    fn from(error: rusqlite::Error) -> MigrationError {
+        MigrationError::Sqlite(error)
+    }
+}
 
 /// The schema version this Berth writes and reads.
 pub fn latest_version() -> u32 {
@@ -58,11 +115,20 @@ pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
 }
 
 /// Applies the migrations `conn`'s database has not had yet.
-pub fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrationError> {
     let applied = version(conn)? as usize;
     for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute_batch(migration.sql)?;
+        match migration.step {
+            Step::Sql(sql) => tx.execute_batch(sql)?,
+            Step::Rewrite(rewrite) => rewrite(&tx).map_err(|error| match error {
+                MigrationError::DamagedRow(detail) => MigrationError::DamagedRow(format!(
+                    "upgrading it to schema version {}: {detail}",
+                    index + 1
+                )),
+                other => other,
+            })?,
+        }
         tx.pragma_update(None, "application_id", APPLICATION_ID)?;
         tx.pragma_update(None, "user_version", (index + 1) as i64)?;
         tx.commit()?;
@@ -103,9 +169,10 @@ mod tests {
         let mut conn = Connection::open_in_memory().unwrap();
         migrate(&mut conn).unwrap();
         conn.execute_batch(
-            "INSERT INTO repositories (account_id, region, name, created_at_ms, tag_mutability,
+            r#"INSERT INTO repositories (account_id, region, name, created_at_ms, tag_mutability,
                  tag_mutability_exclusion_filters, scan_on_push, encryption_type, tags)
-             VALUES ('1', 'r', 'kept', 1, 'MUTABLE', '[]', 0, 'AES256', '[]')",
+             VALUES ('1', 'r', 'kept', 1, 'mutable', '{"v":2,"filters":[]}', 0, 'aes256',
+                 '{"v":2,"tags":[]}')"#,
         )
         .unwrap();
         migrate(&mut conn).unwrap();

@@ -17,7 +17,7 @@ use crate::layout::DataDir;
 use crate::lock::DirLock;
 use crate::readers::{self, Readers};
 use crate::rows;
-use crate::schema;
+use crate::schema::{self, MigrationError};
 use crate::sql;
 use crate::writer::Writer;
 
@@ -86,7 +86,14 @@ fn open_locked(dir: &DataDir) -> Result<(Readers, Writer), OpenError> {
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(OpenError::NoWal { database, mode });
     }
-    schema::migrate(&mut conn).map_err(sqlite)?;
+    schema::migrate(&mut conn).map_err(|error| match error {
+        // The migration's transaction was rolled back: the file is as it was.
+        MigrationError::DamagedRow(detail) => OpenError::Damaged {
+            database: database.clone(),
+            detail,
+        },
+        MigrationError::Sqlite(source) => sqlite(source),
+    })?;
     fs::create_dir_all(dir.blobs()).map_err(|source| OpenError::Io {
         action: "create the blob directory",
         path: dir.blobs(),

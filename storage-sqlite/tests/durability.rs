@@ -6,7 +6,7 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
@@ -23,7 +23,7 @@ use ecr_impl::Ecr;
 use storage_sqlite::layout::{DATABASE_FILE, LOCK_FILE};
 use storage_sqlite::schema::{self, APPLICATION_ID};
 use storage_sqlite::{OpenError, SqliteStore};
-use support::TempDir;
+use support::{TempDir, refused};
 
 const ACCOUNT: &str = "123456789012";
 const OTHER_ACCOUNT: &str = "210987654321";
@@ -357,22 +357,6 @@ async fn concurrent_changes_are_all_kept() {
     assert_eq!(after, before);
 }
 
-/// Every file under `dir` with its bytes.
-fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut found = BTreeMap::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(path) = pending.pop() {
-        if path.is_dir() {
-            for entry in fs::read_dir(&path).unwrap() {
-                pending.push(entry.unwrap().path());
-            }
-        } else {
-            found.insert(path.clone(), fs::read(&path).unwrap());
-        }
-    }
-    found
-}
-
 /// A directory with a closed Berth database holding one repository.
 async fn used_directory(purpose: &str) -> TempDir {
     let dir = TempDir::new(purpose);
@@ -382,34 +366,6 @@ async fn used_directory(purpose: &str) -> TempDir {
         .unwrap();
     drop(ecr);
     dir
-}
-
-/// Opening `dir` fails, and leaves every file as it was.
-#[track_caller]
-fn refused(dir: &Path) -> OpenError {
-    let before = files(dir);
-    let error = SqliteStore::open(dir).expect_err("the directory is refused");
-    let after = files(dir);
-    // Names and sizes only: the bytes would flood the report.
-    let changed: Vec<_> = before
-        .keys()
-        .chain(after.keys())
-        .filter(|path| before.get(*path) != after.get(*path))
-        .map(|path| {
-            let size = |files: &BTreeMap<PathBuf, Vec<u8>>| files.get(path).map(Vec::len);
-            format!(
-                "{}: {:?} -> {:?} bytes",
-                path.display(),
-                size(&before),
-                size(&after)
-            )
-        })
-        .collect();
-    assert!(
-        changed.is_empty(),
-        "a refused directory is left untouched: {changed:#?}"
-    );
-    error
 }
 
 #[tokio::test]

@@ -1,13 +1,15 @@
-//! What the storage-sqlite test binaries share: scratch directories, and a store that
-//! removes its directory when dropped.
+//! What the storage-sqlite test binaries share: scratch directories, a store that removes
+//! its directory when dropped, and the check that a refused directory is left untouched.
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ecr_impl::store::{RepositoryChange, RepositoryRecord, Scope, Store, StoreFuture, Updated};
-use storage_sqlite::SqliteStore;
+use storage_sqlite::{OpenError, SqliteStore};
 
 /// A fresh directory under cargo's scratch space for integration tests, removed on drop.
 #[derive(Debug)]
@@ -112,4 +114,48 @@ impl Store for TempStore {
     fn reset(&self) -> StoreFuture<'_, ()> {
         self.store.reset()
     }
+}
+
+/// Every file under `dir` with its bytes.
+fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut found = BTreeMap::new();
+    let mut pending = vec![dir.to_owned()];
+    while let Some(path) = pending.pop() {
+        if path.is_dir() {
+            for entry in fs::read_dir(&path).unwrap() {
+                pending.push(entry.unwrap().path());
+            }
+        } else {
+            found.insert(path.clone(), fs::read(&path).unwrap());
+        }
+    }
+    found
+}
+
+/// Opening `dir` fails, and leaves every file as it was.
+#[track_caller]
+pub fn refused(dir: &Path) -> OpenError {
+    let before = files(dir);
+    let error = SqliteStore::open(dir).expect_err("the directory is refused");
+    let after = files(dir);
+    // Names and sizes only: the bytes would flood the report.
+    let paths: BTreeSet<_> = before.keys().chain(after.keys()).collect();
+    let changed: Vec<_> = paths
+        .into_iter()
+        .filter(|path| before.get(*path) != after.get(*path))
+        .map(|path| {
+            let size = |files: &BTreeMap<PathBuf, Vec<u8>>| files.get(path).map(Vec::len);
+            format!(
+                "{}: {:?} -> {:?} bytes",
+                path.display(),
+                size(&before),
+                size(&after)
+            )
+        })
+        .collect();
+    assert!(
+        changed.is_empty(),
+        "a refused directory is left untouched: {changed:#?}"
+    );
+    error
 }
