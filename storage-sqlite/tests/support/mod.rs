@@ -1,6 +1,5 @@
 //! What the storage-sqlite test binaries share: scratch directories.
 
-
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
