@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod process;
+
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
