@@ -72,14 +72,7 @@ async fn start_on(dir: &TempDir) -> BerthProcess {
 
 /// An API call that may fail at the connection (the server is being killed).
 async fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> io::Result<HttpResponse> {
-    let body = body.to_string();
-    let raw = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         X-Amz-Target: {TARGET_PREFIX}.{operation}\r\nContent-Type: {JSON_11}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    send_raw(addr, raw.as_bytes()).await
+    try_call_as(addr, None, operation, &body.to_string()).await
 }
 
 /// A call that must succeed.
