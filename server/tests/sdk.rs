@@ -253,6 +253,17 @@ fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
     pairs
 }
 
+/// The tags of `resource_arn` as sorted pairs (ListTagsForResource must succeed).
+async fn listed_tags(client: &Client, resource_arn: &str) -> Vec<(String, String)> {
+    let listed = client
+        .list_tags_for_resource()
+        .resource_arn(resource_arn)
+        .send()
+        .await
+        .expect("ListTagsForResource succeeds");
+    tags_of(listed.tags())
+}
+
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut pairs: Vec<_> = list
         .iter()
@@ -1746,16 +1757,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        tags_of(listed.tags()),
-        pairs(&[("env", "dev"), ("team", "infra")])
-    );
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed, pairs(&[("env", "dev"), ("team", "infra")]));
 
     // Overwrite one, add one (empty value allowed).
     client
@@ -1766,14 +1769,9 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
+    let listed = listed_tags(&client, &repo_arn).await;
     assert_eq!(
-        tags_of(listed.tags()),
+        listed,
         pairs(&[("empty", ""), ("env", "prod"), ("team", "infra")])
     );
 
@@ -1786,16 +1784,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        tags_of(listed.tags()),
-        pairs(&[("empty", ""), ("env", "prod")])
-    );
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed, pairs(&[("empty", ""), ("env", "prod")]));
 
     // Boundaries: a 128-character key and a 256-character value are fine.
     let (key, value) = ("k".repeat(128), "v".repeat(256));
@@ -1806,13 +1796,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert!(tags_of(listed.tags()).contains(&(key, value)));
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert!(listed.contains(&(key, value)));
     berth.stop().await;
 }
 
@@ -1848,14 +1833,9 @@ async fn tag_parameters_are_checked() {
             "{bad:?}"
         );
         assert_eq!(error_code(result), "InvalidTagParameterException");
-        let listed = client
-            .list_tags_for_resource()
-            .resource_arn(&repo_arn)
-            .send()
-            .await
-            .unwrap();
+        let listed = listed_tags(&client, &repo_arn).await;
         assert_eq!(
-            tags_of(listed.tags()),
+            listed,
             pairs(&[("keep", "me")]),
             "a refused TagResource applies nothing"
         );
@@ -1929,15 +1909,10 @@ async fn at_most_fifty_tags_per_repository() {
         ),
         "TooManyTagsException"
     );
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.tags().len(), 50);
-    assert!(tags_of(listed.tags()).contains(&("k00".to_owned(), "new".to_owned())));
-    assert!(!tags_of(listed.tags()).iter().any(|(k, _)| k == "k50"));
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed.len(), 50);
+    assert!(listed.contains(&("k00".to_owned(), "new".to_owned())));
+    assert!(!listed.iter().any(|(k, _)| k == "k50"));
 
     // Untag one, then the 51st key fits.
     client
