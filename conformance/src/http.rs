@@ -128,6 +128,12 @@ impl Client {
     }
 }
 
+/// Parses one whole response, as read up to the end of a connection (a client that sent
+/// `Connection: close`).
+pub fn parse_response(bytes: &[u8]) -> io::Result<Response> {
+    read_response(&mut &bytes[..]).map(|(response, _)| response)
+}
+
 /// Reads one response; also says whether the connection may be reused.
 fn read_response(reader: &mut impl BufRead) -> io::Result<(Response, bool)> {
     let status_line = read_line(reader)?;
@@ -273,6 +279,14 @@ mod tests {
         let (response, keep_alive) = parse("HTTP/1.1 200 OK\r\n\r\nto the end");
         assert_eq!(response.body, b"to the end");
         assert!(!keep_alive);
+    }
+
+    #[test]
+    fn a_whole_connection_parses_as_one_response() {
+        let raw = b"HTTP/1.1 431 Too Large\r\nConnection: close\r\nContent-Length: 2\r\n\r\n{}";
+        let response = parse_response(raw).unwrap();
+        assert_eq!((response.status, response.text()), (431, "{}".to_owned()));
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\n").is_err());
     }
 
     #[test]

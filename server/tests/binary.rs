@@ -2,100 +2,22 @@
 
 mod support;
 
-use std::net::SocketAddr;
-use std::process::{ExitStatus, Stdio};
-
+use berth::cli;
 use serde_json::json;
+use support::process::{BerthProcess, berth_command};
 use support::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStdout, Command};
-
-const BERTH: &str = env!("CARGO_BIN_EXE_berth");
-
-/// `berth` with `args`, no inherited BERTH_* settings, and piped stdout and stderr.
-fn berth(args: &[&str]) -> Command {
-    let mut command = Command::new(BERTH);
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for variable in [
-        "BERTH_HOST",
-        "BERTH_PORT",
-        "BERTH_REGION",
-        "BERTH_ACCOUNT_ID",
-        "BERTH_LOG",
-        "BERTH_DATA_DIR",
-    ] {
-        command.env_remove(variable);
-    }
-    command
-}
-
-/// Reads the announcement line and returns the address it names.
-async fn endpoint(stdout: &mut BufReader<ChildStdout>) -> SocketAddr {
-    let mut line = String::new();
-    tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
-        .await
-        .expect("announced in time")
-        .unwrap();
-    let url = line
-        .strip_suffix('\n')
-        .and_then(|l| l.strip_prefix("BERTH_ENDPOINT="))
-        .unwrap_or_else(|| panic!("first line: {line:?}"));
-    let addr = url
-        .strip_prefix("http://")
-        .unwrap_or_else(|| panic!("not an http URL: {url}"));
-    addr.parse().unwrap_or_else(|e| panic!("{addr}: {e}"))
-}
-
-fn signal(child: &Child, name: &str) {
-    let pid = child.id().expect("still running").to_string();
-    let status = std::process::Command::new("kill")
-        .args([&format!("-{name}"), &pid])
-        .status()
-        .unwrap();
-    assert!(status.success(), "kill -{name} {pid}");
-}
-
-/// Waits for the exit; returns it with everything left on stdout and stderr.
-async fn finish(
-    mut child: Child,
-    mut stdout: BufReader<ChildStdout>,
-) -> (ExitStatus, String, String) {
-    let mut rest = String::new();
-    let mut stderr = String::new();
-    let mut child_stderr = child.stderr.take().unwrap();
-    let wait = async {
-        let (out, err, status) = tokio::join!(
-            stdout.read_to_string(&mut rest),
-            child_stderr.read_to_string(&mut stderr),
-            child.wait()
-        );
-        out.unwrap();
-        err.unwrap();
-        status.unwrap()
-    };
-    let status = tokio::time::timeout(TIMEOUT, wait)
-        .await
-        .expect("berth exits in time");
-    (status, rest, stderr)
-}
 
 async fn stops_cleanly_on(signal_name: &str) {
-    let mut child = berth(&["--port", "0"]).spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = endpoint(&mut stdout).await;
+    let berth = BerthProcess::start(berth_command(["--port", "0"])).await;
+    let addr = berth.addr;
     assert_eq!(addr.ip().to_string(), "127.0.0.1");
     assert_ne!(addr.port(), 0, "the real port is announced");
     let health = get(addr, "/_berth/health").await;
     assert_eq!(health.status, 200);
     assert_eq!(health.json()["status"], "ok");
 
-    signal(&child, signal_name);
-    let (status, rest, stderr) = finish(child, stdout).await;
+    berth.signal(signal_name);
+    let (status, rest, stderr) = berth.finish().await;
     assert!(status.success(), "{signal_name}: {status}\n{stderr}");
     assert_eq!(rest, "", "stdout carries only the endpoint line");
     assert!(stderr.contains("listening"), "logs go to stderr: {stderr}");
@@ -117,15 +39,14 @@ async fn stops_on_sigint() {
 
 #[tokio::test]
 async fn settings_come_from_the_environment() {
-    let mut command = berth(&[]);
+    let mut command = berth_command::<_, &str>([]);
     command
         .env("BERTH_PORT", "0")
         .env("BERTH_REGION", "eu-central-1")
         .env("BERTH_ACCOUNT_ID", "210987654321")
         .env("BERTH_LOG", "warn");
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = endpoint(&mut stdout).await;
+    let berth = BerthProcess::start(command).await;
+    let addr = berth.addr;
 
     let created = call(
         addr,
@@ -139,8 +60,8 @@ async fn settings_come_from_the_environment() {
         json!("arn:aws:ecr:eu-central-1:210987654321:repository/from-env")
     );
 
-    signal(&child, "TERM");
-    let (status, rest, stderr) = finish(child, stdout).await;
+    berth.signal("TERM");
+    let (status, rest, stderr) = berth.finish().await;
     assert!(status.success(), "{status}\n{stderr}");
     assert_eq!(rest, "");
     // BERTH_LOG=warn silences the info lines.
@@ -149,13 +70,12 @@ async fn settings_come_from_the_environment() {
 
 #[tokio::test]
 async fn flags_win_over_the_environment() {
-    let mut command = berth(&["--port", "0", "--account-id", "111122223333"]);
+    let mut command = berth_command(["--port", "0", "--account-id", "111122223333"]);
     command
         .env("BERTH_PORT", "1")
         .env("BERTH_ACCOUNT_ID", "not-an-account");
-    let mut child = command.spawn().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let addr = endpoint(&mut stdout).await;
+    let berth = BerthProcess::start(command).await;
+    let addr = berth.addr;
     let created = call(
         addr,
         "CreateRepository",
@@ -164,13 +84,12 @@ async fn flags_win_over_the_environment() {
     .await;
     assert_eq!(created.status, 200, "{}", created.text());
     assert_eq!(created.json()["repository"]["registryId"], "111122223333");
-    signal(&child, "TERM");
-    assert!(finish(child, stdout).await.0.success());
+    berth.stop().await;
 }
 
 /// Runs `berth` to completion with `args`; it must fail at startup.
 async fn startup_failure(args: &[&str]) -> String {
-    let output = tokio::time::timeout(TIMEOUT, berth(args).output())
+    let output = tokio::time::timeout(TIMEOUT, berth_command(args).output())
         .await
         .expect("exits in time")
         .unwrap();
@@ -210,7 +129,7 @@ async fn a_taken_port_is_a_clear_startup_error() {
 
 #[tokio::test]
 async fn help_explains_every_flag() {
-    let output = berth(&["--help"]).output().await.unwrap();
+    let output = berth_command(["--help"]).output().await.unwrap();
     assert!(output.status.success());
     let help = String::from_utf8_lossy(&output.stdout);
     for text in [
@@ -227,4 +146,53 @@ async fn help_explains_every_flag() {
     ] {
         assert!(help.contains(text), "{text} missing from --help:\n{help}");
     }
+}
+
+/// What a developer's shell might export: each would change what the tests see (another
+/// account or region, signatures required, a bad log filter or data directory that stops
+/// startup) if it reached the server.
+const HOSTILE_ENVIRONMENT: [(&str, &str); 6] = [
+    (cli::ENV_ACCOUNT_ID, "999999999999"),
+    (cli::ENV_REGION, "eu-north-1"),
+    (cli::ENV_VERIFY_SIGV4, "true"),
+    (cli::ENV_CREDENTIALS, "AKIDLEAKED:secret:111111111111"),
+    (cli::ENV_LOG, "berth=loud"),
+    (cli::ENV_DATA_DIR, "/proc/berth-leaked"),
+];
+
+#[tokio::test]
+async fn inherited_berth_settings_never_reach_the_server() {
+    if std::env::var_os(cli::ENV_ACCOUNT_ID).is_none() {
+        // Runs this very test again in a copy of this binary whose environment is hostile.
+        let this_test = "inherited_berth_settings_never_reach_the_server";
+        let output = tokio::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", this_test, "--nocapture"])
+            .envs(HOSTILE_ENVIRONMENT)
+            .output();
+        let output = tokio::time::timeout(TIMEOUT, output)
+            .await
+            .expect("the copy finishes in time")
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}\n{stderr}");
+        assert!(
+            stdout.contains("1 passed"),
+            "the copy ran no test: {stdout}"
+        );
+        return;
+    }
+    let berth = BerthProcess::start(berth_command(["--port", "0"])).await;
+    let created = call(
+        berth.addr,
+        "CreateRepository",
+        r#"{"repositoryName": "clean"}"#,
+    )
+    .await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    assert_eq!(
+        created.json()["repository"]["repositoryArn"],
+        json!("arn:aws:ecr:us-east-1:123456789012:repository/clean")
+    );
+    berth.stop().await;
 }

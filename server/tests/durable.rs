@@ -9,18 +9,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use support::process::{BerthProcess, berth_command};
 use support::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-use tokio::process::{Child, ChildStdout, Command};
+use tokio::process::Command;
 use tokio::sync::Mutex;
 
-const BERTH: &str = env!("CARGO_BIN_EXE_berth");
 /// Clients writing at once during the storm.
 const CLIENTS: usize = 16;
 /// Each storm is killed once this many creates were acknowledged...
@@ -60,101 +58,21 @@ impl Drop for TempDir {
     }
 }
 
-/// `berth --port 0 --data-dir DIR`, with no inherited BERTH_* settings.
-fn berth(dir: &Path) -> Command {
-    let mut command = Command::new(BERTH);
-    command
-        .args(["--port", "0", "--log", "warn", "--data-dir"])
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    for variable in [
-        "BERTH_HOST",
-        "BERTH_PORT",
-        "BERTH_REGION",
-        "BERTH_ACCOUNT_ID",
-        "BERTH_LOG",
-        "BERTH_DATA_DIR",
-    ] {
-        command.env_remove(variable);
-    }
+/// `berth --port 0 --data-dir DIR` (quiet).
+fn berth_on(dir: &Path) -> Command {
+    let mut command = berth_command(["--port", "0", "--log", "warn", "--data-dir"]);
+    command.arg(dir);
     command
 }
 
-/// A running `berth` on a data directory.
-struct Berth {
-    child: Child,
-    stdout: BufReader<ChildStdout>,
-    addr: SocketAddr,
-}
-
-impl Berth {
-    async fn start(dir: &TempDir) -> Berth {
-        let mut child = berth(dir.path()).spawn().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        tokio::time::timeout(TIMEOUT, stdout.read_line(&mut line))
-            .await
-            .expect("announced in time")
-            .unwrap();
-        let addr = line
-            .trim_end()
-            .strip_prefix("BERTH_ENDPOINT=http://")
-            .unwrap_or_else(|| panic!("no endpoint line, got {line:?}"))
-            .parse()
-            .unwrap();
-        Berth {
-            child,
-            stdout,
-            addr,
-        }
-    }
-
-    /// SIGTERM, and waits for a clean exit.
-    async fn stop(mut self) {
-        let pid = self.child.id().expect("still running").to_string();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let mut stderr = String::new();
-        let mut child_stderr = self.child.stderr.take().unwrap();
-        let mut rest = String::new();
-        let (status, _, _) = tokio::time::timeout(TIMEOUT, async {
-            tokio::join!(
-                self.child.wait(),
-                child_stderr.read_to_string(&mut stderr),
-                self.stdout.read_to_string(&mut rest)
-            )
-        })
-        .await
-        .expect("stops in time");
-        assert!(status.unwrap().success(), "{stderr}");
-    }
-
-    /// SIGKILL: no chance to finish anything.
-    async fn kill(mut self) -> ExitStatus {
-        self.child.start_kill().unwrap();
-        tokio::time::timeout(TIMEOUT, self.child.wait())
-            .await
-            .expect("dies in time")
-            .unwrap()
-    }
+/// A running `berth` on `dir`.
+async fn start_on(dir: &TempDir) -> BerthProcess {
+    BerthProcess::start(berth_on(dir.path())).await
 }
 
 /// An API call that may fail at the connection (the server is being killed).
 async fn try_call(addr: SocketAddr, operation: &str, body: &Value) -> io::Result<HttpResponse> {
-    let body = body.to_string();
-    let raw = format!(
-        "POST / HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\
-         X-Amz-Target: {TARGET_PREFIX}.{operation}\r\nContent-Type: {JSON_11}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    send_raw(addr, raw.as_bytes()).await
+    try_call_as(addr, None, operation, &body.to_string()).await
 }
 
 /// A call that must succeed.
@@ -252,7 +170,7 @@ async fn storm_client(
 
 /// Storms `server` with [`CLIENTS`] clients and SIGKILLs it mid-storm; returns what the
 /// clients were told.
-async fn storm_and_kill(server: Berth, round: usize) -> Acknowledged {
+async fn storm_and_kill(server: BerthProcess, round: usize) -> Acknowledged {
     let acknowledged = Arc::new(Mutex::new(Acknowledged::default()));
     let created = Arc::new(AtomicUsize::new(0));
     let clients: Vec<_> = (0..CLIENTS)
@@ -363,13 +281,13 @@ const ROUNDS: usize = 4;
 async fn a_sigkill_mid_storm_loses_no_acknowledged_write_and_leaves_nothing_half_done() {
     let dir = TempDir::new("storm");
     let mut acknowledged = Acknowledged::default();
-    let mut server = Berth::start(&dir).await;
+    let mut server = start_on(&dir).await;
     for round in 0..ROUNDS {
         let told = storm_and_kill(server, round).await;
         acknowledged.creates.extend(told.creates);
         acknowledged.tags.extend(told.tags);
         // The restart recovers from the log the kill left behind.
-        server = Berth::start(&dir).await;
+        server = start_on(&dir).await;
         let kept = check_nothing_lost_or_half_done(server.addr, &acknowledged, round + 1).await;
         eprintln!(
             "round {round}: {} creates and {} tags acknowledged so far, {kept} repositories kept",
@@ -383,7 +301,7 @@ async fn a_sigkill_mid_storm_loses_no_acknowledged_write_and_leaves_nothing_half
 #[tokio::test]
 async fn a_restart_keeps_the_state_and_a_reset_clears_it_for_good() {
     let dir = TempDir::new("restart");
-    let server = Berth::start(&dir).await;
+    let server = start_on(&dir).await;
     let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:BatchGetImage"}]}"#;
     ok(
         server.addr,
@@ -419,7 +337,7 @@ async fn a_restart_keeps_the_state_and_a_reset_clears_it_for_good() {
     // A clean stop closes the database: its log is checkpointed into it and removed.
     assert!(!dir.path().join("berth.db-wal").exists());
 
-    let server = Berth::start(&dir).await;
+    let server = start_on(&dir).await;
     // createdAt included, to the millisecond; page order too.
     assert_eq!(
         ok(server.addr, "DescribeRepositories", json!({})).await,
@@ -451,7 +369,7 @@ async fn a_restart_keeps_the_state_and_a_reset_clears_it_for_good() {
     assert_eq!(reset.status, 200, "{}", reset.text());
     server.stop().await;
 
-    let server = Berth::start(&dir).await;
+    let server = start_on(&dir).await;
     assert!(repositories(server.addr).await.is_empty());
     server.stop().await;
 }
@@ -476,7 +394,7 @@ fn files(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// as it was. Returns stderr.
 async fn refuses_to_start(dir: &TempDir) -> String {
     let before = files(dir.path());
-    let output = tokio::time::timeout(TIMEOUT, berth(dir.path()).output())
+    let output = tokio::time::timeout(TIMEOUT, berth_on(dir.path()).output())
         .await
         .expect("exits in time")
         .unwrap();
@@ -499,7 +417,7 @@ async fn refuses_to_start(dir: &TempDir) -> String {
 /// A data directory that a cleanly stopped Berth left with one repository.
 async fn used_directory(purpose: &str) -> TempDir {
     let dir = TempDir::new(purpose);
-    let server = Berth::start(&dir).await;
+    let server = start_on(&dir).await;
     ok(
         server.addr,
         "CreateRepository",
@@ -513,7 +431,7 @@ async fn used_directory(purpose: &str) -> TempDir {
 #[tokio::test]
 async fn a_second_berth_on_the_same_directory_refuses_to_start() {
     let dir = TempDir::new("lock");
-    let first = Berth::start(&dir).await;
+    let first = start_on(&dir).await;
     let stderr = refuses_to_start(&dir).await;
     assert!(
         stderr.contains("cannot use the data directory")
@@ -529,7 +447,7 @@ async fn a_second_berth_on_the_same_directory_refuses_to_start() {
     .await;
     first.stop().await;
     // And once it is gone, the directory is free.
-    let next = Berth::start(&dir).await;
+    let next = start_on(&dir).await;
     assert!(repositories(next.addr).await.contains_key("still-here"));
     next.stop().await;
 }

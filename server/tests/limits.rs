@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use berth::Config;
 use berth::config::{MAX_REQUEST_HEAD_BUFFER_BYTES, MAX_REQUEST_HEADER_BYTES, Timeouts};
-use support::{JSON_11, TARGET_PREFIX, TIMEOUT, get, request, send_raw};
+use support::{JSON_11, TARGET_PREFIX, TIMEOUT, get, head, request, send_raw};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -57,11 +57,12 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     bytes
 }
 
-fn describe_head(extra: &str, content_length: usize) -> String {
-    format!(
-        "POST / HTTP/1.1\r\nHost: berth\r\nX-Amz-Target: {TARGET_PREFIX}.DescribeRepositories\r\n\
-         Content-Type: {JSON_11}\r\n{extra}Content-Length: {content_length}\r\n\r\n"
-    )
+/// A DescribeRepositories head announcing `content_length` body bytes, with `extra` headers.
+fn describe_head(extra: &[(&str, &str)], content_length: usize) -> String {
+    let target = format!("{TARGET_PREFIX}.DescribeRepositories");
+    let mut headers = vec![("X-Amz-Target", target.as_str()), ("Content-Type", JSON_11)];
+    headers.extend_from_slice(extra);
+    head("berth", "POST", "/", &headers, content_length)
 }
 
 async fn healthy(addr: SocketAddr) {
@@ -117,13 +118,14 @@ async fn heads_past_the_parser_cap_are_refused_and_closed_without_harm() {
     let berth = berth::start(Config::ephemeral()).await.unwrap();
     let addr = berth.local_addr();
     let huge = "x".repeat(MAX_REQUEST_HEAD_BUFFER_BYTES * 2);
-    let raw = describe_head(&format!("X-Padding: {huge}\r\n"), 2) + "{}";
+    let raw = describe_head(&[("X-Padding", &huge)], 2) + "{}";
     // The parser answers a bare 431 and closes (or resets while the client still writes).
     if let Ok(response) = send_raw(addr, raw.as_bytes()).await {
         assert_eq!(response.status, 431);
     }
     // Too many header fields are refused the same way.
-    let many: String = (0..500).map(|i| format!("X-H{i}: v\r\n")).collect();
+    let names: Vec<String> = (0..500).map(|i| format!("X-H{i}")).collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|name| (name.as_str(), "v")).collect();
     if let Ok(response) = send_raw(addr, (describe_head(&many, 2) + "{}").as_bytes()).await {
         assert_eq!(response.status, 431);
     }
@@ -168,7 +170,7 @@ async fn a_client_stalling_its_body_gets_an_aws_shaped_408() {
     let mut stream = TcpStream::connect(addr).await.unwrap();
     // Promises 100 bytes, sends 2.
     stream
-        .write_all((describe_head("", 100) + "{ ").as_bytes())
+        .write_all((describe_head(&[], 100) + "{ ").as_bytes())
         .await
         .unwrap();
     let answer = String::from_utf8_lossy(&until_closed(&mut stream).await).into_owned();
@@ -188,7 +190,7 @@ async fn idle_keep_alive_connections_are_closed() {
     let addr = berth.local_addr();
     let mut stream = TcpStream::connect(addr).await.unwrap();
     stream
-        .write_all((describe_head("", 2) + "{}").as_bytes())
+        .write_all((describe_head(&[], 2) + "{}").as_bytes())
         .await
         .unwrap();
     // The answer arrives, then the idle connection is closed by the server.
@@ -209,7 +211,7 @@ async fn silent_connections_do_not_keep_others_from_being_served() {
     }
     let mut trickling = TcpStream::connect(addr).await.unwrap();
     trickling
-        .write_all(&describe_head("", 100).into_bytes())
+        .write_all(&describe_head(&[], 100).into_bytes())
         .await
         .unwrap();
     // Everyone else is still served.

@@ -905,10 +905,13 @@ async fn keep_alive_connections_serve_several_requests() {
         .await
         .unwrap();
     let describe = target("DescribeRepositories");
-    let one = format!(
-        "POST / HTTP/1.1\r\nHost: berth\r\nX-Amz-Target: {describe}\r\nContent-Type: {JSON_11}\r\nContent-Length: 2\r\n\r\n{{}}"
-    );
-    let last = one.replacen("Host: berth\r\n", "Host: berth\r\nConnection: close\r\n", 1);
+    let headers = [
+        ("X-Amz-Target", describe.as_str()),
+        ("Content-Type", JSON_11),
+    ];
+    let one = head("berth", "POST", "/", &headers, 2) + "{}";
+    let closing = [&headers[..], &[("Connection", "close")]].concat();
+    let last = head("berth", "POST", "/", &closing, 2) + "{}";
     stream
         .write_all(format!("{one}{one}{last}").as_bytes())
         .await

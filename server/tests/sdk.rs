@@ -88,17 +88,26 @@ impl Berth {
     }
 }
 
-/// A service error as the SDK saw it.
-#[derive(Debug)]
-struct Failure {
-    status: u16,
+/// A service error: its code and exact message.
+#[derive(Debug, PartialEq, Eq)]
+struct ServiceError {
     code: String,
     message: String,
 }
 
+impl ServiceError {
+    fn new(code: &str, message: impl Into<String>) -> ServiceError {
+        ServiceError {
+            code: code.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
 /// The service error of a call that must fail, checked to be an AWS-shaped client error:
 /// HTTP 400 with a request id.
-fn failure<T: Debug, E>(result: Result<T, SdkError<E, HttpResponse>>) -> Failure
+#[track_caller]
+fn service_error<T: Debug, E>(result: Result<T, SdkError<E, HttpResponse>>) -> ServiceError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
@@ -109,20 +118,16 @@ where
             let status = raw.status().as_u16();
             let request_id = raw.headers().get("x-amzn-RequestId").map(str::to_owned);
             let error = context.err();
-            let failure = Failure {
-                status,
-                code: error.code().unwrap_or_default().to_owned(),
-                message: error.message().unwrap_or_default().to_owned(),
-            };
-            assert_eq!(
-                failure.status, 400,
-                "a client mistake is a 400: {failure:?}"
+            let error = ServiceError::new(
+                error.code().unwrap_or_default(),
+                error.message().unwrap_or_default(),
             );
+            assert_eq!(status, 400, "a client mistake is a 400: {error:?}");
             assert!(
                 request_id.as_deref().is_some_and(|id| !id.is_empty()),
-                "every error carries x-amzn-RequestId: {failure:?}"
+                "every error carries x-amzn-RequestId: {error:?}"
             );
-            failure
+            error
         }
         Err(other) => panic!(
             "expected a service error, got {}",
@@ -131,45 +136,72 @@ where
     }
 }
 
-/// Asserts the error's code and exact message.
+/// The code of a call that must fail (as [`service_error`]), whose message is not empty.
 #[track_caller]
-fn assert_error(failure: &Failure, code: &str, message: &str) {
-    assert_eq!(failure.code, code, "code of {failure:?}");
-    assert_eq!(failure.message, message, "message of {failure:?}");
-}
-
-/// Asserts the error's code, and that it carries some message.
-#[track_caller]
-fn assert_code(failure: &Failure, code: &str) {
-    assert_eq!(failure.code, code, "code of {failure:?}");
+fn error_code<T: Debug, E>(result: Result<T, SdkError<E, HttpResponse>>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let error = service_error(result);
     assert!(
-        !failure.message.is_empty(),
-        "an error explains itself: {failure:?}"
+        !error.message.is_empty(),
+        "an error explains itself: {error:?}"
     );
+    error.code
 }
 
-fn invalid_parameter(member: &str, reason: &str) -> String {
-    format!("Invalid parameter at '{member}' failed to satisfy constraint: '{reason}'")
+/// The SDK's modeled error of a call that failed with a service error, to check which
+/// variant the SDK mapped it to.
+#[track_caller]
+fn modeled<T, E>(result: &Result<T, SdkError<E, HttpResponse>>) -> &E {
+    result
+        .as_ref()
+        .err()
+        .and_then(|e| e.as_service_error())
+        .expect("a service error")
 }
 
-fn not_found(name: &str, registry: &str) -> String {
-    format!("The repository with name '{name}' does not exist in the registry with id '{registry}'")
-}
-
-fn already_exists(name: &str, registry: &str) -> String {
-    format!("The repository with name '{name}' already exists in the registry with id '{registry}'")
-}
-
-fn policy_not_found(name: &str, registry: &str) -> String {
-    format!(
-        "Repository policy does not exist for the repository with name '{name}' in the registry with id '{registry}'"
+fn invalid_parameter(member: &str, reason: &str) -> ServiceError {
+    ServiceError::new(
+        "InvalidParameterException",
+        format!("Invalid parameter at '{member}' failed to satisfy constraint: '{reason}'"),
     )
 }
 
-fn access_denied(caller: &str, action: &str, resource: &str) -> String {
-    format!(
-        "User: arn:aws:iam::{caller}:root is not authorized to perform: ecr:{action} on resource: {resource} \
-         because no resource-based policy allows the ecr:{action} action"
+fn not_found(name: &str, registry: &str) -> ServiceError {
+    ServiceError::new(
+        "RepositoryNotFoundException",
+        format!(
+            "The repository with name '{name}' does not exist in the registry with id '{registry}'"
+        ),
+    )
+}
+
+fn already_exists(name: &str, registry: &str) -> ServiceError {
+    ServiceError::new(
+        "RepositoryAlreadyExistsException",
+        format!(
+            "The repository with name '{name}' already exists in the registry with id '{registry}'"
+        ),
+    )
+}
+
+fn policy_not_found(name: &str, registry: &str) -> ServiceError {
+    ServiceError::new(
+        "RepositoryPolicyNotFoundException",
+        format!(
+            "Repository policy does not exist for the repository with name '{name}' in the registry with id '{registry}'"
+        ),
+    )
+}
+
+fn access_denied(caller: &str, action: &str, resource: &str) -> ServiceError {
+    ServiceError::new(
+        "AccessDeniedException",
+        format!(
+            "User: arn:aws:iam::{caller}:root is not authorized to perform: ecr:{action} on resource: {resource} \
+             because no resource-based policy allows the ecr:{action} action"
+        ),
     )
 }
 
@@ -219,6 +251,17 @@ fn tags_of(tags: &[Tag]) -> Vec<(String, String)> {
         .collect();
     pairs.sort();
     pairs
+}
+
+/// The tags of `resource_arn` as sorted pairs (ListTagsForResource must succeed).
+async fn listed_tags(client: &Client, resource_arn: &str) -> Vec<(String, String)> {
+    let listed = client
+        .list_tags_for_resource()
+        .resource_arn(resource_arn)
+        .send()
+        .await
+        .expect("ListTagsForResource succeeds");
+    tags_of(listed.tags())
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -288,10 +331,9 @@ async fn exists(client: &Client, name: &str) -> bool {
             true
         }
         Err(e) => {
-            assert_error(
-                &failure::<(), _>(Err(e)),
-                "RepositoryNotFoundException",
-                &not_found(name, DEFAULT_ACCOUNT),
+            assert_eq!(
+                service_error::<(), _>(Err(e)),
+                not_found(name, DEFAULT_ACCOUNT)
             );
             false
         }
@@ -458,8 +500,7 @@ async fn create_repository_aes256_with_kms_key_is_invalid() {
         ))
         .send()
         .await;
-    let failure = failure(result);
-    assert_code(&failure, "InvalidParameterException");
+    assert_eq!(error_code(result), "InvalidParameterException");
     assert!(
         !exists(&client, "aes").await,
         "nothing is created by a rejected request"
@@ -477,20 +518,13 @@ async fn create_repository_twice_is_already_exists() {
         .repository_name("dup")
         .send()
         .await;
-    let error = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_repository_already_exists_exception());
-    assert_eq!(
-        error,
-        Some(true),
+    assert!(
+        modeled(&result).is_repository_already_exists_exception(),
         "the SDK maps the error to its modeled variant"
     );
-    assert_error(
-        &failure(result),
-        "RepositoryAlreadyExistsException",
-        &already_exists("dup", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(result),
+        already_exists("dup", DEFAULT_ACCOUNT)
     );
 
     // Same name with an explicit, own registryId: still the same registry.
@@ -500,10 +534,9 @@ async fn create_repository_twice_is_already_exists() {
         .repository_name("dup")
         .send()
         .await;
-    assert_error(
-        &failure(result),
-        "RepositoryAlreadyExistsException",
-        &already_exists("dup", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(result),
+        already_exists("dup", DEFAULT_ACCOUNT)
     );
     berth.stop().await;
 }
@@ -527,10 +560,9 @@ async fn concurrent_creates_of_one_name_have_exactly_one_winner() {
     for task in tasks {
         match task.await.unwrap() {
             Ok(_) => won += 1,
-            Err(e) => assert_error(
-                &failure::<(), _>(Err(e)),
-                "RepositoryAlreadyExistsException",
-                &already_exists("race", DEFAULT_ACCOUNT),
+            Err(e) => assert_eq!(
+                service_error::<(), _>(Err(e)),
+                already_exists("race", DEFAULT_ACCOUNT)
             ),
         }
     }
@@ -587,77 +619,90 @@ async fn repository_names_follow_the_model_pattern_and_length() {
             .repository_name(*name)
             .send()
             .await;
-        assert_error(
-            &failure(result),
-            "InvalidParameterException",
-            &invalid_parameter("repositoryName", reason),
+        assert_eq!(
+            service_error(result),
+            invalid_parameter("repositoryName", reason)
         );
     }
     // Every operation that takes a name checks it.
     let reason = invalid_parameter("repositoryName", &pattern);
-    let f = failure(
-        client
-            .delete_repository()
-            .repository_name("a..b")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .delete_repository()
+                .repository_name("a..b")
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
-    let f = failure(
-        client
-            .describe_repositories()
-            .repository_names("a..b")
-            .send()
-            .await,
+    assert_eq!(
+        error_code(
+            client
+                .describe_repositories()
+                .repository_names("a..b")
+                .send()
+                .await,
+        ),
+        "InvalidParameterException"
     );
-    assert_eq!(f.code, "InvalidParameterException", "{f:?}");
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("a..b")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .get_repository_policy()
+                .repository_name("a..b")
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
-    let f = failure(
-        client
-            .delete_repository_policy()
-            .repository_name("a..b")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .delete_repository_policy()
+                .repository_name("a..b")
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
-    let f = failure(
-        client
-            .set_repository_policy()
-            .repository_name("a..b")
-            .policy_text(POLICY)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .set_repository_policy()
+                .repository_name("a..b")
+                .policy_text(POLICY)
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
-    let f = failure(
-        client
-            .put_image_tag_mutability()
-            .repository_name("a..b")
-            .image_tag_mutability(ImageTagMutability::Immutable)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .put_image_tag_mutability()
+                .repository_name("a..b")
+                .image_tag_mutability(ImageTagMutability::Immutable)
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
-    let f = failure(
-        client
-            .put_image_scanning_configuration()
-            .repository_name("a..b")
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(true)
-                    .build(),
-            )
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .put_image_scanning_configuration()
+                .repository_name("a..b")
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(true)
+                        .build(),
+                )
+                .send()
+                .await,
+        ),
+        reason
     );
-    assert_error(&f, "InvalidParameterException", &reason);
     berth.stop().await;
 }
 
@@ -666,52 +711,58 @@ async fn missing_required_members_must_not_be_null() {
     let berth = Berth::start().await;
     let client = berth.client();
     let null = |member: &str| invalid_parameter(member, "Member must not be null");
-    assert_error(
-        &failure(client.create_repository().send().await),
-        "InvalidParameterException",
-        &null("repositoryName"),
+    assert_eq!(
+        service_error(client.create_repository().send().await),
+        null("repositoryName")
     );
-    assert_error(
-        &failure(client.delete_repository().send().await),
-        "InvalidParameterException",
-        &null("repositoryName"),
+    assert_eq!(
+        service_error(client.delete_repository().send().await),
+        null("repositoryName")
     );
     create(&client, "present").await;
-    let f = failure(
-        client
-            .put_image_tag_mutability()
-            .repository_name("present")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .put_image_tag_mutability()
+                .repository_name("present")
+                .send()
+                .await,
+        ),
+        null("imageTagMutability")
     );
-    assert_error(&f, "InvalidParameterException", &null("imageTagMutability"));
-    let f = failure(
-        client
-            .set_repository_policy()
-            .repository_name("present")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .set_repository_policy()
+                .repository_name("present")
+                .send()
+                .await,
+        ),
+        null("policyText")
     );
-    assert_error(&f, "InvalidParameterException", &null("policyText"));
-    let f = failure(
-        client
-            .put_image_scanning_configuration()
-            .repository_name("present")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .put_image_scanning_configuration()
+                .repository_name("present")
+                .send()
+                .await,
+        ),
+        null("imageScanningConfiguration")
     );
-    assert_error(
-        &f,
-        "InvalidParameterException",
-        &null("imageScanningConfiguration"),
+    assert_eq!(
+        service_error(client.list_tags_for_resource().send().await),
+        null("resourceArn")
     );
-    let f = failure(client.list_tags_for_resource().send().await);
-    assert_error(&f, "InvalidParameterException", &null("resourceArn"));
     let repo_arn = arn("us-east-1", DEFAULT_ACCOUNT, "present");
-    let f = failure(client.tag_resource().resource_arn(&repo_arn).send().await);
-    assert_error(&f, "InvalidParameterException", &null("tags"));
-    let f = failure(client.untag_resource().resource_arn(&repo_arn).send().await);
-    assert_error(&f, "InvalidParameterException", &null("tagKeys"));
+    assert_eq!(
+        service_error(client.tag_resource().resource_arn(&repo_arn).send().await),
+        null("tags")
+    );
+    assert_eq!(
+        service_error(client.untag_resource().resource_arn(&repo_arn).send().await),
+        null("tagKeys")
+    );
     berth.stop().await;
 }
 
@@ -726,10 +777,9 @@ async fn enum_values_outside_the_model_are_invalid() {
         .send()
         .await;
     let reason = "Member must satisfy enum value set: [MUTABLE, IMMUTABLE, IMMUTABLE_WITH_EXCLUSION, MUTABLE_WITH_EXCLUSION]";
-    assert_error(
-        &failure(result),
-        "InvalidParameterException",
-        &invalid_parameter("imageTagMutability", reason),
+    assert_eq!(
+        service_error(result),
+        invalid_parameter("imageTagMutability", reason)
     );
 
     let result = client
@@ -739,10 +789,9 @@ async fn enum_values_outside_the_model_are_invalid() {
         .send()
         .await;
     let reason = "Member must satisfy enum value set: [AES256, KMS, KMS_DSSE]";
-    assert_error(
-        &failure(result),
-        "InvalidParameterException",
-        &invalid_parameter("encryptionConfiguration.encryptionType", reason),
+    assert_eq!(
+        service_error(result),
+        invalid_parameter("encryptionConfiguration.encryptionType", reason)
     );
     assert!(!exists(&client, "enum").await);
     berth.stop().await;
@@ -754,17 +803,21 @@ async fn registry_id_must_be_twelve_digits() {
     let client = berth.client();
     let reason = invalid_parameter("registryId", "must satisfy regular expression [0-9]{12}");
     for bad in ["12345678901", "1234567890123", "12345678901a"] {
-        let f = failure(
-            client
-                .create_repository()
-                .registry_id(bad)
-                .repository_name("r1")
-                .send()
-                .await,
+        assert_eq!(
+            service_error(
+                client
+                    .create_repository()
+                    .registry_id(bad)
+                    .repository_name("r1")
+                    .send()
+                    .await,
+            ),
+            reason
         );
-        assert_error(&f, "InvalidParameterException", &reason);
-        let f = failure(client.describe_repositories().registry_id(bad).send().await);
-        assert_error(&f, "InvalidParameterException", &reason);
+        assert_eq!(
+            service_error(client.describe_repositories().registry_id(bad).send().await),
+            reason
+        );
     }
     berth.stop().await;
 }
@@ -787,10 +840,9 @@ async fn with_exclusion_modes_need_filters() {
         let reason = format!(
             "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as {mode}"
         );
-        assert_error(
-            &failure(result),
-            "InvalidParameterException",
-            &invalid_parameter("imageTagMutabilityExclusionFilters", &reason),
+        assert_eq!(
+            service_error(result),
+            invalid_parameter("imageTagMutabilityExclusionFilters", &reason)
         );
     }
     assert!(!exists(&client, "excl").await);
@@ -834,7 +886,7 @@ async fn with_exclusion_modes_need_filters() {
             .image_tag_mutability_exclusion_filters(filter("latest"))
             .send()
             .await;
-        assert_code(&failure(result), "InvalidParameterException");
+        assert_eq!(error_code(result), "InvalidParameterException");
     }
     assert!(!exists(&client, "plain-with-filters").await);
     berth.stop().await;
@@ -851,13 +903,12 @@ async fn exclusion_filters_are_validated() {
     for i in 0..6 {
         six = six.image_tag_mutability_exclusion_filters(filter(&format!("f{i}*")));
     }
-    assert_error(
-        &failure(six.send().await),
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(six.send().await),
+        invalid_parameter(
             "imageTagMutabilityExclusionFilters",
             "Member must have length less than or equal to 5",
-        ),
+        )
     );
 
     let result = client
@@ -868,13 +919,12 @@ async fn exclusion_filters_are_validated() {
         .image_tag_mutability_exclusion_filters(filter("not ok!"))
         .send()
         .await;
-    assert_error(
-        &failure(result),
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(result),
+        invalid_parameter(
             "imageTagMutabilityExclusionFilters.2.member.filter",
             "Member must satisfy regular expression pattern: ^[0-9a-zA-Z._*-]{1,128}$",
-        ),
+        )
     );
 
     let wrong_type = ImageTagMutabilityExclusionFilter::builder()
@@ -889,13 +939,12 @@ async fn exclusion_filters_are_validated() {
         .image_tag_mutability_exclusion_filters(wrong_type)
         .send()
         .await;
-    assert_error(
-        &failure(result),
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(result),
+        invalid_parameter(
             "imageTagMutabilityExclusionFilters.1.member.filterType",
             "Member must satisfy enum value set: [WILDCARD]",
-        ),
+        )
     );
     assert!(!exists(&client, "six").await);
     assert!(!exists(&client, "bad-filter").await);
@@ -996,13 +1045,12 @@ async fn put_image_tag_mutability_updates_and_echoes() {
         .image_tag_mutability(ImageTagMutability::ImmutableWithExclusion)
         .send()
         .await;
-    assert_error(
-        &failure(result),
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(result),
+        invalid_parameter(
             "imageTagMutabilityExclusionFilters",
             "ImageTagMutabilityExclusionFilters can't be null when imageTagMutability is set as IMMUTABLE_WITH_EXCLUSION",
-        ),
+        )
     );
     let result = client
         .put_image_tag_mutability()
@@ -1011,7 +1059,7 @@ async fn put_image_tag_mutability_updates_and_echoes() {
         .image_tag_mutability_exclusion_filters(filter("x"))
         .send()
         .await;
-    assert_code(&failure(result), "InvalidParameterException");
+    assert_eq!(error_code(result), "InvalidParameterException");
     let described = client
         .describe_repositories()
         .repository_names("mut")
@@ -1030,17 +1078,8 @@ async fn put_image_tag_mutability_updates_and_echoes() {
         .image_tag_mutability(ImageTagMutability::Immutable)
         .send()
         .await;
-    let variant = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_repository_not_found_exception());
-    assert_eq!(variant, Some(true));
-    assert_error(
-        &failure(result),
-        "RepositoryNotFoundException",
-        &not_found("nope", DEFAULT_ACCOUNT),
-    );
+    assert!(modeled(&result).is_repository_not_found_exception());
+    assert_eq!(service_error(result), not_found("nope", DEFAULT_ACCOUNT));
     berth.stop().await;
 }
 
@@ -1106,11 +1145,7 @@ async fn put_image_scanning_configuration_updates_and_echoes() {
         .image_scanning_configuration(on)
         .send()
         .await;
-    assert_error(
-        &failure(result),
-        "RepositoryNotFoundException",
-        &not_found("nope", DEFAULT_ACCOUNT),
-    );
+    assert_eq!(service_error(result), not_found("nope", DEFAULT_ACCOUNT));
     berth.stop().await;
 }
 
@@ -1161,16 +1196,10 @@ async fn describe_repositories_by_name_in_request_order() {
         .repository_names("ghost-two")
         .send()
         .await;
-    let variant = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_repository_not_found_exception());
-    assert_eq!(variant, Some(true));
-    assert_error(
-        &failure(result),
-        "RepositoryNotFoundException",
-        &not_found("ghost-one", DEFAULT_ACCOUNT),
+    assert!(modeled(&result).is_repository_not_found_exception());
+    assert_eq!(
+        service_error(result),
+        not_found("ghost-one", DEFAULT_ACCOUNT)
     );
 
     // repositoryNames with maxResults or nextToken.
@@ -1180,7 +1209,7 @@ async fn describe_repositories_by_name_in_request_order() {
         .max_results(1)
         .send()
         .await;
-    assert_code(&failure(result), "InvalidParameterException");
+    assert_eq!(error_code(result), "InvalidParameterException");
     let first = client
         .describe_repositories()
         .max_results(1)
@@ -1194,20 +1223,19 @@ async fn describe_repositories_by_name_in_request_order() {
         .next_token(token)
         .send()
         .await;
-    assert_code(&failure(result), "InvalidParameterException");
+    assert_eq!(error_code(result), "InvalidParameterException");
 
     // List lengths: 1..=100 names.
     let mut hundred_one = client.describe_repositories();
     for i in 0..101 {
         hundred_one = hundred_one.repository_names(format!("n{i}"));
     }
-    assert_error(
-        &failure(hundred_one.send().await),
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(hundred_one.send().await),
+        invalid_parameter(
             "repositoryNames",
             "Member must have length less than or equal to 100",
-        ),
+        )
     );
     berth.stop().await;
 }
@@ -1219,29 +1247,25 @@ async fn describe_repositories_max_results_range_and_bad_tokens() {
     for name in ["r1", "r2", "r3"] {
         create(&client, name).await;
     }
-    let f = failure(client.describe_repositories().max_results(0).send().await);
-    assert_error(
-        &f,
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(client.describe_repositories().max_results(0).send().await),
+        invalid_parameter(
             "maxResults",
             "Member must have value greater than or equal to 1",
+        )
+    );
+    assert_eq!(
+        service_error(
+            client
+                .describe_repositories()
+                .max_results(1001)
+                .send()
+                .await,
         ),
-    );
-    let f = failure(
-        client
-            .describe_repositories()
-            .max_results(1001)
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "InvalidParameterException",
-        &invalid_parameter(
+        invalid_parameter(
             "maxResults",
             "Member must have value less than or equal to 1000",
-        ),
+        )
     );
     let ok = client
         .describe_repositories()
@@ -1253,8 +1277,10 @@ async fn describe_repositories_max_results_range_and_bad_tokens() {
     assert_eq!(ok.next_token(), None);
 
     for bad in ["not-a-token", "AAAA", "%%%", "eyJ4IjoxfQ=="] {
-        let f = failure(client.describe_repositories().next_token(bad).send().await);
-        assert_code(&f, "InvalidParameterException");
+        assert_eq!(
+            error_code(client.describe_repositories().next_token(bad).send().await),
+            "InvalidParameterException"
+        );
     }
     berth.stop().await;
 }
@@ -1462,31 +1488,20 @@ async fn delete_repository_returns_it_and_forgets_policy_and_tags() {
         .repository_name("doomed")
         .send()
         .await;
-    let variant = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_repository_not_found_exception());
-    assert_eq!(variant, Some(true));
-    assert_error(
-        &failure(result),
-        "RepositoryNotFoundException",
-        &not_found("doomed", DEFAULT_ACCOUNT),
-    );
+    assert!(modeled(&result).is_repository_not_found_exception());
+    assert_eq!(service_error(result), not_found("doomed", DEFAULT_ACCOUNT));
 
     // Recreated: a fresh repository without the old policy or tags.
     create(&client, "doomed").await;
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("doomed")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryPolicyNotFoundException",
-        &policy_not_found("doomed", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(
+            client
+                .get_repository_policy()
+                .repository_name("doomed")
+                .send()
+                .await,
+        ),
+        policy_not_found("doomed", DEFAULT_ACCOUNT)
     );
     let tags = client
         .list_tags_for_resource()
@@ -1521,33 +1536,25 @@ async fn repository_policy_set_get_delete() {
     let client = berth.client();
     create(&client, "pol").await;
 
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("pol")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryPolicyNotFoundException",
-        &policy_not_found("pol", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(
+            client
+                .get_repository_policy()
+                .repository_name("pol")
+                .send()
+                .await,
+        ),
+        policy_not_found("pol", DEFAULT_ACCOUNT)
     );
     let result = client
         .delete_repository_policy()
         .repository_name("pol")
         .send()
         .await;
-    let variant = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_repository_policy_not_found_exception());
-    assert_eq!(variant, Some(true));
-    assert_error(
-        &failure(result),
-        "RepositoryPolicyNotFoundException",
-        &policy_not_found("pol", DEFAULT_ACCOUNT),
+    assert!(modeled(&result).is_repository_policy_not_found_exception());
+    assert_eq!(
+        service_error(result),
+        policy_not_found("pol", DEFAULT_ACCOUNT)
     );
 
     let set = client
@@ -1588,56 +1595,48 @@ async fn repository_policy_set_get_delete() {
         json(POLICY),
         "Delete returns the removed policy"
     );
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("pol")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryPolicyNotFoundException",
-        &policy_not_found("pol", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(
+            client
+                .get_repository_policy()
+                .repository_name("pol")
+                .send()
+                .await,
+        ),
+        policy_not_found("pol", DEFAULT_ACCOUNT)
     );
 
     // A repository that does not exist, for all three.
-    let f = failure(
-        client
-            .set_repository_policy()
-            .repository_name("ghost")
-            .policy_text(POLICY)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .set_repository_policy()
+                .repository_name("ghost")
+                .policy_text(POLICY)
+                .send()
+                .await,
+        ),
+        not_found("ghost", DEFAULT_ACCOUNT)
     );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(
+            client
+                .get_repository_policy()
+                .repository_name("ghost")
+                .send()
+                .await,
+        ),
+        not_found("ghost", DEFAULT_ACCOUNT)
     );
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("ghost")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", DEFAULT_ACCOUNT),
-    );
-    let f = failure(
-        client
-            .delete_repository_policy()
-            .repository_name("ghost")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", DEFAULT_ACCOUNT),
+    assert_eq!(
+        service_error(
+            client
+                .delete_repository_policy()
+                .repository_name("ghost")
+                .send()
+                .await,
+        ),
+        not_found("ghost", DEFAULT_ACCOUNT)
     );
     berth.stop().await;
 }
@@ -1695,25 +1694,27 @@ async fn repository_policy_rejects_what_is_not_a_policy() {
         "",
     ];
     for policy in bad {
-        let f = failure(
+        assert_eq!(
+            service_error(
+                client
+                    .set_repository_policy()
+                    .repository_name("strict")
+                    .policy_text(policy)
+                    .send()
+                    .await,
+            ),
+            invalid
+        );
+    }
+    assert_eq!(
+        error_code(
             client
-                .set_repository_policy()
+                .get_repository_policy()
                 .repository_name("strict")
-                .policy_text(policy)
                 .send()
                 .await,
-        );
-        assert_error(&f, "InvalidParameterException", &invalid);
-    }
-    let f = failure(
-        client
-            .get_repository_policy()
-            .repository_name("strict")
-            .send()
-            .await,
-    );
-    assert_eq!(
-        f.code, "RepositoryPolicyNotFoundException",
+        ),
+        "RepositoryPolicyNotFoundException",
         "nothing was stored by a rejected call"
     );
 
@@ -1722,21 +1723,19 @@ async fn repository_policy_rejects_what_is_not_a_policy() {
     let long = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Sid":"{padding}","Effect":"Allow","Principal":"*","Action":"ecr:*"}}]}}"#
     );
-    let f = failure(
-        client
-            .set_repository_policy()
-            .repository_name("strict")
-            .policy_text(long)
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "InvalidParameterException",
-        &invalid_parameter(
+    assert_eq!(
+        service_error(
+            client
+                .set_repository_policy()
+                .repository_name("strict")
+                .policy_text(long)
+                .send()
+                .await,
+        ),
+        invalid_parameter(
             "policyText",
             "Member must have length less than or equal to 10240",
-        ),
+        )
     );
     berth.stop().await;
 }
@@ -1758,16 +1757,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        tags_of(listed.tags()),
-        pairs(&[("env", "dev"), ("team", "infra")])
-    );
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed, pairs(&[("env", "dev"), ("team", "infra")]));
 
     // Overwrite one, add one (empty value allowed).
     client
@@ -1778,14 +1769,9 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
+    let listed = listed_tags(&client, &repo_arn).await;
     assert_eq!(
-        tags_of(listed.tags()),
+        listed,
         pairs(&[("empty", ""), ("env", "prod"), ("team", "infra")])
     );
 
@@ -1798,16 +1784,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        tags_of(listed.tags()),
-        pairs(&[("empty", ""), ("env", "prod")])
-    );
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed, pairs(&[("empty", ""), ("env", "prod")]));
 
     // Boundaries: a 128-character key and a 256-character value are fine.
     let (key, value) = ("k".repeat(128), "v".repeat(256));
@@ -1818,13 +1796,8 @@ async fn tags_on_create_tag_untag_and_list() {
         .send()
         .await
         .unwrap();
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert!(tags_of(listed.tags()).contains(&(key, value)));
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert!(listed.contains(&(key, value)));
     berth.stop().await;
 }
 
@@ -1855,21 +1828,14 @@ async fn tag_parameters_are_checked() {
             .tags(bad.clone())
             .send()
             .await;
-        let variant = result
-            .as_ref()
-            .err()
-            .and_then(|e| e.as_service_error())
-            .map(|e| e.is_invalid_tag_parameter_exception());
-        assert_eq!(variant, Some(true), "{bad:?}");
-        assert_code(&failure(result), "InvalidTagParameterException");
-        let listed = client
-            .list_tags_for_resource()
-            .resource_arn(&repo_arn)
-            .send()
-            .await
-            .unwrap();
+        assert!(
+            modeled(&result).is_invalid_tag_parameter_exception(),
+            "{bad:?}"
+        );
+        assert_eq!(error_code(result), "InvalidTagParameterException");
+        let listed = listed_tags(&client, &repo_arn).await;
         assert_eq!(
-            tags_of(listed.tags()),
+            listed,
             pairs(&[("keep", "me")]),
             "a refused TagResource applies nothing"
         );
@@ -1882,7 +1848,7 @@ async fn tag_parameters_are_checked() {
             .tags(bad)
             .send()
             .await;
-        assert_code(&failure(result), "InvalidTagParameterException");
+        assert_eq!(error_code(result), "InvalidTagParameterException");
         assert!(
             !exists(&client, "never").await,
             "a repository with an invalid tag is not created"
@@ -1902,13 +1868,8 @@ async fn at_most_fifty_tags_per_repository() {
         create51 = create51.tags(tag(&format!("k{i:02}"), "v"));
     }
     let result = create51.send().await;
-    let variant = result
-        .as_ref()
-        .err()
-        .and_then(|e| e.as_service_error())
-        .map(|e| e.is_too_many_tags_exception());
-    assert_eq!(variant, Some(true));
-    assert_code(&failure(result), "TooManyTagsException");
+    assert!(modeled(&result).is_too_many_tags_exception());
+    assert_eq!(error_code(result), "TooManyTagsException");
     assert!(!exists(&client, "fifty").await);
 
     let mut create50 = client.create_repository().repository_name("fifty");
@@ -1937,24 +1898,21 @@ async fn at_most_fifty_tags_per_repository() {
         .await
         .unwrap();
     // A 51st key is not.
-    let f = failure(
-        client
-            .tag_resource()
-            .resource_arn(&repo_arn)
-            .tags(tag("k50", "v"))
-            .send()
-            .await,
+    assert_eq!(
+        error_code(
+            client
+                .tag_resource()
+                .resource_arn(&repo_arn)
+                .tags(tag("k50", "v"))
+                .send()
+                .await,
+        ),
+        "TooManyTagsException"
     );
-    assert_code(&f, "TooManyTagsException");
-    let listed = client
-        .list_tags_for_resource()
-        .resource_arn(&repo_arn)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(listed.tags().len(), 50);
-    assert!(tags_of(listed.tags()).contains(&("k00".to_owned(), "new".to_owned())));
-    assert!(!tags_of(listed.tags()).iter().any(|(k, _)| k == "k50"));
+    let listed = listed_tags(&client, &repo_arn).await;
+    assert_eq!(listed.len(), 50);
+    assert!(listed.contains(&("k00".to_owned(), "new".to_owned())));
+    assert!(!listed.iter().any(|(k, _)| k == "k50"));
 
     // Untag one, then the 51st key fits.
     client
@@ -1998,143 +1956,133 @@ async fn tag_operations_resolve_the_resource_arn() {
         "",
         "arn:aws:ecr",
     ] {
-        let f = failure(
-            client
-                .list_tags_for_resource()
-                .resource_arn(bad)
-                .send()
-                .await,
+        assert_eq!(
+            service_error(
+                client
+                    .list_tags_for_resource()
+                    .resource_arn(bad)
+                    .send()
+                    .await,
+            ),
+            invalid_arn
         );
-        assert_error(&f, "InvalidParameterException", &invalid_arn);
-        let f = failure(
-            client
-                .tag_resource()
-                .resource_arn(bad)
-                .tags(tag("a", "b"))
-                .send()
-                .await,
+        assert_eq!(
+            service_error(
+                client
+                    .tag_resource()
+                    .resource_arn(bad)
+                    .tags(tag("a", "b"))
+                    .send()
+                    .await,
+            ),
+            invalid_arn
         );
-        assert_error(&f, "InvalidParameterException", &invalid_arn);
-        let f = failure(
-            client
-                .untag_resource()
-                .resource_arn(bad)
-                .tag_keys("a")
-                .send()
-                .await,
+        assert_eq!(
+            service_error(
+                client
+                    .untag_resource()
+                    .resource_arn(bad)
+                    .tag_keys("a")
+                    .send()
+                    .await,
+            ),
+            invalid_arn
         );
-        assert_error(&f, "InvalidParameterException", &invalid_arn);
     }
 
     // Unknown name in the caller's account and region.
     let ghost = arn("us-east-1", ACCOUNT_A, "ghost");
-    let f = failure(
-        client
-            .list_tags_for_resource()
-            .resource_arn(&ghost)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .list_tags_for_resource()
+                .resource_arn(&ghost)
+                .send()
+                .await,
+        ),
+        not_found("ghost", ACCOUNT_A)
     );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", ACCOUNT_A),
+    assert_eq!(
+        service_error(
+            client
+                .tag_resource()
+                .resource_arn(&ghost)
+                .tags(tag("a", "b"))
+                .send()
+                .await,
+        ),
+        not_found("ghost", ACCOUNT_A)
     );
-    let f = failure(
-        client
-            .tag_resource()
-            .resource_arn(&ghost)
-            .tags(tag("a", "b"))
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", ACCOUNT_A),
-    );
-    let f = failure(
-        client
-            .untag_resource()
-            .resource_arn(&ghost)
-            .tag_keys("a")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("ghost", ACCOUNT_A),
+    assert_eq!(
+        service_error(
+            client
+                .untag_resource()
+                .resource_arn(&ghost)
+                .tag_keys("a")
+                .send()
+                .await,
+        ),
+        not_found("ghost", ACCOUNT_A)
     );
 
     // Another region: the repository exists only in us-east-1.
     let elsewhere = arn("eu-west-1", ACCOUNT_A, "owned");
-    let f = failure(
-        client
-            .list_tags_for_resource()
-            .resource_arn(&elsewhere)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .list_tags_for_resource()
+                .resource_arn(&elsewhere)
+                .send()
+                .await,
+        ),
+        not_found("owned", ACCOUNT_A)
     );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("owned", ACCOUNT_A),
-    );
-    let f = failure(
-        client
-            .tag_resource()
-            .resource_arn(&elsewhere)
-            .tags(tag("a", "b"))
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("owned", ACCOUNT_A),
+    assert_eq!(
+        service_error(
+            client
+                .tag_resource()
+                .resource_arn(&elsewhere)
+                .tags(tag("a", "b"))
+                .send()
+                .await,
+        ),
+        not_found("owned", ACCOUNT_A)
     );
 
     // Another account: access denied, whether or not it has such a repository.
     create(&berth.client_as(ACCOUNT_B, "us-east-1"), "owned").await;
     let theirs = arn("us-east-1", ACCOUNT_B, "owned");
-    let f = failure(
-        client
-            .list_tags_for_resource()
-            .resource_arn(&theirs)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            client
+                .list_tags_for_resource()
+                .resource_arn(&theirs)
+                .send()
+                .await,
+        ),
+        access_denied(ACCOUNT_A, "ListTagsForResource", &theirs)
     );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &access_denied(ACCOUNT_A, "ListTagsForResource", &theirs),
+    assert_eq!(
+        service_error(
+            client
+                .tag_resource()
+                .resource_arn(&theirs)
+                .tags(tag("a", "b"))
+                .send()
+                .await,
+        ),
+        access_denied(ACCOUNT_A, "TagResource", &theirs)
     );
-    let f = failure(
-        client
-            .tag_resource()
-            .resource_arn(&theirs)
-            .tags(tag("a", "b"))
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &access_denied(ACCOUNT_A, "TagResource", &theirs),
-    );
-    let f = failure(
-        client
-            .untag_resource()
-            .resource_arn(&theirs)
-            .tag_keys("a")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &access_denied(ACCOUNT_A, "UntagResource", &theirs),
+    assert_eq!(
+        service_error(
+            client
+                .untag_resource()
+                .resource_arn(&theirs)
+                .tag_keys("a")
+                .send()
+                .await,
+        ),
+        access_denied(ACCOUNT_A, "UntagResource", &theirs)
     );
     let listed = berth
         .client_as(ACCOUNT_B, "us-east-1")
@@ -2239,17 +2187,15 @@ async fn accounts_and_regions_are_separate_registries() {
         .send()
         .await;
     assert!(west_tags.unwrap().tags().is_empty());
-    let f = failure(
-        a_west
-            .get_repository_policy()
-            .repository_name("shared/app")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryPolicyNotFoundException",
-        &policy_not_found("shared/app", ACCOUNT_A),
+    assert_eq!(
+        service_error(
+            a_west
+                .get_repository_policy()
+                .repository_name("shared/app")
+                .send()
+                .await,
+        ),
+        policy_not_found("shared/app", ACCOUNT_A)
     );
 
     // Deleting in one registry leaves the others.
@@ -2259,17 +2205,15 @@ async fn accounts_and_regions_are_separate_registries() {
         .send()
         .await
         .unwrap();
-    let f = failure(
-        a_east
-            .describe_repositories()
-            .repository_names("shared/app")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "RepositoryNotFoundException",
-        &not_found("shared/app", ACCOUNT_A),
+    assert_eq!(
+        service_error(
+            a_east
+                .describe_repositories()
+                .repository_names("shared/app")
+                .send()
+                .await,
+        ),
+        not_found("shared/app", ACCOUNT_A)
     );
     for (account, region) in &callers[1..] {
         let key = if *account == DEFAULT_ACCOUNT {
@@ -2307,121 +2251,121 @@ async fn another_accounts_registry_id_is_access_denied() {
     let resource = arn("us-west-2", ACCOUNT_B, "theirs");
     let denied = |action: &str| access_denied(ACCOUNT_A, action, &resource);
 
-    let f = failure(
-        a.create_repository()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            a.create_repository()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .send()
+                .await,
+        ),
+        denied("CreateRepository")
     );
-    assert_error(&f, "AccessDeniedException", &denied("CreateRepository"));
-    let f = failure(
-        a.describe_repositories()
-            .registry_id(ACCOUNT_B)
-            .repository_names("theirs")
-            .send()
-            .await,
+    assert_eq!(
+        error_code(
+            a.describe_repositories()
+                .registry_id(ACCOUNT_B)
+                .repository_names("theirs")
+                .send()
+                .await,
+        ),
+        "AccessDeniedException"
     );
-    assert_eq!(f.code, "AccessDeniedException", "{f:?}");
-    let f = failure(
-        a.describe_repositories()
-            .registry_id(ACCOUNT_B)
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &access_denied(
+    assert_eq!(
+        service_error(
+            a.describe_repositories()
+                .registry_id(ACCOUNT_B)
+                .send()
+                .await,
+        ),
+        access_denied(
             ACCOUNT_A,
             "DescribeRepositories",
             &arn("us-west-2", ACCOUNT_B, "*"),
+        )
+    );
+    assert_eq!(
+        service_error(
+            a.delete_repository()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .send()
+                .await,
         ),
+        denied("DeleteRepository")
     );
-    let f = failure(
-        a.delete_repository()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            a.put_image_tag_mutability()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .image_tag_mutability(ImageTagMutability::Immutable)
+                .send()
+                .await,
+        ),
+        denied("PutImageTagMutability")
     );
-    assert_error(&f, "AccessDeniedException", &denied("DeleteRepository"));
-    let f = failure(
-        a.put_image_tag_mutability()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .image_tag_mutability(ImageTagMutability::Immutable)
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            a.put_image_scanning_configuration()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(true)
+                        .build(),
+                )
+                .send()
+                .await,
+        ),
+        denied("PutImageScanningConfiguration")
     );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &denied("PutImageTagMutability"),
+    assert_eq!(
+        service_error(
+            a.set_repository_policy()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .policy_text(POLICY)
+                .send()
+                .await,
+        ),
+        denied("SetRepositoryPolicy")
     );
-    let f = failure(
-        a.put_image_scanning_configuration()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .image_scanning_configuration(
-                ImageScanningConfiguration::builder()
-                    .scan_on_push(true)
-                    .build(),
-            )
-            .send()
-            .await,
+    assert_eq!(
+        service_error(
+            a.get_repository_policy()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .send()
+                .await,
+        ),
+        denied("GetRepositoryPolicy")
     );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &denied("PutImageScanningConfiguration"),
-    );
-    let f = failure(
-        a.set_repository_policy()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .policy_text(POLICY)
-            .send()
-            .await,
-    );
-    assert_error(&f, "AccessDeniedException", &denied("SetRepositoryPolicy"));
-    let f = failure(
-        a.get_repository_policy()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .send()
-            .await,
-    );
-    assert_error(&f, "AccessDeniedException", &denied("GetRepositoryPolicy"));
-    let f = failure(
-        a.delete_repository_policy()
-            .registry_id(ACCOUNT_B)
-            .repository_name("theirs")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &denied("DeleteRepositoryPolicy"),
+    assert_eq!(
+        service_error(
+            a.delete_repository_policy()
+                .registry_id(ACCOUNT_B)
+                .repository_name("theirs")
+                .send()
+                .await,
+        ),
+        denied("DeleteRepositoryPolicy")
     );
 
     // A repository B does not have: still denied (A may not look into B's registry).
-    let f = failure(
-        a.delete_repository()
-            .registry_id(ACCOUNT_B)
-            .repository_name("ghost")
-            .send()
-            .await,
-    );
-    assert_error(
-        &f,
-        "AccessDeniedException",
-        &access_denied(
+    assert_eq!(
+        service_error(
+            a.delete_repository()
+                .registry_id(ACCOUNT_B)
+                .repository_name("ghost")
+                .send()
+                .await,
+        ),
+        access_denied(
             ACCOUNT_A,
             "DeleteRepository",
             &arn("us-west-2", ACCOUNT_B, "ghost"),
-        ),
+        )
     );
 
     // Nothing of B's changed.

@@ -1,13 +1,17 @@
-//! ecr-impl's operation suite (`ecr-impl/tests/operations/suite.rs`, the very same files),
-//! run against the SQLite backend: each test gets a fresh data directory.
+//! The backend suite (the `store-suite` crate, which ecr-impl runs in memory) against the
+//! SQLite backend: each test gets a fresh data directory.
 
-#[path = "../../ecr-impl/tests/operations/suite.rs"]
-mod suite;
 mod support;
 
-use suite::common;
+use storage_sqlite::SqliteStore;
+use store_suite::TestStore;
+use support::TempDir;
 
-/// What `common::ecr()` builds: SQLite in a scratch data directory.
-fn backend_under_test() -> ecr_impl::Ecr {
-    ecr_impl::Ecr::with_store(support::TempStore::new())
+/// SQLite in a scratch data directory, removed once the store is closed.
+fn new_store() -> TestStore {
+    let dir = TempDir::new("store");
+    let store = SqliteStore::open(dir.path().join("data")).expect("opens a new directory");
+    TestStore::new(store).dropping_after(dir)
 }
+
+store_suite::store_suite!(new_store);

@@ -1,12 +1,18 @@
-//! A tiny HTTP/1.1 client over a raw TCP stream, so protocol tests control every byte
-//! (headers, framing, malformed input) and see every byte of the answer.
+//! What the server's test binaries share: an HTTP/1.1 client over a raw TCP stream, so
+//! protocol tests control every byte they send (headers, framing, malformed input), and the
+//! `berth` binary as a child process ([`process`]). Answers are parsed by the conformance
+//! runner's HTTP client (`conformance::http`), the project's one HTTP/1.1 response reader.
 
 #![allow(dead_code)] // Each test binary uses its own subset.
 
+pub mod process;
+
 use std::io;
 use std::net::SocketAddr;
+use std::ops::Deref;
 use std::time::Duration;
 
+use conformance::http::{self, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -25,23 +31,20 @@ pub fn authorization(access_key_id: &str, region: &str) -> String {
     )
 }
 
-/// A parsed HTTP response.
+/// A response as `conformance::http` parses it (`status`, `headers`, `body`, `header()`,
+/// `text()`), with what the API tests ask of it.
 #[derive(Debug, Clone)]
-pub struct HttpResponse {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
+pub struct HttpResponse(Response);
+
+impl Deref for HttpResponse {
+    type Target = Response;
+
+    fn deref(&self) -> &Response {
+        &self.0
+    }
 }
 
 impl HttpResponse {
-    /// The first value of a header (names compared case-insensitively).
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(
@@ -64,10 +67,6 @@ impl HttpResponse {
             .as_str()
             .unwrap_or_else(|| panic!("no message in {}", self.text()))
             .to_owned()
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
     }
 
     /// Asserts an AWS-shaped error: status, `__type`, content type, request id.
@@ -104,13 +103,44 @@ pub async fn send_raw(addr: SocketAddr, raw: &[u8]) -> io::Result<HttpResponse> 
         stream.write_all(raw).await?;
         let mut bytes = Vec::new();
         stream.read_to_end(&mut bytes).await?;
-        parse(&bytes)
+        http::parse_response(&bytes).map(HttpResponse)
     })
     .await
     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no complete answer in time"))?
 }
 
-/// Sends one request with `Content-Length` framing and `Connection: close`.
+/// A request head with `Content-Length` framing; the body follows it.
+pub fn head(
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    content_length: usize,
+) -> String {
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!("Content-Length: {content_length}\r\n\r\n"));
+    head
+}
+
+/// Sends one request with `Content-Length` framing and `Connection: close`; fails only
+/// where the connection does.
+pub async fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> io::Result<HttpResponse> {
+    let headers = [&[("Connection", "close")], headers].concat();
+    let mut raw = head(&addr.to_string(), method, path, &headers, body.len()).into_bytes();
+    raw.extend_from_slice(body);
+    send_raw(addr, &raw).await
+}
+
+/// [`try_request`], which must get an answer.
 pub async fn request(
     addr: SocketAddr,
     method: &str,
@@ -118,14 +148,7 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> HttpResponse {
-    let mut raw = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        raw.push_str(&format!("{name}: {value}\r\n"));
-    }
-    raw.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
-    let mut raw = raw.into_bytes();
-    raw.extend_from_slice(body);
-    send_raw(addr, &raw)
+    try_request(addr, method, path, headers, body)
         .await
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
 }
@@ -142,79 +165,29 @@ pub async fn call_as(
     operation: &str,
     body: &str,
 ) -> HttpResponse {
+    try_call_as(addr, auth, operation, body)
+        .await
+        .unwrap_or_else(|e| panic!("{operation}: {e}"))
+}
+
+/// [`call_as`], failing only where the connection does (a server being killed).
+pub async fn try_call_as(
+    addr: SocketAddr,
+    auth: Option<&str>,
+    operation: &str,
+    body: &str,
+) -> io::Result<HttpResponse> {
     let target = format!("{TARGET_PREFIX}.{operation}");
     let mut headers = vec![("X-Amz-Target", target.as_str()), ("Content-Type", JSON_11)];
     if let Some(auth) = auth {
         headers.push(("Authorization", auth));
     }
-    request(addr, "POST", "/", &headers, body.as_bytes()).await
+    try_request(addr, "POST", "/", &headers, body.as_bytes()).await
 }
 
 /// A GET, as the admin endpoints are read.
 pub async fn get(addr: SocketAddr, path: &str) -> HttpResponse {
     request(addr, "GET", path, &[], b"").await
-}
-
-fn parse(bytes: &[u8]) -> io::Result<HttpResponse> {
-    let invalid = |what: &str| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{what}: {}", String::from_utf8_lossy(bytes)),
-        )
-    };
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| invalid("no end of headers"))?;
-    let head = std::str::from_utf8(&bytes[..end]).map_err(|_| invalid("head is not UTF-8"))?;
-    let rest = &bytes[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or_else(|| invalid("no status line"))?;
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("bad status line"))?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_owned(), value.trim().to_owned()))
-        .collect();
-    let find = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.clone())
-    };
-    let body = if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
-        dechunk(rest).ok_or_else(|| invalid("bad chunked body"))?
-    } else if let Some(length) = find("content-length") {
-        let length: usize = length.parse().map_err(|_| invalid("bad content-length"))?;
-        rest.get(..length)
-            .ok_or_else(|| invalid("body shorter than content-length"))?
-            .to_vec()
-    } else {
-        rest.to_vec()
-    };
-    Ok(HttpResponse {
-        status,
-        headers,
-        body,
-    })
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut body = Vec::new();
-    loop {
-        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(body);
-        }
-        body.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size + 2..)?;
-    }
 }
 
 /// A chunked request: the body is sent as the given chunks, without `Content-Length`.

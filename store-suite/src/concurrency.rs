@@ -2,15 +2,16 @@ use std::sync::Arc;
 
 use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{ListTagsForResourceRequest, TagResourceRequest};
+use ecr_impl::Ecr;
 use tokio::sync::Barrier;
 
+use crate::TestStore;
 use crate::common::*;
 
 const CLIENTS: usize = 16;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_creates_of_one_name_make_one_repository() {
-    let ecr = ecr();
+pub async fn sixteen_creates_of_one_name_make_one_repository(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let start = Arc::new(Barrier::new(CLIENTS));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| {
@@ -40,9 +41,8 @@ async fn sixteen_creates_of_one_name_make_one_repository() {
     assert_eq!(ecr.all_repositories().await.unwrap().len(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_tagging_never_exceeds_the_limit_or_loses_a_tag() {
-    let ecr = ecr();
+pub async fn concurrent_tagging_never_exceeds_the_limit_or_loses_a_tag(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     const TAGS_PER_CLIENT: usize = 4;
     let start = Arc::new(Barrier::new(CLIENTS));

@@ -5,6 +5,7 @@ use ecr_generated::operations::handle;
 use ecr_impl::Ecr;
 use serde_json::{Value, json};
 
+use crate::TestStore;
 use crate::common::*;
 
 async fn call(ecr: &Ecr, operation: &str, body: Value) -> (u16, Value) {
@@ -22,9 +23,8 @@ async fn call(ecr: &Ecr, operation: &str, body: Value) -> (u16, Value) {
     )
 }
 
-#[tokio::test]
-async fn responses_carry_every_member_ecr_sends_and_no_nulls() {
-    let ecr = ecr();
+pub async fn responses_carry_every_member_ecr_sends_and_no_nulls(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let (status, body) = call(&ecr, "CreateRepository", json!({"repositoryName": "app"})).await;
     assert_eq!(status, 200);
     let repository = &body["repository"];
@@ -84,9 +84,8 @@ async fn responses_carry_every_member_ecr_sends_and_no_nulls() {
     assert_eq!(body, json!({"tags": [{"Key": "team", "Value": "core"}]}));
 }
 
-#[tokio::test]
-async fn errors_are_aws_shaped() {
-    let ecr = ecr();
+pub async fn errors_are_aws_shaped(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let (status, body) = call(&ecr, "DeleteRepository", json!({"repositoryName": "nope"})).await;
     assert_eq!(status, 400);
     assert_eq!(

@@ -7,6 +7,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 fn filter(pattern: &str) -> ImageTagMutabilityExclusionFilter {
@@ -24,9 +25,8 @@ async fn exists(ecr: &Ecr, name: &str) -> bool {
     ecr.describe_repositories(&ctx(), request).await.is_ok()
 }
 
-#[tokio::test]
-async fn a_new_repository_has_aws_defaults_and_formats() {
-    let ecr = ecr();
+pub async fn a_new_repository_has_aws_defaults_and_formats(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let before = Timestamp::now();
     let repository = create(&ecr, "team/app").await;
     let after = Timestamp::now();
@@ -63,9 +63,8 @@ async fn a_new_repository_has_aws_defaults_and_formats() {
     );
 }
 
-#[tokio::test]
-async fn requested_settings_are_kept() {
-    let ecr = ecr();
+pub async fn requested_settings_are_kept(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let request = CreateRepositoryRequest {
         image_tag_mutability: Some(ImageTagMutability::Immutable),
         image_scanning_configuration: Some(ImageScanningConfiguration { scan_on_push: true }),
@@ -99,9 +98,8 @@ async fn requested_settings_are_kept() {
     );
 }
 
-#[tokio::test]
-async fn kms_without_a_key_uses_a_stable_aws_managed_key() {
-    let ecr = ecr();
+pub async fn kms_without_a_key_uses_a_stable_aws_managed_key(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for (name, encryption_type) in [
         ("kms", EncryptionType::Kms),
         ("dsse", EncryptionType::KmsDsse),
@@ -147,9 +145,8 @@ async fn kms_without_a_key_uses_a_stable_aws_managed_key() {
     }
 }
 
-#[tokio::test]
-async fn aes256_with_a_kms_key_is_refused() {
-    let ecr = ecr();
+pub async fn aes256_with_a_kms_key_is_refused(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let request = CreateRepositoryRequest {
         encryption_configuration: Some(EncryptionConfiguration {
             encryption_type: EncryptionType::Aes256,
@@ -167,9 +164,8 @@ async fn aes256_with_a_kms_key_is_refused() {
     assert!(!exists(&ecr, "app").await);
 }
 
-#[tokio::test]
-async fn exclusion_modes_need_filters_and_other_modes_take_none() {
-    let ecr = ecr();
+pub async fn exclusion_modes_need_filters_and_other_modes_take_none(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for mode in [
         ImageTagMutability::ImmutableWithExclusion,
         ImageTagMutability::MutableWithExclusion,
@@ -229,9 +225,8 @@ async fn exclusion_modes_need_filters_and_other_modes_take_none() {
     );
 }
 
-#[tokio::test]
-async fn a_taken_name_is_refused_with_the_registry_id() {
-    let ecr = ecr();
+pub async fn a_taken_name_is_refused_with_the_registry_id(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let (kind, message) = failure(ecr.create_repository(&ctx(), create_request("app")).await);
     assert_eq!(kind, "RepositoryAlreadyExistsException");
@@ -241,9 +236,8 @@ async fn a_taken_name_is_refused_with_the_registry_id() {
     );
 }
 
-#[tokio::test]
-async fn tags_given_on_create_are_applied() {
-    let ecr = ecr();
+pub async fn tags_given_on_create_are_applied(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let request = CreateRepositoryRequest {
         tags: Some(vec![
             tag("team", "core"),
@@ -267,9 +261,8 @@ async fn tags_given_on_create_are_applied() {
     );
 }
 
-#[tokio::test]
-async fn tags_on_create_are_all_or_nothing() {
-    let ecr = ecr();
+pub async fn tags_on_create_are_all_or_nothing(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let bad_tag_sets = [
         (
             vec![tag("good", "1"), tag("aws:reserved", "2")],
@@ -318,9 +311,8 @@ async fn tags_on_create_are_all_or_nothing() {
     assert_eq!(listed.unwrap().tags.map(|tags| tags.len()), Some(50));
 }
 
-#[tokio::test]
-async fn another_accounts_registry_is_access_denied() {
-    let ecr = ecr();
+pub async fn another_accounts_registry_is_access_denied(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let request = CreateRepositoryRequest {
         registry_id: Some(OTHER_ACCOUNT.into()),
         ..create_request("app")

@@ -3,7 +3,9 @@ use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, GetRepositoryPolicyRequest,
     ListTagsForResourceRequest, SetRepositoryPolicyRequest, TagResourceRequest,
 };
+use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 fn delete_request(name: &str) -> DeleteRepositoryRequest {
@@ -16,9 +18,8 @@ fn delete_request(name: &str) -> DeleteRepositoryRequest {
 const POLICY: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*"}]}"#;
 
-#[tokio::test]
-async fn deleting_returns_the_repository_and_it_is_gone() {
-    let ecr = ecr();
+pub async fn deleting_returns_the_repository_and_it_is_gone(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let created = create(&ecr, "app").await;
     let deleted = ecr
         .delete_repository(&ctx(), delete_request("app"))
@@ -39,9 +40,8 @@ async fn deleting_returns_the_repository_and_it_is_gone() {
     assert_eq!(message, not_found_message("app"));
 }
 
-#[tokio::test]
-async fn deleting_removes_policy_and_tags() {
-    let ecr = ecr();
+pub async fn deleting_removes_policy_and_tags(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let set = SetRepositoryPolicyRequest {
         repository_name: "app".into(),
@@ -80,9 +80,8 @@ async fn deleting_removes_policy_and_tags() {
     assert_eq!(kind, "RepositoryPolicyNotFoundException");
 }
 
-#[tokio::test]
-async fn another_accounts_registry_is_access_denied() {
-    let ecr = ecr();
+pub async fn another_accounts_registry_is_access_denied(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let request = DeleteRepositoryRequest {
         registry_id: Some(OTHER_ACCOUNT.into()),

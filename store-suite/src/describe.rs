@@ -6,6 +6,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 fn by_names(names: &[&str]) -> DescribeRepositoriesRequest {
@@ -67,9 +68,8 @@ async fn delete(ecr: &Ecr, name: &str) {
     ecr.delete_repository(&ctx(), request).await.unwrap();
 }
 
-#[tokio::test]
-async fn by_name_answers_in_request_order() {
-    let ecr = ecr();
+pub async fn by_name_answers_in_request_order(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let created = create(&ecr, "b").await;
     create(&ecr, "a").await;
     create(&ecr, "c").await;
@@ -86,9 +86,8 @@ async fn by_name_answers_in_request_order() {
     );
 }
 
-#[tokio::test]
-async fn by_name_fails_on_the_first_missing_repository() {
-    let ecr = ecr();
+pub async fn by_name_fails_on_the_first_missing_repository(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "a").await;
     let (kind, message) = failure(
         ecr.describe_repositories(&ctx(), by_names(&["a", "missing1", "missing2"]))
@@ -98,9 +97,8 @@ async fn by_name_fails_on_the_first_missing_repository() {
     assert_eq!(message, not_found_message("missing1"));
 }
 
-#[tokio::test]
-async fn by_name_refuses_pagination_members() {
-    let ecr = ecr();
+pub async fn by_name_refuses_pagination_members(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "a").await;
     let request = DescribeRepositoriesRequest {
         max_results: Some(10),
@@ -124,9 +122,8 @@ async fn by_name_refuses_pagination_members() {
     );
 }
 
-#[tokio::test]
-async fn an_empty_registry_has_one_empty_page() {
-    let response = ecr()
+pub async fn an_empty_registry_has_one_empty_page(store: TestStore) {
+    let response = Ecr::with_store(store)
         .describe_repositories(&ctx(), page_request(None, None))
         .await
         .unwrap();
@@ -134,9 +131,8 @@ async fn an_empty_registry_has_one_empty_page() {
     assert_eq!(response.next_token, None);
 }
 
-#[tokio::test]
-async fn pages_go_by_name_and_the_last_has_no_token() {
-    let ecr = ecr();
+pub async fn pages_go_by_name_and_the_last_has_no_token(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for name in ["g", "c", "a", "e", "b", "f", "d"] {
         create(&ecr, name).await;
     }
@@ -148,9 +144,8 @@ async fn pages_go_by_name_and_the_last_has_no_token() {
     assert_eq!(pages.len(), 1);
 }
 
-#[tokio::test]
-async fn the_default_page_holds_one_hundred() {
-    let ecr = ecr();
+pub async fn the_default_page_holds_one_hundred(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for i in 0..101 {
         create(&ecr, &format!("repo-{i:03}")).await;
     }
@@ -167,9 +162,8 @@ async fn the_default_page_holds_one_hundred() {
     assert_eq!(second.next_token, None);
 }
 
-#[tokio::test]
-async fn a_token_that_berth_did_not_issue_is_refused() {
-    let ecr = ecr();
+pub async fn a_token_that_berth_did_not_issue_is_refused(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "a").await;
     for token in ["garbage", "1", "bmV4dA", "!!!"] {
         let (kind, message) = failure(
@@ -184,9 +178,8 @@ async fn a_token_that_berth_did_not_issue_is_refused() {
     }
 }
 
-#[tokio::test]
-async fn a_token_stays_valid_when_its_repository_is_deleted() {
-    let ecr = ecr();
+pub async fn a_token_stays_valid_when_its_repository_is_deleted(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for name in ["a", "b", "c", "d"] {
         create(&ecr, name).await;
     }
@@ -204,9 +197,8 @@ async fn a_token_stays_valid_when_its_repository_is_deleted() {
     assert_eq!(second.next_token, None);
 }
 
-#[tokio::test]
-async fn changes_between_pages_cause_no_duplicates_and_no_skips() {
-    let ecr = ecr();
+pub async fn changes_between_pages_cause_no_duplicates_and_no_skips(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let stable: Vec<String> = (0..30).map(|i| format!("stable-{i:02}")).collect();
     for name in &stable {
         create(&ecr, name).await;
@@ -243,9 +235,8 @@ async fn changes_between_pages_cause_no_duplicates_and_no_skips() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_churn_causes_no_duplicates_and_no_skips() {
-    let ecr = ecr();
+pub async fn concurrent_churn_causes_no_duplicates_and_no_skips(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let stable: Vec<String> = (0..200).map(|i| format!("stable-{i:03}")).collect();
     for name in &stable {
         create(&ecr, name).await;
@@ -278,9 +269,8 @@ async fn concurrent_churn_causes_no_duplicates_and_no_skips() {
     churn.await.unwrap();
 }
 
-#[tokio::test]
-async fn unknown_and_foreign_registries() {
-    let ecr = ecr();
+pub async fn unknown_and_foreign_registries(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let request = DescribeRepositoriesRequest {
         registry_id: Some(ACCOUNT.into()),
         ..by_names(&["nope"])

@@ -4,6 +4,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 const INVALID_POLICY: &str = "Invalid parameter at 'PolicyText' failed to satisfy constraint: 'Invalid repository policy provided'";
@@ -53,9 +54,8 @@ async fn stored_policy(ecr: &Ecr, name: &str) -> serde_json::Value {
     serde_json::from_str(&text).unwrap()
 }
 
-#[tokio::test]
-async fn real_world_policies_are_accepted_and_read_back() {
-    let ecr = ecr();
+pub async fn real_world_policies_are_accepted_and_read_back(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     for policy in REAL_POLICIES {
         let response = ecr
@@ -74,9 +74,8 @@ async fn real_world_policies_are_accepted_and_read_back() {
     }
 }
 
-#[tokio::test]
-async fn garbage_is_refused_and_the_old_policy_stays() {
-    let ecr = ecr();
+pub async fn garbage_is_refused_and_the_old_policy_stays(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     ecr.set_repository_policy(&ctx(), set("app", REAL_POLICIES[0]))
         .await
@@ -102,9 +101,8 @@ async fn garbage_is_refused_and_the_old_policy_stays() {
     assert_eq!(stored_policy(&ecr, "app").await, expected);
 }
 
-#[tokio::test]
-async fn delete_returns_the_removed_policy_then_there_is_none() {
-    let ecr = ecr();
+pub async fn delete_returns_the_removed_policy_then_there_is_none(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let policy_not_found = "Repository policy does not exist for the repository with name 'app' in the registry with id '123456789012'";
 
@@ -139,9 +137,8 @@ async fn delete_returns_the_removed_policy_then_there_is_none() {
     assert_eq!(kind, "RepositoryPolicyNotFoundException");
 }
 
-#[tokio::test]
-async fn unknown_repositories_and_foreign_registries() {
-    let ecr = ecr();
+pub async fn unknown_repositories_and_foreign_registries(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let (kind, message) = failure(
         ecr.set_repository_policy(&ctx(), set("nope", REAL_POLICIES[0]))
             .await,

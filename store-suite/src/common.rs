@@ -13,11 +13,6 @@ pub const OTHER_ACCOUNT: &str = "210987654321";
 pub const REGION: &str = "us-east-1";
 pub const OTHER_REGION: &str = "eu-west-1";
 
-/// A fresh ECR on the backend of the test binary running the suite.
-pub fn ecr() -> Ecr {
-    crate::backend_under_test()
-}
-
 pub fn context(account_id: &str, region: &str) -> RequestContext {
     RequestContext {
         account_id: account_id.into(),

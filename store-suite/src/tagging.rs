@@ -4,6 +4,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 fn tagging(resource_arn: &str, tags: Vec<Tag>) -> TagResourceRequest {
@@ -37,9 +38,8 @@ fn numbered(count: usize, prefix: &str) -> Vec<Tag> {
         .collect()
 }
 
-#[tokio::test]
-async fn tags_are_added_overwritten_and_removed() {
-    let ecr = ecr();
+pub async fn tags_are_added_overwritten_and_removed(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "team/app").await;
     assert_eq!(tags_of(&ecr, "team/app").await, Vec::<Tag>::new());
 
@@ -72,9 +72,8 @@ async fn tags_are_added_overwritten_and_removed() {
     );
 }
 
-#[tokio::test]
-async fn a_repository_holds_at_most_fifty_tags() {
-    let ecr = ecr();
+pub async fn a_repository_holds_at_most_fifty_tags(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     ecr.tag_resource(&ctx(), tagging(&arn("app"), numbered(49, "k")))
         .await
@@ -116,9 +115,8 @@ async fn a_repository_holds_at_most_fifty_tags() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn key_and_value_limits() {
-    let ecr = ecr();
+pub async fn key_and_value_limits(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let key_128 = "k".repeat(128);
     let value_256 = "v".repeat(256);
@@ -175,9 +173,8 @@ async fn key_and_value_limits() {
     );
 }
 
-#[tokio::test]
-async fn resource_arns_are_checked() {
-    let ecr = ecr();
+pub async fn resource_arns_are_checked(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     for bad in [
         "invalid",

@@ -5,6 +5,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 /// The four registries of two accounts in two regions.
@@ -30,9 +31,8 @@ async fn listed(ecr: &Ecr, ctx: &berth_runtime::RequestContext) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn accounts_and_regions_are_separate_registries() {
-    let ecr = ecr();
+pub async fn accounts_and_regions_are_separate_registries(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for (index, ctx) in registries().iter().enumerate() {
         let repository = create_in(&ecr, ctx, "shared").await;
         create_in(&ecr, ctx, &format!("only-{index}")).await;
@@ -148,9 +148,8 @@ async fn accounts_and_regions_are_separate_registries() {
     assert_eq!(second_tags.unwrap().tags, Some(vec![tag("k", "v")]));
 }
 
-#[tokio::test]
-async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it() {
-    let ecr = ecr();
+pub async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     for ctx in registries().iter().rev() {
         create_in(&ecr, ctx, "b").await;
         create_in(&ecr, ctx, "a").await;

@@ -6,6 +6,7 @@ use ecr_generated::types::{
 };
 use ecr_impl::Ecr;
 
+use crate::TestStore;
 use crate::common::*;
 
 fn mutability(name: &str, mode: ImageTagMutability) -> PutImageTagMutabilityRequest {
@@ -46,9 +47,8 @@ async fn describe(ecr: &Ecr, name: &str) -> Repository {
     repositories.remove(0)
 }
 
-#[tokio::test]
-async fn tag_mutability_is_set_and_echoed() {
-    let ecr = ecr();
+pub async fn tag_mutability_is_set_and_echoed(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let response = ecr
         .put_image_tag_mutability(&ctx(), mutability("app", ImageTagMutability::Immutable))
@@ -67,9 +67,8 @@ async fn tag_mutability_is_set_and_echoed() {
     );
 }
 
-#[tokio::test]
-async fn exclusion_filters_are_echoed_kept_and_cleared() {
-    let ecr = ecr();
+pub async fn exclusion_filters_are_echoed_kept_and_cleared(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let filters = vec![filter("latest"), filter("dev-*")];
     let request = PutImageTagMutabilityRequest {
@@ -102,9 +101,8 @@ async fn exclusion_filters_are_echoed_kept_and_cleared() {
     assert_eq!(described.image_tag_mutability_exclusion_filters, None);
 }
 
-#[tokio::test]
-async fn exclusion_rules_are_enforced_and_refusals_change_nothing() {
-    let ecr = ecr();
+pub async fn exclusion_rules_are_enforced_and_refusals_change_nothing(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let (kind, message) = failure(
         ecr.put_image_tag_mutability(
@@ -131,9 +129,8 @@ async fn exclusion_rules_are_enforced_and_refusals_change_nothing() {
     );
 }
 
-#[tokio::test]
-async fn scan_on_push_is_set_and_echoed() {
-    let ecr = ecr();
+pub async fn scan_on_push_is_set_and_echoed(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     for scan_on_push in [true, false] {
         let response = ecr
@@ -154,9 +151,8 @@ async fn scan_on_push_is_set_and_echoed() {
     }
 }
 
-#[tokio::test]
-async fn unknown_repositories_and_foreign_registries() {
-    let ecr = ecr();
+pub async fn unknown_repositories_and_foreign_registries(store: TestStore) {
+    let ecr = Ecr::with_store(store);
     let (kind, message) = failure(
         ecr.put_image_tag_mutability(&ctx(), mutability("nope", ImageTagMutability::Immutable))
             .await,

@@ -1,0 +1,79 @@
+//! What the operations make of store answers no backend gives yet (a repository holding
+//! images) or only when broken (a failing backend), injected by [`TestStore`].
+
+use berth_runtime::error::ErrorResponse;
+use ecr_generated::operations::EcrApi;
+use ecr_generated::types::{
+    DeleteRepositoryRequest, DescribeRepositoriesRequest, ListTagsForResourceRequest,
+    TagResourceRequest,
+};
+use ecr_impl::Ecr;
+
+use crate::TestStore;
+use crate::common::*;
+
+pub async fn a_repository_with_images_is_deleted_only_with_force(store: TestStore) {
+    let ecr = Ecr::with_store(store.with_images(2));
+    create(&ecr, "app").await;
+    let request = DeleteRepositoryRequest {
+        repository_name: "app".into(),
+        ..Default::default()
+    };
+    let (kind, message) = failure(ecr.delete_repository(&ctx(), request.clone()).await);
+    assert_eq!(kind, "RepositoryNotEmptyException");
+    assert_eq!(
+        message,
+        "The repository with name 'app' in registry with id '123456789012' cannot be deleted because it still contains images"
+    );
+    assert_eq!(ecr.all_repositories().await.unwrap().len(), 1);
+
+    let forced = DeleteRepositoryRequest {
+        force: true,
+        ..request
+    };
+    ecr.delete_repository(&ctx(), forced).await.unwrap();
+    assert!(ecr.all_repositories().await.unwrap().is_empty());
+}
+
+pub async fn a_failing_backend_is_a_server_error_not_a_client_one(store: TestStore) {
+    let ecr = Ecr::with_store(store.unavailable("disk on fire"));
+    let error = ecr
+        .create_repository(&ctx(), create_request("app"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.type_name(), error.status()),
+        ("ServerException", 500)
+    );
+    assert_eq!(
+        error.message(),
+        Some("Berth could not access its repository state: disk on fire")
+    );
+
+    let error = ecr
+        .describe_repositories(&ctx(), DescribeRepositoriesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (error.type_name(), error.status()),
+        ("ServerException", 500)
+    );
+    let request = TagResourceRequest {
+        resource_arn: arn("app"),
+        tags: vec![tag("k", "v")],
+    };
+    let error = ecr.tag_resource(&ctx(), request).await.unwrap_err();
+    assert_eq!(
+        (error.type_name(), error.status()),
+        ("ServerException", 500)
+    );
+    let error = ecr
+        .list_tags_for_resource(
+            &ctx(),
+            ListTagsForResourceRequest {
+                resource_arn: arn("app"),
+            },
+        )
+        .await;
+    assert_eq!(error.unwrap_err().type_name(), "ServerException");
+}
