@@ -4,7 +4,7 @@
 use berth_runtime::Timestamp;
 use ecr_generated::types::{
     EncryptionConfiguration, EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
-    Tag,
+    KmsKey, RepositoryName, RepositoryPolicyText, Tag,
 };
 use ecr_impl::store::{RepositoryRecord, Scope, StoreError, TagMutability};
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -64,8 +64,22 @@ impl Stored {
             })?;
         let tags: Vec<Tag> = serde_json::from_str(&self.tags)
             .map_err(|e| damaged_row(&what(), format!("tags: {e}")))?;
+        // Values are checked by the model's rules again: a row no request could have made
+        // is damaged.
+        let kms_key = self
+            .kms_key
+            .map(KmsKey::try_from)
+            .transpose()
+            .map_err(|e| damaged_row(&what(), format!("kms key: {e}")))?;
+        let policy_text = self
+            .policy_text
+            .map(RepositoryPolicyText::try_from)
+            .transpose()
+            .map_err(|e| damaged_row(&what(), format!("policy: {e}")))?;
+        let name = RepositoryName::try_from(self.name.as_str())
+            .map_err(|e| damaged_row(&what(), format!("name: {e}")))?;
         Ok(RepositoryRecord {
-            name: self.name,
+            name,
             created_at: Timestamp::from_epoch_millis(self.created_at_ms),
             tag_mutability: TagMutability {
                 mode,
@@ -74,10 +88,10 @@ impl Stored {
             scan_on_push: self.scan_on_push,
             encryption: EncryptionConfiguration {
                 encryption_type,
-                kms_key: self.kms_key,
+                kms_key,
             },
             tags,
-            policy_text: self.policy_text,
+            policy_text,
         })
     }
 }
@@ -102,17 +116,17 @@ pub fn insert(
         .map_err(unavailable)?;
     let inserted = statement
         .execute(params![
-            scope.account_id,
-            scope.region,
-            record.name,
+            scope.account_id.as_str(),
+            scope.region.as_str(),
+            record.name.as_str(),
             record.created_at.epoch_millis(),
             record.tag_mutability.mode.as_str(),
             json(&record.tag_mutability.exclusion_filters)?,
             record.scan_on_push,
             record.encryption.encryption_type.as_str(),
-            record.encryption.kms_key,
+            record.encryption.kms_key.as_deref(),
             json(&record.tags)?,
-            record.policy_text,
+            record.policy_text.as_deref(),
         ])
         .map_err(unavailable)?;
     Ok(inserted == 1)
@@ -134,14 +148,14 @@ pub fn update(
         .map_err(unavailable)?;
     let updated = statement
         .execute(params![
-            scope.account_id,
-            scope.region,
-            record.name,
+            scope.account_id.as_str(),
+            scope.region.as_str(),
+            record.name.as_str(),
             record.tag_mutability.mode.as_str(),
             json(&record.tag_mutability.exclusion_filters)?,
             record.scan_on_push,
             json(&record.tags)?,
-            record.policy_text,
+            record.policy_text.as_deref(),
         ])
         .map_err(unavailable)?;
     match updated {
@@ -154,7 +168,7 @@ pub fn update(
 pub fn find(
     conn: &Connection,
     scope: &Scope,
-    name: &str,
+    name: &RepositoryName,
 ) -> Result<Option<RepositoryRecord>, StoreError> {
     let mut statement = conn
         .prepare_cached(&format!(
@@ -163,9 +177,14 @@ pub fn find(
         ))
         .map_err(unavailable)?;
     statement
-        .query_row(params![scope.account_id, scope.region, name], |row| {
-            Stored::from_row(row, 0)
-        })
+        .query_row(
+            params![
+                scope.account_id.as_str(),
+                scope.region.as_str(),
+                name.as_str()
+            ],
+            |row| Stored::from_row(row, 0),
+        )
         .optional()
         .map_err(unavailable)?
         .map(Stored::into_record)
@@ -176,17 +195,17 @@ pub fn find(
 pub fn page(
     conn: &Connection,
     scope: &Scope,
-    after: Option<&str>,
+    after: Option<&RepositoryName>,
     limit: usize,
 ) -> Result<Vec<RepositoryRecord>, StoreError> {
     // One statement per case, each a plain range of the (account, region, name) index, so a
     // page costs O(limit) however deep it is.
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let (account, region) = (&scope.account_id, &scope.region);
+    let (account, region) = (scope.account_id.as_str(), scope.region.as_str());
     let sql = page_sql(after.is_some());
     match after {
         None => records(conn, &sql, params![account, region, limit]),
-        Some(after) => records(conn, &sql, params![account, region, after, limit]),
+        Some(after) => records(conn, &sql, params![account, region, after.as_str(), limit]),
     }
 }
 
@@ -227,29 +246,39 @@ pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreErr
         .map_err(unavailable)?;
     let rows = statement
         .query_map([], |row| {
-            let scope = Scope {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-            };
+            let scope: (String, String) = (row.get(0)?, row.get(1)?);
             Ok((scope, Stored::from_row(row, 2)?))
         })
         .map_err(unavailable)?;
     rows.map(|row| {
-        let (scope, stored) = row.map_err(unavailable)?;
+        let ((account_id, region), stored) = row.map_err(unavailable)?;
+        let what = || format!("registry {account_id} in {region}");
+        let scope = Scope {
+            account_id: account_id
+                .parse()
+                .map_err(|e| damaged_row(&what(), format!("account: {e}")))?,
+            region: region
+                .parse()
+                .map_err(|e| damaged_row(&what(), format!("region: {e}")))?,
+        };
         Ok((scope, stored.into_record()?))
     })
     .collect()
 }
 
 /// Removes the repository named `name`; `false` when there was none.
-pub fn delete(conn: &Connection, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+pub fn delete(conn: &Connection, scope: &Scope, name: &RepositoryName) -> Result<bool, StoreError> {
     let mut statement = conn
         .prepare_cached(
             "DELETE FROM repositories WHERE account_id = ?1 AND region = ?2 AND name = ?3",
         )
         .map_err(unavailable)?;
     let deleted = statement
-        .execute(params![scope.account_id, scope.region, name])
+        .execute(params![
+            scope.account_id.as_str(),
+            scope.region.as_str(),
+            name.as_str()
+        ])
         .map_err(unavailable)?;
     Ok(deleted == 1)
 }

@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+use ecr_generated::types::RepositoryName;
 use ecr_impl::store::{
     RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
     check_deletable,
@@ -129,7 +130,7 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
 
 /// How many images a repository holds. Images arrive with the image operations (a later
 /// batch); until then none does. Deleting checks this through [`check_deletable`].
-fn image_count(_conn: &Connection, _scope: &Scope, _name: &str) -> usize {
+fn image_count(_conn: &Connection, _scope: &Scope, _name: &RepositoryName) -> usize {
     0
 }
 
@@ -157,7 +158,7 @@ impl Store for SqliteStore {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         ready(
             self.readers
@@ -168,7 +169,7 @@ impl Store for SqliteStore {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         ready(self.readers.read(|conn| {
             names
@@ -181,7 +182,7 @@ impl Store for SqliteStore {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         ready(
@@ -193,7 +194,7 @@ impl Store for SqliteStore {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         let (scope, name) = (scope.clone(), name.to_owned());
@@ -209,7 +210,7 @@ impl Store for SqliteStore {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         let (scope, name) = (scope.clone(), name.to_owned());

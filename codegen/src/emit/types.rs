@@ -242,6 +242,16 @@ fn newtype(shape: &Shape, value: &Member) -> TokenStream {
                 #name(value)
             }
 
+            /// Checks `value` against the shape's constraints: the reasons it breaks, if any.
+            pub fn check(value: &str) -> ::std::result::Result<(), ::berth_runtime::validation::InvalidValue> {
+                let mut violations = ::berth_runtime::validation::Violations::default();
+                if super::wire::#check(value, &::berth_runtime::validation::Path::Root, &mut violations) {
+                    ::std::result::Result::Ok(())
+                } else {
+                    ::std::result::Result::Err(violations.into())
+                }
+            }
+
             pub fn as_str(&self) -> &str {
                 &self.0
             }
@@ -255,12 +265,8 @@ fn newtype(shape: &Shape, value: &Member) -> TokenStream {
             type Error = ::berth_runtime::validation::InvalidValue;
 
             fn try_from(value: ::std::string::String) -> ::std::result::Result<#name, Self::Error> {
-                let mut violations = ::berth_runtime::validation::Violations::default();
-                if super::wire::#check(&value, &::berth_runtime::validation::Path::Root, &mut violations) {
-                    ::std::result::Result::Ok(#name(value))
-                } else {
-                    ::std::result::Result::Err(violations.into())
-                }
+                #name::check(&value)?;
+                ::std::result::Result::Ok(#name(value))
             }
         }
 
@@ -268,7 +274,8 @@ fn newtype(shape: &Shape, value: &Member) -> TokenStream {
             type Error = ::berth_runtime::validation::InvalidValue;
 
             fn try_from(value: &str) -> ::std::result::Result<#name, Self::Error> {
-                #name::try_from(::std::string::String::from(value))
+                #name::check(value)?;
+                ::std::result::Result::Ok(#name(::std::string::String::from(value)))
             }
         }
 

@@ -5,7 +5,7 @@ use berth_runtime::error::ErrorResponse;
 use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, ListTagsForResourceRequest,
-    TagResourceRequest,
+    RepositoryName, TagResourceRequest,
 };
 use ecr_impl::Ecr;
 use ecr_impl::store::memory::MemoryStore;
@@ -48,7 +48,7 @@ impl Store for Scripted {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         self.fail()
             .unwrap_or_else(|| self.inner.repository(scope, name))
@@ -57,7 +57,7 @@ impl Store for Scripted {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         self.fail()
             .unwrap_or_else(|| self.inner.repositories_named(scope, names))
@@ -66,7 +66,7 @@ impl Store for Scripted {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         self.fail()
@@ -76,7 +76,7 @@ impl Store for Scripted {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         self.fail()
@@ -86,7 +86,7 @@ impl Store for Scripted {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         if let Some(failure) = self.fail() {
@@ -115,8 +115,9 @@ async fn a_repository_with_images_is_deleted_only_with_force() {
     });
     create(&ecr, "app").await;
     let request = DeleteRepositoryRequest {
-        repository_name: "app".into(),
-        ..Default::default()
+        repository_name: "app".parse().unwrap(),
+        registry_id: None,
+        force: false,
     };
     let (kind, message) = failure(ecr.delete_repository(&ctx(), request.clone()).await);
     assert_eq!(kind, "RepositoryNotEmptyException");

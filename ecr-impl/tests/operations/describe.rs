@@ -10,7 +10,7 @@ use crate::common::*;
 
 fn by_names(names: &[&str]) -> DescribeRepositoriesRequest {
     DescribeRepositoriesRequest {
-        repository_names: Some(names.iter().map(|name| name.to_string()).collect()),
+        repository_names: Some(names.iter().map(|name| name.parse().unwrap()).collect()),
         ..Default::default()
     }
 }
@@ -33,7 +33,12 @@ fn names(response: &DescribeRepositoriesResponse) -> Vec<String> {
         .expect("repositories is always present");
     repositories
         .iter()
-        .map(|r| r.repository_name.clone().unwrap_or_default())
+        .map(|r| {
+            r.repository_name
+                .clone()
+                .map(String::from)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -61,8 +66,9 @@ async fn all_pages(
 
 async fn delete(ecr: &Ecr, name: &str) {
     let request = DeleteRepositoryRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
+        force: false,
     };
     ecr.delete_repository(&ctx(), request).await.unwrap();
 }
@@ -70,14 +76,14 @@ async fn delete(ecr: &Ecr, name: &str) {
 #[tokio::test]
 async fn by_name_answers_in_request_order() {
     let ecr = ecr();
-    let created = create(&ecr, "b").await;
-    create(&ecr, "a").await;
-    create(&ecr, "c").await;
+    let created = create(&ecr, "bb").await;
+    create(&ecr, "aa").await;
+    create(&ecr, "cc").await;
     let response = ecr
-        .describe_repositories(&ctx(), by_names(&["c", "b", "a"]))
+        .describe_repositories(&ctx(), by_names(&["cc", "bb", "aa"]))
         .await
         .unwrap();
-    assert_eq!(names(&response), ["c", "b", "a"]);
+    assert_eq!(names(&response), ["cc", "bb", "aa"]);
     assert_eq!(response.next_token, None);
     assert_eq!(
         response.repositories.unwrap()[1],
@@ -89,9 +95,9 @@ async fn by_name_answers_in_request_order() {
 #[tokio::test]
 async fn by_name_fails_on_the_first_missing_repository() {
     let ecr = ecr();
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     let (kind, message) = failure(
-        ecr.describe_repositories(&ctx(), by_names(&["a", "missing1", "missing2"]))
+        ecr.describe_repositories(&ctx(), by_names(&["aa", "missing1", "missing2"]))
             .await,
     );
     assert_eq!(kind, "RepositoryNotFoundException");
@@ -101,10 +107,10 @@ async fn by_name_fails_on_the_first_missing_repository() {
 #[tokio::test]
 async fn by_name_refuses_pagination_members() {
     let ecr = ecr();
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     let request = DescribeRepositoriesRequest {
         max_results: Some(10),
-        ..by_names(&["a"])
+        ..by_names(&["aa"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
     assert_eq!(kind, "InvalidParameterException");
@@ -114,7 +120,7 @@ async fn by_name_refuses_pagination_members() {
     );
     let request = DescribeRepositoriesRequest {
         next_token: Some("x".into()),
-        ..by_names(&["a"])
+        ..by_names(&["aa"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
     assert_eq!(kind, "InvalidParameterException");
@@ -137,11 +143,14 @@ async fn an_empty_registry_has_one_empty_page() {
 #[tokio::test]
 async fn pages_go_by_name_and_the_last_has_no_token() {
     let ecr = ecr();
-    for name in ["g", "c", "a", "e", "b", "f", "d"] {
+    for name in ["gg", "cc", "aa", "ee", "bb", "ff", "dd"] {
         create(&ecr, name).await;
     }
     let pages = all_pages(&ecr, 3, async |_| {}).await;
-    assert_eq!(pages, [vec!["a", "b", "c"], vec!["d", "e", "f"], vec!["g"]]);
+    assert_eq!(
+        pages,
+        [vec!["aa", "bb", "cc"], vec!["dd", "ee", "ff"], vec!["gg"]]
+    );
 
     // A page that ends exactly at the last repository is the last page.
     let pages = all_pages(&ecr, 7, async |_| {}).await;
@@ -170,7 +179,7 @@ async fn the_default_page_holds_one_hundred() {
 #[tokio::test]
 async fn a_token_that_berth_did_not_issue_is_refused() {
     let ecr = ecr();
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     for token in ["garbage", "1", "bmV4dA", "!!!"] {
         let (kind, message) = failure(
             ecr.describe_repositories(&ctx(), page_request(None, Some(token.into())))
@@ -187,20 +196,20 @@ async fn a_token_that_berth_did_not_issue_is_refused() {
 #[tokio::test]
 async fn a_token_stays_valid_when_its_repository_is_deleted() {
     let ecr = ecr();
-    for name in ["a", "b", "c", "d"] {
+    for name in ["aa", "bb", "cc", "dd"] {
         create(&ecr, name).await;
     }
     let first = ecr
         .describe_repositories(&ctx(), page_request(Some(2), None))
         .await
         .unwrap();
-    assert_eq!(names(&first), ["a", "b"]);
-    delete(&ecr, "b").await;
+    assert_eq!(names(&first), ["aa", "bb"]);
+    delete(&ecr, "bb").await;
     let second = ecr
         .describe_repositories(&ctx(), page_request(Some(2), first.next_token))
         .await
         .unwrap();
-    assert_eq!(names(&second), ["c", "d"]);
+    assert_eq!(names(&second), ["cc", "dd"]);
     assert_eq!(second.next_token, None);
 }
 
@@ -255,7 +264,7 @@ async fn concurrent_churn_causes_no_duplicates_and_no_skips() {
         tokio::spawn(async move {
             for round in 0..400 {
                 // Names that sort between, before and after the stable ones.
-                let name = format!("{}-churn-{round}", ["a", "stable-1", "zz"][round % 3]);
+                let name = format!("{}-churn-{round}", ["aa", "stable-1", "zz"][round % 3]);
                 create(&ecr, &name).await;
                 tokio::task::yield_now().await;
                 delete(&ecr, &name).await;
@@ -282,7 +291,7 @@ async fn concurrent_churn_causes_no_duplicates_and_no_skips() {
 async fn unknown_and_foreign_registries() {
     let ecr = ecr();
     let request = DescribeRepositoriesRequest {
-        registry_id: Some(ACCOUNT.into()),
+        registry_id: Some(ACCOUNT.parse().unwrap()),
         ..by_names(&["nope"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
@@ -290,7 +299,7 @@ async fn unknown_and_foreign_registries() {
     assert_eq!(message, not_found_message("nope"));
 
     let request = DescribeRepositoriesRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..Default::default()
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
