@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use ecr_generated::types::RepositoryName;
 use ecr_impl::store::{RepositoryChange, RepositoryRecord, Scope, Store, StoreFuture, Updated};
 use storage_sqlite::SqliteStore;
 
@@ -65,7 +66,7 @@ impl Store for TempStore {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         self.store.repository(scope, name)
     }
@@ -73,7 +74,7 @@ impl Store for TempStore {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         self.store.repositories_named(scope, names)
     }
@@ -81,7 +82,7 @@ impl Store for TempStore {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         self.store.repositories_after(scope, after, limit)
@@ -90,7 +91,7 @@ impl Store for TempStore {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         self.store.update_repository(scope, name, change)
@@ -99,7 +100,7 @@ impl Store for TempStore {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         self.store.delete_repository(scope, name, force)
