@@ -44,7 +44,6 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-
 /// Headers a signature must cover, beyond any the client chooses: the host (AWS's rule),
 /// the date (else a captured request could be replayed with a fresh date) and the target
 /// (else the same signature would authorize any operation).
