@@ -332,3 +332,65 @@ fn newtype(shape: &Shape, value: &Member) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::Settings;
+
+    /// An operation whose input uses `Name` plainly (`name`, and as list items) and with a
+    /// constraint of its own (`short`); its output returns `Name` and `Label`, a constrained
+    /// string no input reaches.
+    fn service() -> Service {
+        let model = r#"{"smithy": "2.0", "shapes": {
+            "t#Svc": { "type": "service", "operations": [{ "target": "t#Op" }], "traits": { "aws.protocols#awsJson1_1": {} } },
+            "t#Op": { "type": "operation", "input": { "target": "t#Input" }, "output": { "target": "t#Output" } },
+            "t#Name": { "type": "string", "traits": { "smithy.api#length": { "min": 2, "max": 8 }, "smithy.api#pattern": "^[a-z]+$" } },
+            "t#Label": { "type": "string", "traits": { "smithy.api#length": { "max": 4 } } },
+            "t#Plain": { "type": "string" },
+            "t#Names": { "type": "list", "member": { "target": "t#Name" } },
+            "t#Input": { "type": "structure", "members": {
+                "name": { "target": "t#Name", "traits": { "smithy.api#required": {} } },
+                "short": { "target": "t#Name", "traits": { "smithy.api#length": { "max": 3 } } },
+                "names": { "target": "t#Names" },
+                "plain": { "target": "t#Plain" }
+            } },
+            "t#Output": { "type": "structure", "members": {
+                "name": { "target": "t#Name" },
+                "label": { "target": "t#Label" }
+            } }
+        }}"#;
+        crate::resolve::resolve(&crate::model::parse(model).unwrap(), &Settings::default()).unwrap()
+    }
+
+    fn member<'a>(service: &'a Service, shape: &str, name: &str) -> &'a Member {
+        match &service.shapes[shape].kind {
+            ShapeKind::Structure { members } => members.iter().find(|m| m.name == name).unwrap(),
+            ShapeKind::List { item } => item,
+            _ => panic!("{shape} has no members"),
+        }
+    }
+
+    #[test]
+    fn newtypes_are_for_constrained_strings_that_inputs_reach() {
+        let service = service();
+        assert!(service.shapes["t#Name"].newtype().is_some());
+        // Constrained but output only (no check is generated for it), or unconstrained.
+        assert!(service.shapes["t#Label"].newtype().is_none());
+        assert!(service.shapes["t#Plain"].newtype().is_none());
+    }
+
+    #[test]
+    fn members_hold_the_newtype_only_when_they_check_exactly_its_constraints() {
+        let service = service();
+        let holds_newtype = |shape: &str, name: &str| {
+            newtype_of(&service, member(&service, shape, name)).map(|s| s.rust_name.as_str())
+        };
+        assert_eq!(holds_newtype("t#Input", "name"), Some("Name"));
+        assert_eq!(holds_newtype("t#Names", "member"), Some("Name"));
+        assert_eq!(holds_newtype("t#Output", "name"), Some("Name"));
+        assert_eq!(holds_newtype("t#Input", "short"), None);
+        assert_eq!(holds_newtype("t#Input", "plain"), None);
+        assert_eq!(holds_newtype("t#Output", "label"), None);
+    }
+}
