@@ -202,10 +202,10 @@ fn convert(service: &Service, member: &Member) -> (TokenStream, TokenStream) {
         };
         quote!(#check(#measured, &path, violations))
     });
-    if let Some(newtype) = super::types::newtype_of(service, member) {
-        // The newtype's own check is the one just run: wrap without checking again.
+    // A newtype's constraints are the member's (never empty), so `check` is its own check:
+    // wrap after it without checking again.
+    if let (Some(check), Some(newtype)) = (&check, super::types::newtype_of(service, member)) {
         let newtype = ident(&newtype.rust_name);
-        let check = check.unwrap_or_else(|| quote!(true));
         let wrapped = quote!(super::types::#newtype::from_validated(value));
         return (TokenStream::new(), quote!(#check.then(|| #wrapped)));
     }
