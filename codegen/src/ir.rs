@@ -73,6 +73,19 @@ pub struct Shape {
     pub in_input: bool,
     /// Set for `@error` structures.
     pub error: Option<ErrorInfo>,
+    /// For a string shape with length or pattern constraints: the shape as a member that
+    /// adds no trait of its own sees it (its constraints and their check).
+    pub constrained: Option<Member>,
+}
+
+impl Shape {
+    /// The constraints of a string shape that gets a validated newtype in `types`: one
+    /// reachable from an input (so its check is generated) that has constraints. Members
+    /// whose effective constraints are exactly these hold the newtype; a member that
+    /// overrides them holds a plain `String`.
+    pub fn newtype(&self) -> Option<&Member> {
+        self.constrained.as_ref().filter(|_| self.in_input)
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

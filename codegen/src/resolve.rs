@@ -207,6 +207,7 @@ impl Resolver<'_> {
                 docs: Vec::new(),
                 in_input: false,
                 error: None,
+                constrained: None,
             });
         }
         let shape = self.shape(id)?;
@@ -255,6 +256,10 @@ impl Resolver<'_> {
                 Some(ErrorInfo { status })
             }
         };
+        let constrained = match &kind {
+            ShapeKind::Simple(Primitive::String) => self.constraints_of_string(id)?,
+            _ => None,
+        };
         Ok(Shape {
             id: id.to_owned(),
             rust_name: names::type_name(short),
@@ -262,7 +267,19 @@ impl Resolver<'_> {
             docs: self.docs(&shape.traits),
             in_input: false,
             error,
+            constrained,
         })
+    }
+
+    /// A string shape's own constraints, as seen by a member that adds no trait: exactly
+    /// what every member without its own constraint traits checks.
+    fn constraints_of_string(&self, id: &str) -> Result<Option<Member>, String> {
+        let plain = MemberRef {
+            target: id.to_owned(),
+            traits: BTreeMap::new(),
+        };
+        let member = self.member(id, names::short_name(id), &plain)?;
+        Ok((!member.constraints.is_empty()).then_some(member))
     }
 
     fn members(&self, container: &str, shape: &AstShape) -> Result<Vec<Member>, String> {
@@ -628,10 +645,11 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
 fn check_unique_type_names(service: &Service) -> Result<(), String> {
     let mut seen: BTreeMap<(bool, &str), &str> = BTreeMap::new();
     let named = service.shapes.values().filter(|s| {
-        !matches!(
-            s.kind,
-            ShapeKind::Simple(_) | ShapeKind::List { .. } | ShapeKind::Map { .. }
-        )
+        s.newtype().is_some()
+            || !matches!(
+                s.kind,
+                ShapeKind::Simple(_) | ShapeKind::List { .. } | ShapeKind::Map { .. }
+            )
     });
     for shape in named {
         if let Some(other) = seen.insert((shape.error.is_some(), &shape.rust_name), &shape.id) {

@@ -138,6 +138,12 @@ pub fn unexpected_store_outcome(outcome: &str) -> String {
     format!("Berth's repository state answered unexpectedly: {outcome}")
 }
 
+/// A request context whose account or region breaks the model's rules: the embedding
+/// server's fault, never the caller's.
+pub fn invalid_caller(reason: &str) -> String {
+    format!("The request context names no valid registry: {reason}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,6 +82,37 @@ impl Violations {
     }
 }
 
+/// Why a value cannot be a validated type: the reason of every constraint it breaks, in the
+/// model's words (what the constructors of generated newtypes return).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    reasons: Vec<&'static str>,
+}
+
+impl InvalidValue {
+    /// Every reason, in the order the checks found them.
+    pub fn reasons(&self) -> &[&'static str] {
+        &self.reasons
+    }
+}
+
+/// The violations of one value checked at the root path.
+impl From<Violations> for InvalidValue {
+    fn from(violations: Violations) -> InvalidValue {
+        InvalidValue {
+            reasons: violations.0.into_iter().map(|v| v.reason).collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reasons.join("; "))
+    }
+}
+
+impl std::error::Error for InvalidValue {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

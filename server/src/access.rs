@@ -13,9 +13,10 @@ use axum::middleware::Next;
 use axum::response::Response;
 use berth_runtime::protocol;
 use ecr_generated::operations::SERVICE;
+use ecr_impl::store::Scope;
 
 use crate::app::AppState;
-use crate::caller::{self, Caller};
+use crate::caller;
 use crate::sigv4::{self, AuthError, SignedRequest};
 use crate::{admin, body, reply, serve};
 
@@ -27,7 +28,7 @@ pub fn api_caller(
     uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Caller, AuthError> {
+) -> Result<Scope, AuthError> {
     let Some(credentials) = &state.verifier else {
         let authorization = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -38,15 +39,11 @@ pub fn api_caller(
             &state.region,
         ));
     };
-    let verified = sigv4::verify(
+    sigv4::verify(
         credentials,
         &signed(method, uri, headers, body),
         SystemTime::now(),
-    )?;
-    Ok(Caller {
-        account_id: verified.account_id,
-        region: verified.region,
-    })
+    )
 }
 
 /// An auth refusal as an AWS-shaped response.

@@ -37,16 +37,16 @@ pub async fn handle(
         Ok(body) => body,
         Err(error) => return reply::to_http(error.response()),
     };
-    let caller = match access::api_caller(&state, &method, &uri, &headers, &body) {
-        Ok(caller) => caller,
+    let scope = match access::api_caller(&state, &method, &uri, &headers, &body) {
+        Ok(scope) => scope,
         Err(error) => {
             tracing::info!(status = 400, error = %error, request_id, "request refused");
             return access::refusal(&error);
         }
     };
     let ctx = RequestContext {
-        account_id: caller.account_id,
-        region: caller.region,
+        account_id: scope.account_id.into_inner(),
+        region: scope.region.into_inner(),
         request_id,
     };
     // Headers that are not UTF-8 are passed on lossily, so the pipeline reports them as

@@ -7,36 +7,28 @@
 //! is exactly 12 digits, so clients pick an account by choosing their access key id.
 //! Anything missing or malformed falls back to the configured defaults [choice].
 
-use crate::config::{AccountId, Region};
+use ecr_generated::types::{Region, RegistryId};
+use ecr_impl::store::Scope;
 
-/// The caller's account and region for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: String,
-    pub region: String,
-}
+use crate::config;
 
-/// The caller of a request with this `Authorization` header value (if any).
+/// The caller's registry for a request with this `Authorization` header value (if any).
 pub fn identify(
     authorization: Option<&str>,
-    default_account: &AccountId,
-    default_region: &Region,
-) -> Caller {
+    default_account: &config::AccountId,
+    default_region: &config::Region,
+) -> Scope {
     let credential = authorization.and_then(Credential::parse);
     let account_id = credential
         .as_ref()
-        .map(|c| c.access_key_id)
-        .filter(|akid| AccountId::is_valid(akid))
-        .unwrap_or(default_account.as_str());
+        .and_then(|c| RegistryId::try_from(c.access_key_id).ok())
+        .unwrap_or_else(|| default_account.registry_id().clone());
     let region = credential
         .as_ref()
         .and_then(|c| c.region)
-        .filter(|region| Region::is_valid(region))
-        .unwrap_or(default_region.as_str());
-    Caller {
-        account_id: account_id.to_owned(),
-        region: region.to_owned(),
-    }
+        .and_then(|region| Region::try_from(region).ok())
+        .unwrap_or_else(|| default_region.region().clone());
+    Scope { account_id, region }
 }
 
 /// The parts of a SigV4 `Credential=` that Berth uses.
@@ -73,7 +65,7 @@ impl<'a> Credential<'a> {
 mod tests {
     use super::*;
 
-    fn defaults() -> (AccountId, Region) {
+    fn defaults() -> (config::AccountId, config::Region) {
         (
             "123456789012".parse().unwrap(),
             "us-east-1".parse().unwrap(),
@@ -82,8 +74,8 @@ mod tests {
 
     fn caller(header: Option<&str>) -> (String, String) {
         let (account, region) = defaults();
-        let caller = identify(header, &account, &region);
-        (caller.account_id, caller.region)
+        let scope = identify(header, &account, &region);
+        (scope.account_id.into_inner(), scope.region.into_inner())
     }
 
     fn signed(akid: &str, region: &str) -> String {
@@ -149,7 +141,7 @@ mod tests {
 
     #[test]
     fn a_malformed_region_falls_back_to_the_default_region() {
-        for region in ["", "EU-WEST-1", "../../x", "eu west", "arn:aws"] {
+        for region in ["", "x", "EU-WEST-1", "../../x", "eu west", "arn:aws"] {
             let header = signed("111122223333", region);
             assert_eq!(
                 caller(Some(&header)),

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use ecr_generated::types::{self, RegistryId};
+
 pub use crate::sigv4::{Credential, Credentials};
 
 /// Address the server listens on unless told otherwise: loopback, so nothing is exposed.
@@ -103,8 +105,8 @@ impl Default for Config {
         Config {
             host: DEFAULT_HOST.to_owned(),
             port: DEFAULT_PORT,
-            region: Region(DEFAULT_REGION.to_owned()),
-            account_id: AccountId(DEFAULT_ACCOUNT_ID.to_owned()),
+            region: known_valid(DEFAULT_REGION),
+            account_id: known_valid(DEFAULT_ACCOUNT_ID),
             max_body_bytes: MAX_REQUEST_BODY_BYTES,
             data_dir: None,
             max_header_bytes: MAX_REQUEST_HEADER_BYTES,
@@ -155,17 +157,22 @@ impl fmt::Display for InvalidSetting {
 
 impl std::error::Error for InvalidSetting {}
 
-/// An AWS account id: exactly 12 ASCII digits.
+/// An AWS account id: what ECR's model accepts as a `RegistryId` (12 digits), checked by
+/// that type's generated rule, the one Berth applies everywhere.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct AccountId(String);
+pub struct AccountId(RegistryId);
 
 impl AccountId {
     /// Whether `text` is an account id (what a 12-digit access key id is taken for).
     pub fn is_valid(text: &str) -> bool {
-        text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+        RegistryId::check(text).is_ok()
     }
 
     pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn registry_id(&self) -> &RegistryId {
         &self.0
     }
 }
@@ -174,42 +181,36 @@ impl FromStr for AccountId {
     type Err = InvalidSetting;
 
     fn from_str(text: &str) -> Result<AccountId, InvalidSetting> {
-        if AccountId::is_valid(text) {
-            Ok(AccountId(text.to_owned()))
-        } else {
-            Err(InvalidSetting(format!(
+        RegistryId::try_from(text).map(AccountId).map_err(|_| {
+            InvalidSetting(format!(
                 "'{text}' is not an AWS account id: it must be exactly 12 digits"
-            )))
-        }
+            ))
+        })
     }
 }
 
 impl fmt::Display for AccountId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
-/// An AWS region name such as `us-east-1`. Regions end up inside ARNs and URIs, so only
-/// their character set is accepted: lowercase ASCII letters, digits and `-`, at most
-/// [`Region::MAX_LEN`] characters, starting with a letter.
+/// An AWS region name such as `us-east-1`, as ECR's model accepts it (its `Region` shape:
+/// 2 to 25 lowercase ASCII letters, digits and `-`), so it is safe inside ARNs and URIs.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Region(String);
+pub struct Region(types::Region);
 
 impl Region {
-    /// Longer than any real region name, short enough to keep ARNs sane.
-    pub const MAX_LEN: usize = 32;
-
     /// Whether `text` is shaped like a region name.
     pub fn is_valid(text: &str) -> bool {
-        text.len() <= Region::MAX_LEN
-            && text.starts_with(|c: char| c.is_ascii_lowercase())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        types::Region::check(text).is_ok()
     }
 
     pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    pub fn region(&self) -> &types::Region {
         &self.0
     }
 }
@@ -218,20 +219,24 @@ impl FromStr for Region {
     type Err = InvalidSetting;
 
     fn from_str(text: &str) -> Result<Region, InvalidSetting> {
-        if Region::is_valid(text) {
-            Ok(Region(text.to_owned()))
-        } else {
-            Err(InvalidSetting(format!(
+        types::Region::try_from(text).map(Region).map_err(|_| {
+            InvalidSetting(format!(
                 "'{text}' is not a region name: use lowercase letters, digits and '-', like us-east-1"
-            )))
-        }
+            ))
+        })
     }
 }
 
 impl fmt::Display for Region {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
+}
+
+/// A default that the tests below show to be valid.
+fn known_valid<T: FromStr<Err: fmt::Debug>>(text: &str) -> T {
+    text.parse()
+        .expect("the default account and region are valid (see the tests)")
 }
 
 #[cfg(test)]
@@ -274,8 +279,8 @@ mod tests {
             "us east 1",
             "../etc",
             "us-east-1:x",
-            "1us",
-            &"a".repeat(33),
+            "a",
+            &"a".repeat(26),
         ] {
             assert!(bad.parse::<Region>().is_err(), "{bad}");
         }

@@ -144,7 +144,7 @@ pub fn decode_filters(text: &str) -> Result<Vec<ImageTagMutabilityExclusionFilte
         .map(|(filter_type, filter)| {
             Ok(ImageTagMutabilityExclusionFilter {
                 filter_type: StoredEnum::from_code(&filter_type)?,
-                filter,
+                filter: filter.try_into().map_err(|e| format!("filter: {e}"))?,
             })
         })
         .collect()
@@ -222,7 +222,7 @@ mod tests {
     fn filters_store_their_type_code() {
         let filters = [ImageTagMutabilityExclusionFilter {
             filter_type: ImageTagMutabilityExclusionFilterType::Wildcard,
-            filter: "dev-*".into(),
+            filter: "dev-*".parse().unwrap(),
         }];
         let text = encode_filters(&filters);
         assert_eq!(text, r#"{"v":2,"filters":[["wildcard","dev-*"]]}"#);

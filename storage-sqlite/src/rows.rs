@@ -3,7 +3,7 @@
 //! shape. Every statement is cached on its connection, so a request costs no SQL parsing.
 
 use berth_runtime::Timestamp;
-use ecr_generated::types::EncryptionConfiguration;
+use ecr_generated::types::{EncryptionConfiguration, KmsKey, RepositoryName, RepositoryPolicyText};
 use ecr_impl::store::{RepositoryRecord, Scope, StoreError, TagMutability};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
@@ -32,15 +32,15 @@ struct RepositoryRow {
 impl RepositoryRow {
     fn from_record(record: &RepositoryRecord) -> RepositoryRow {
         RepositoryRow {
-            name: record.name.clone(),
+            name: record.name.to_string(),
             created_at_ms: record.created_at.epoch_millis(),
             tag_mutability: record.tag_mutability.mode.code().to_owned(),
             exclusion_filters: encoding::encode_filters(&record.tag_mutability.exclusion_filters),
             scan_on_push: record.scan_on_push,
             encryption_type: record.encryption.encryption_type.code().to_owned(),
-            kms_key: record.encryption.kms_key.clone(),
+            kms_key: record.encryption.kms_key.as_ref().map(|k| k.to_string()),
             tags: encoding::encode_tags(&record.tags),
-            policy_text: record.policy_text.clone(),
+            policy_text: record.policy_text.as_ref().map(|p| p.to_string()),
         }
     }
 
@@ -74,8 +74,20 @@ impl RepositoryRow {
         let encryption_type =
             StoredEnum::from_code(&self.encryption_type).map_err(|e| damaged("encryption", e))?;
         let tags = encoding::decode_tags(&self.tags).map_err(|e| damaged("tags", e))?;
+        // Values are checked by the model's rules again: a row no request could have made
+        // is damaged.
+        let kms_key = (self.kms_key.as_deref())
+            .map(KmsKey::try_from)
+            .transpose()
+            .map_err(|e| damaged("kms key", e.to_string()))?;
+        let policy_text = (self.policy_text.as_deref())
+            .map(RepositoryPolicyText::try_from)
+            .transpose()
+            .map_err(|e| damaged("policy", e.to_string()))?;
+        let name = RepositoryName::try_from(self.name.as_str())
+            .map_err(|e| damaged("name", e.to_string()))?;
         Ok(RepositoryRecord {
-            name: self.name,
+            name,
             created_at: Timestamp::from_epoch_millis(self.created_at_ms),
             tag_mutability: TagMutability {
                 mode,
@@ -84,10 +96,10 @@ impl RepositoryRow {
             scan_on_push: self.scan_on_push,
             encryption: EncryptionConfiguration {
                 encryption_type,
-                kms_key: self.kms_key,
+                kms_key,
             },
             tags,
-            policy_text: self.policy_text,
+            policy_text,
         })
     }
 }
@@ -108,8 +120,8 @@ pub fn insert(
     let row = RepositoryRow::from_record(record);
     let inserted = statement
         .execute(params![
-            scope.account_id,
-            scope.region,
+            scope.account_id.as_str(),
+            scope.region.as_str(),
             row.name,
             row.created_at_ms,
             row.tag_mutability,
@@ -141,8 +153,8 @@ pub fn update(
     let row = RepositoryRow::from_record(record);
     let updated = statement
         .execute(params![
-            scope.account_id,
-            scope.region,
+            scope.account_id.as_str(),
+            scope.region.as_str(),
             row.name,
             row.tag_mutability,
             row.exclusion_filters,
@@ -161,7 +173,7 @@ pub fn update(
 pub fn find(
     conn: &Connection,
     scope: &Scope,
-    name: &str,
+    name: &RepositoryName,
 ) -> Result<Option<RepositoryRecord>, StoreError> {
     let mut statement = conn
         .prepare_cached(&format!(
@@ -170,9 +182,14 @@ pub fn find(
         ))
         .map_err(unavailable)?;
     statement
-        .query_row(params![scope.account_id, scope.region, name], |row| {
-            RepositoryRow::from_row(row, 0)
-        })
+        .query_row(
+            params![
+                scope.account_id.as_str(),
+                scope.region.as_str(),
+                name.as_str()
+            ],
+            |row| RepositoryRow::from_row(row, 0),
+        )
         .optional()
         .map_err(unavailable)?
         .map(RepositoryRow::into_record)
@@ -183,17 +200,17 @@ pub fn find(
 pub fn page(
     conn: &Connection,
     scope: &Scope,
-    after: Option<&str>,
+    after: Option<&RepositoryName>,
     limit: usize,
 ) -> Result<Vec<RepositoryRecord>, StoreError> {
     // One statement per case, each a plain range of the (account, region, name) index, so a
     // page costs O(limit) however deep it is.
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let (account, region) = (&scope.account_id, &scope.region);
+    let (account, region) = (scope.account_id.as_str(), scope.region.as_str());
     let sql = page_sql(after.is_some());
     match after {
         None => records(conn, &sql, params![account, region, limit]),
-        Some(after) => records(conn, &sql, params![account, region, after, limit]),
+        Some(after) => records(conn, &sql, params![account, region, after.as_str(), limit]),
     }
 }
 
@@ -234,29 +251,39 @@ pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreErr
         .map_err(unavailable)?;
     let rows = statement
         .query_map([], |row| {
-            let scope = Scope {
-                account_id: row.get(0)?,
-                region: row.get(1)?,
-            };
+            let scope: (String, String) = (row.get(0)?, row.get(1)?);
             Ok((scope, RepositoryRow::from_row(row, 2)?))
         })
         .map_err(unavailable)?;
     rows.map(|row| {
-        let (scope, stored) = row.map_err(unavailable)?;
+        let ((account_id, region), stored) = row.map_err(unavailable)?;
+        let what = || format!("registry {account_id} in {region}");
+        let scope = Scope {
+            account_id: account_id
+                .parse()
+                .map_err(|e| damaged_row(&what(), format!("account: {e}")))?,
+            region: region
+                .parse()
+                .map_err(|e| damaged_row(&what(), format!("region: {e}")))?,
+        };
         Ok((scope, stored.into_record()?))
     })
     .collect()
 }
 
 /// Removes the repository named `name`; `false` when there was none.
-pub fn delete(conn: &Connection, scope: &Scope, name: &str) -> Result<bool, StoreError> {
+pub fn delete(conn: &Connection, scope: &Scope, name: &RepositoryName) -> Result<bool, StoreError> {
     let mut statement = conn
         .prepare_cached(
             "DELETE FROM repositories WHERE account_id = ?1 AND region = ?2 AND name = ?3",
         )
         .map_err(unavailable)?;
     let deleted = statement
-        .execute(params![scope.account_id, scope.region, name])
+        .execute(params![
+            scope.account_id.as_str(),
+            scope.region.as_str(),
+            name.as_str()
+        ])
         .map_err(unavailable)?;
     Ok(deleted == 1)
 }

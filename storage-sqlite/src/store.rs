@@ -5,6 +5,7 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
+use ecr_generated::types::RepositoryName;
 use ecr_impl::store::{
     RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
     check_deletable,
@@ -136,7 +137,7 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
 
 /// How many images a repository holds. Images arrive with the image operations (a later
 /// batch); until then none does. Deleting checks this through [`check_deletable`].
-fn image_count(_conn: &Connection, _scope: &Scope, _name: &str) -> usize {
+fn image_count(_conn: &Connection, _scope: &Scope, _name: &RepositoryName) -> usize {
     0
 }
 
@@ -164,7 +165,7 @@ impl Store for SqliteStore {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         ready(
             self.readers
@@ -175,7 +176,7 @@ impl Store for SqliteStore {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         ready(self.readers.read(|conn| {
             names
@@ -188,7 +189,7 @@ impl Store for SqliteStore {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         ready(
@@ -200,7 +201,7 @@ impl Store for SqliteStore {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         let (scope, name) = (scope.clone(), name.to_owned());
@@ -216,7 +217,7 @@ impl Store for SqliteStore {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         let (scope, name) = (scope.clone(), name.to_owned());

@@ -68,8 +68,13 @@ fn arn(ctx: &RequestContext, name: &str) -> String {
 
 fn create_request(name: &str) -> CreateRepositoryRequest {
     CreateRepositoryRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
+        tags: None,
+        image_tag_mutability: None,
+        image_tag_mutability_exclusion_filters: None,
+        image_scanning_configuration: None,
+        encryption_configuration: None,
     }
 }
 
@@ -83,11 +88,11 @@ async fn populate(ecr: &Ecr) {
             image_tag_mutability_exclusion_filters: Some(vec![
                 ImageTagMutabilityExclusionFilter {
                     filter_type: ImageTagMutabilityExclusionFilterType::Wildcard,
-                    filter: "latest".into(),
+                    filter: "latest".parse().unwrap(),
                 },
                 ImageTagMutabilityExclusionFilter {
                     filter_type: ImageTagMutabilityExclusionFilterType::Wildcard,
-                    filter: "dev-*".into(),
+                    filter: "dev-*".parse().unwrap(),
                 },
             ]),
             image_scanning_configuration: Some(ImageScanningConfiguration { scan_on_push: true }),
@@ -105,7 +110,7 @@ async fn populate(ecr: &Ecr) {
         }
         let mutability = PutImageTagMutabilityRequest {
             registry_id: None,
-            repository_name: "m-mid".into(),
+            repository_name: "m-mid".parse().unwrap(),
             image_tag_mutability: ImageTagMutability::Immutable,
             image_tag_mutability_exclusion_filters: None,
         };
@@ -113,24 +118,25 @@ async fn populate(ecr: &Ecr) {
             .await
             .unwrap();
         let scanning = PutImageScanningConfigurationRequest {
-            repository_name: "a-first".into(),
+            repository_name: "a-first".parse().unwrap(),
             image_scanning_configuration: ImageScanningConfiguration { scan_on_push: true },
-            ..Default::default()
+            registry_id: None,
         };
         ecr.put_image_scanning_configuration(&ctx, scanning)
             .await
             .unwrap();
         for name in ["team/app", "z-last"] {
             let policy = SetRepositoryPolicyRequest {
-                repository_name: name.into(),
-                policy_text: POLICY.into(),
-                ..Default::default()
+                repository_name: name.parse().unwrap(),
+                policy_text: POLICY.parse().unwrap(),
+                registry_id: None,
+                force: false,
             };
             ecr.set_repository_policy(&ctx, policy).await.unwrap();
         }
         let delete_policy = DeleteRepositoryPolicyRequest {
-            repository_name: "z-last".into(),
-            ..Default::default()
+            repository_name: "z-last".parse().unwrap(),
+            registry_id: None,
         };
         ecr.delete_repository_policy(&ctx, delete_policy)
             .await
@@ -155,8 +161,9 @@ async fn populate(ecr: &Ecr) {
             }
         }
         let delete = DeleteRepositoryRequest {
-            repository_name: "gone".into(),
-            ..Default::default()
+            repository_name: "gone".parse().unwrap(),
+            registry_id: None,
+            force: false,
         };
         ecr.delete_repository(&ctx, delete).await.unwrap();
     }
@@ -209,10 +216,10 @@ async fn snapshot(ecr: &Ecr) -> Snapshot {
                     .unwrap_or_default();
                 let request = GetRepositoryPolicyRequest {
                     repository_name: name,
-                    ..Default::default()
+                    registry_id: None,
                 };
                 let policy = match ecr.get_repository_policy(&ctx, request).await {
-                    Ok(response) => Ok(response.policy_text.unwrap()),
+                    Ok(response) => Ok(response.policy_text.unwrap().into_inner()),
                     Err(error) => Err(error.type_name().to_owned()),
                 };
                 snapshot.tags.insert(resource_arn.clone(), tags);
@@ -271,7 +278,7 @@ async fn a_page_token_from_before_a_restart_continues_after_it() {
     let dir = TempDir::new("token");
     let ecr = open(dir.path());
     let ctx = &registries()[0];
-    for name in ["a", "b", "c", "d"] {
+    for name in ["aa", "bb", "cc", "dd"] {
         ecr.create_repository(ctx, create_request(name))
             .await
             .unwrap();
@@ -304,7 +311,7 @@ async fn a_page_token_from_before_a_restart_continues_after_it() {
         .into_iter()
         .map(|r| r.repository_name.unwrap())
         .collect();
-    assert_eq!(names, ["c", "d"]);
+    assert_eq!(names, ["cc", "dd"]);
     assert_eq!(second.next_token, None);
 }
 

@@ -113,10 +113,10 @@ async fn read_back(ecr: &Ecr, ctx: &RequestContext) -> Vec<Entry> {
                 .unwrap_or_default();
             let request = GetRepositoryPolicyRequest {
                 repository_name: repository.repository_name.clone().unwrap(),
-                ..Default::default()
+                registry_id: None,
             };
             let policy_text = match ecr.get_repository_policy(ctx, request).await {
-                Ok(response) => response.policy_text,
+                Ok(response) => response.policy_text.map(|text| text.to_string()),
                 Err(error) => {
                     assert_eq!(error.type_name(), "RepositoryPolicyNotFoundException");
                     None
@@ -259,7 +259,7 @@ async fn reads_back_exactly(version: u32) {
         let names = |entries: &[Entry]| -> Vec<Option<String>> {
             entries
                 .iter()
-                .map(|e| e.repository.repository_name.clone())
+                .map(|e| e.repository.repository_name.as_ref().map(|n| n.to_string()))
                 .collect()
         };
         assert_eq!(

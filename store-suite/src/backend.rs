@@ -16,8 +16,9 @@ pub async fn a_repository_with_images_is_deleted_only_with_force(store: TestStor
     let ecr = Ecr::with_store(store.with_images(2));
     create(&ecr, "app").await;
     let request = DeleteRepositoryRequest {
-        repository_name: "app".into(),
-        ..Default::default()
+        repository_name: "app".parse().unwrap(),
+        registry_id: None,
+        force: false,
     };
     let (kind, message) = failure(ecr.delete_repository(&ctx(), request.clone()).await);
     assert_eq!(kind, "RepositoryNotEmptyException");

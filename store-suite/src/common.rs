@@ -26,10 +26,20 @@ pub fn ctx() -> RequestContext {
     context(ACCOUNT, REGION)
 }
 
+/// A value of a validated model type, which the test means to be valid.
+pub fn valid<T: std::str::FromStr<Err: Debug>>(text: &str) -> T {
+    text.parse().expect("a valid value")
+}
+
 pub fn create_request(name: &str) -> CreateRepositoryRequest {
     CreateRepositoryRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        registry_id: None,
+        repository_name: valid(name),
+        tags: None,
+        image_tag_mutability: None,
+        image_tag_mutability_exclusion_filters: None,
+        image_scanning_configuration: None,
+        encryption_configuration: None,
     }
 }
 

@@ -13,13 +13,13 @@ use crate::common::*;
 fn filter(pattern: &str) -> ImageTagMutabilityExclusionFilter {
     ImageTagMutabilityExclusionFilter {
         filter_type: ImageTagMutabilityExclusionFilterType::Wildcard,
-        filter: pattern.into(),
+        filter: pattern.parse().unwrap(),
     }
 }
 
 async fn exists(ecr: &Ecr, name: &str) -> bool {
     let request = DescribeRepositoriesRequest {
-        repository_names: Some(vec![name.into()]),
+        repository_names: Some(vec![name.parse().unwrap()]),
         ..Default::default()
     };
     ecr.describe_repositories(&ctx(), request).await.is_ok()
@@ -70,9 +70,13 @@ pub async fn requested_settings_are_kept(store: TestStore) {
         image_scanning_configuration: Some(ImageScanningConfiguration { scan_on_push: true }),
         encryption_configuration: Some(EncryptionConfiguration {
             encryption_type: EncryptionType::Kms,
-            kms_key: Some("arn:aws:kms:us-east-1:123456789012:key/my-key".into()),
+            kms_key: Some(
+                "arn:aws:kms:us-east-1:123456789012:key/my-key"
+                    .parse()
+                    .unwrap(),
+            ),
         }),
-        registry_id: Some(ACCOUNT.into()),
+        registry_id: Some(ACCOUNT.parse().unwrap()),
         ..create_request("app")
     };
     let repository = ecr
@@ -93,7 +97,11 @@ pub async fn requested_settings_are_kept(store: TestStore) {
         repository.encryption_configuration,
         Some(EncryptionConfiguration {
             encryption_type: EncryptionType::Kms,
-            kms_key: Some("arn:aws:kms:us-east-1:123456789012:key/my-key".into()),
+            kms_key: Some(
+                "arn:aws:kms:us-east-1:123456789012:key/my-key"
+                    .parse()
+                    .unwrap()
+            ),
         })
     );
 }
@@ -126,7 +134,7 @@ pub async fn kms_without_a_key_uses_a_stable_aws_managed_key(store: TestStore) {
         assert!(uuid::Uuid::parse_str(key_id).is_ok(), "{key}");
 
         let request = DescribeRepositoriesRequest {
-            repository_names: Some(vec![name.into()]),
+            repository_names: Some(vec![name.parse().unwrap()]),
             ..Default::default()
         };
         let described = ecr
@@ -150,7 +158,7 @@ pub async fn aes256_with_a_kms_key_is_refused(store: TestStore) {
     let request = CreateRepositoryRequest {
         encryption_configuration: Some(EncryptionConfiguration {
             encryption_type: EncryptionType::Aes256,
-            kms_key: Some("alias/mine".into()),
+            kms_key: Some("alias/mine".parse().unwrap()),
         }),
         ..create_request("app")
     };
@@ -314,7 +322,7 @@ pub async fn tags_on_create_are_all_or_nothing(store: TestStore) {
 pub async fn another_accounts_registry_is_access_denied(store: TestStore) {
     let ecr = Ecr::with_store(store);
     let request = CreateRepositoryRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..create_request("app")
     };
     let (kind, message) = failure(ecr.create_repository(&ctx(), request).await);

@@ -10,8 +10,9 @@ use crate::common::*;
 
 fn delete_request(name: &str) -> DeleteRepositoryRequest {
     DeleteRepositoryRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
+        force: false,
     }
 }
 
@@ -28,7 +29,7 @@ pub async fn deleting_returns_the_repository_and_it_is_gone(store: TestStore) {
     assert_eq!(deleted.repository, Some(created));
 
     let request = DescribeRepositoriesRequest {
-        repository_names: Some(vec!["app".into()]),
+        repository_names: Some(vec!["app".parse().unwrap()]),
         ..Default::default()
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
@@ -44,9 +45,10 @@ pub async fn deleting_removes_policy_and_tags(store: TestStore) {
     let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let set = SetRepositoryPolicyRequest {
-        repository_name: "app".into(),
-        policy_text: POLICY.into(),
-        ..Default::default()
+        repository_name: "app".parse().unwrap(),
+        policy_text: POLICY.parse().unwrap(),
+        registry_id: None,
+        force: false,
     };
     ecr.set_repository_policy(&ctx(), set).await.unwrap();
     let tagging = TagResourceRequest {
@@ -73,8 +75,8 @@ pub async fn deleting_removes_policy_and_tags(store: TestStore) {
         .await;
     assert_eq!(listed.unwrap().tags, Some(Vec::new()));
     let get = GetRepositoryPolicyRequest {
-        repository_name: "app".into(),
-        ..Default::default()
+        repository_name: "app".parse().unwrap(),
+        registry_id: None,
     };
     let (kind, _) = failure(ecr.get_repository_policy(&ctx(), get).await);
     assert_eq!(kind, "RepositoryPolicyNotFoundException");
@@ -84,7 +86,7 @@ pub async fn another_accounts_registry_is_access_denied(store: TestStore) {
     let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
     let request = DeleteRepositoryRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..delete_request("app")
     };
     let (kind, message) = failure(ecr.delete_repository(&ctx(), request).await);

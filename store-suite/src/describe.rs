@@ -11,7 +11,7 @@ use crate::common::*;
 
 fn by_names(names: &[&str]) -> DescribeRepositoriesRequest {
     DescribeRepositoriesRequest {
-        repository_names: Some(names.iter().map(|name| name.to_string()).collect()),
+        repository_names: Some(names.iter().map(|name| name.parse().unwrap()).collect()),
         ..Default::default()
     }
 }
@@ -34,7 +34,12 @@ fn names(response: &DescribeRepositoriesResponse) -> Vec<String> {
         .expect("repositories is always present");
     repositories
         .iter()
-        .map(|r| r.repository_name.clone().unwrap_or_default())
+        .map(|r| {
+            r.repository_name
+                .clone()
+                .map(String::from)
+                .unwrap_or_default()
+        })
         .collect()
 }
 
@@ -62,22 +67,23 @@ async fn all_pages(
 
 async fn delete(ecr: &Ecr, name: &str) {
     let request = DeleteRepositoryRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
+        force: false,
     };
     ecr.delete_repository(&ctx(), request).await.unwrap();
 }
 
 pub async fn by_name_answers_in_request_order(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    let created = create(&ecr, "b").await;
-    create(&ecr, "a").await;
-    create(&ecr, "c").await;
+    let created = create(&ecr, "bb").await;
+    create(&ecr, "aa").await;
+    create(&ecr, "cc").await;
     let response = ecr
-        .describe_repositories(&ctx(), by_names(&["c", "b", "a"]))
+        .describe_repositories(&ctx(), by_names(&["cc", "bb", "aa"]))
         .await
         .unwrap();
-    assert_eq!(names(&response), ["c", "b", "a"]);
+    assert_eq!(names(&response), ["cc", "bb", "aa"]);
     assert_eq!(response.next_token, None);
     assert_eq!(
         response.repositories.unwrap()[1],
@@ -88,9 +94,9 @@ pub async fn by_name_answers_in_request_order(store: TestStore) {
 
 pub async fn by_name_fails_on_the_first_missing_repository(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     let (kind, message) = failure(
-        ecr.describe_repositories(&ctx(), by_names(&["a", "missing1", "missing2"]))
+        ecr.describe_repositories(&ctx(), by_names(&["aa", "missing1", "missing2"]))
             .await,
     );
     assert_eq!(kind, "RepositoryNotFoundException");
@@ -99,10 +105,10 @@ pub async fn by_name_fails_on_the_first_missing_repository(store: TestStore) {
 
 pub async fn by_name_refuses_pagination_members(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     let request = DescribeRepositoriesRequest {
         max_results: Some(10),
-        ..by_names(&["a"])
+        ..by_names(&["aa"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
     assert_eq!(kind, "InvalidParameterException");
@@ -112,7 +118,7 @@ pub async fn by_name_refuses_pagination_members(store: TestStore) {
     );
     let request = DescribeRepositoriesRequest {
         next_token: Some("x".into()),
-        ..by_names(&["a"])
+        ..by_names(&["aa"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
     assert_eq!(kind, "InvalidParameterException");
@@ -133,11 +139,14 @@ pub async fn an_empty_registry_has_one_empty_page(store: TestStore) {
 
 pub async fn pages_go_by_name_and_the_last_has_no_token(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    for name in ["g", "c", "a", "e", "b", "f", "d"] {
+    for name in ["gg", "cc", "aa", "ee", "bb", "ff", "dd"] {
         create(&ecr, name).await;
     }
     let pages = all_pages(&ecr, 3, async |_| {}).await;
-    assert_eq!(pages, [vec!["a", "b", "c"], vec!["d", "e", "f"], vec!["g"]]);
+    assert_eq!(
+        pages,
+        [vec!["aa", "bb", "cc"], vec!["dd", "ee", "ff"], vec!["gg"]]
+    );
 
     // A page that ends exactly at the last repository is the last page.
     let pages = all_pages(&ecr, 7, async |_| {}).await;
@@ -164,7 +173,7 @@ pub async fn the_default_page_holds_one_hundred(store: TestStore) {
 
 pub async fn a_token_that_berth_did_not_issue_is_refused(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
     for token in ["garbage", "1", "bmV4dA", "!!!"] {
         let (kind, message) = failure(
             ecr.describe_repositories(&ctx(), page_request(None, Some(token.into())))
@@ -180,20 +189,20 @@ pub async fn a_token_that_berth_did_not_issue_is_refused(store: TestStore) {
 
 pub async fn a_token_stays_valid_when_its_repository_is_deleted(store: TestStore) {
     let ecr = Ecr::with_store(store);
-    for name in ["a", "b", "c", "d"] {
+    for name in ["aa", "bb", "cc", "dd"] {
         create(&ecr, name).await;
     }
     let first = ecr
         .describe_repositories(&ctx(), page_request(Some(2), None))
         .await
         .unwrap();
-    assert_eq!(names(&first), ["a", "b"]);
-    delete(&ecr, "b").await;
+    assert_eq!(names(&first), ["aa", "bb"]);
+    delete(&ecr, "bb").await;
     let second = ecr
         .describe_repositories(&ctx(), page_request(Some(2), first.next_token))
         .await
         .unwrap();
-    assert_eq!(names(&second), ["c", "d"]);
+    assert_eq!(names(&second), ["cc", "dd"]);
     assert_eq!(second.next_token, None);
 }
 
@@ -246,7 +255,7 @@ pub async fn concurrent_churn_causes_no_duplicates_and_no_skips(store: TestStore
         tokio::spawn(async move {
             for round in 0..400 {
                 // Names that sort between, before and after the stable ones.
-                let name = format!("{}-churn-{round}", ["a", "stable-1", "zz"][round % 3]);
+                let name = format!("{}-churn-{round}", ["aa", "stable-1", "zz"][round % 3]);
                 create(&ecr, &name).await;
                 tokio::task::yield_now().await;
                 delete(&ecr, &name).await;
@@ -272,7 +281,7 @@ pub async fn concurrent_churn_causes_no_duplicates_and_no_skips(store: TestStore
 pub async fn unknown_and_foreign_registries(store: TestStore) {
     let ecr = Ecr::with_store(store);
     let request = DescribeRepositoriesRequest {
-        registry_id: Some(ACCOUNT.into()),
+        registry_id: Some(ACCOUNT.parse().unwrap()),
         ..by_names(&["nope"])
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);
@@ -280,7 +289,7 @@ pub async fn unknown_and_foreign_registries(store: TestStore) {
     assert_eq!(message, not_found_message("nope"));
 
     let request = DescribeRepositoriesRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..Default::default()
     };
     let (kind, message) = failure(ecr.describe_repositories(&ctx(), request).await);

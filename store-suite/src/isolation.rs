@@ -27,7 +27,7 @@ async fn listed(ecr: &Ecr, ctx: &berth_runtime::RequestContext) -> Vec<String> {
         .repositories
         .unwrap()
         .into_iter()
-        .filter_map(|r| r.repository_name)
+        .filter_map(|r| r.repository_name.map(String::from))
         .collect()
 }
 
@@ -66,7 +66,7 @@ pub async fn accounts_and_regions_are_separate_registries(store: TestStore) {
     let [first, second, third, fourth] = registries();
     let request = PutImageTagMutabilityRequest {
         registry_id: None,
-        repository_name: "shared".into(),
+        repository_name: "shared".parse().unwrap(),
         image_tag_mutability: ImageTagMutability::Immutable,
         image_tag_mutability_exclusion_filters: None,
     };
@@ -87,15 +87,16 @@ pub async fn accounts_and_regions_are_separate_registries(store: TestStore) {
     ecr.delete_repository(
         &third,
         DeleteRepositoryRequest {
-            repository_name: "shared".into(),
-            ..Default::default()
+            repository_name: "shared".parse().unwrap(),
+            registry_id: None,
+            force: false,
         },
     )
     .await
     .unwrap();
 
     let describe = DescribeRepositoriesRequest {
-        repository_names: Some(vec!["shared".into()]),
+        repository_names: Some(vec!["shared".parse().unwrap()]),
         ..Default::default()
     };
     let mutability = |ctx| {
@@ -151,8 +152,8 @@ pub async fn accounts_and_regions_are_separate_registries(store: TestStore) {
 pub async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it(store: TestStore) {
     let ecr = Ecr::with_store(store);
     for ctx in registries().iter().rev() {
-        create_in(&ecr, ctx, "b").await;
-        create_in(&ecr, ctx, "a").await;
+        create_in(&ecr, ctx, "bb").await;
+        create_in(&ecr, ctx, "aa").await;
     }
     let all: Vec<(String, String, String)> = ecr
         .all_repositories()
@@ -168,9 +169,9 @@ pub async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it(st
                 .unwrap_or_default()
                 .to_owned();
             (
-                r.registry_id.unwrap_or_default(),
+                r.registry_id.map(String::from).unwrap_or_default(),
                 region,
-                r.repository_name.unwrap_or_default(),
+                r.repository_name.map(String::from).unwrap_or_default(),
             )
         })
         .collect();
@@ -178,7 +179,7 @@ pub async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it(st
     // By account, then region (eu-west-1 before us-east-1), then name.
     for account in [ACCOUNT, OTHER_ACCOUNT] {
         for region in [OTHER_REGION, REGION] {
-            for name in ["a", "b"] {
+            for name in ["aa", "bb"] {
                 expected.push((account.to_owned(), region.to_owned(), name.to_owned()));
             }
         }
@@ -191,5 +192,5 @@ pub async fn the_admin_view_lists_every_registry_in_order_and_reset_clears_it(st
         assert!(listed(&ecr, &ctx).await.is_empty());
     }
     // A reset registry accepts the same names again.
-    create(&ecr, "a").await;
+    create(&ecr, "aa").await;
 }

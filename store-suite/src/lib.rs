@@ -97,6 +97,8 @@ macro_rules! store_suite {
                 a_repository_holds_at_most_fifty_tags,
                 key_and_value_limits,
                 resource_arns_are_checked,
+                an_arn_naming_what_no_repository_can_be_called_is_not_found,
+                a_context_naming_no_valid_registry_is_a_server_fault,
             }
             wire {
                 responses_carry_every_member_ecr_sends_and_no_nulls,

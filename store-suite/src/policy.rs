@@ -24,23 +24,24 @@ const REAL_POLICIES: [&str; 4] = [
 
 fn set(name: &str, policy_text: &str) -> SetRepositoryPolicyRequest {
     SetRepositoryPolicyRequest {
-        repository_name: name.into(),
-        policy_text: policy_text.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        policy_text: policy_text.parse().unwrap(),
+        registry_id: None,
+        force: false,
     }
 }
 
 fn get(name: &str) -> GetRepositoryPolicyRequest {
     GetRepositoryPolicyRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
     }
 }
 
 fn delete(name: &str) -> DeleteRepositoryPolicyRequest {
     DeleteRepositoryPolicyRequest {
-        repository_name: name.into(),
-        ..Default::default()
+        repository_name: name.parse().unwrap(),
+        registry_id: None,
     }
 }
 
@@ -159,7 +160,7 @@ pub async fn unknown_repositories_and_foreign_registries(store: TestStore) {
     );
 
     create(&ecr, "app").await;
-    let foreign = Some(OTHER_ACCOUNT.to_owned());
+    let foreign = Some(OTHER_ACCOUNT.parse().unwrap());
     let resource = "arn:aws:ecr:us-east-1:210987654321:repository/app";
     let request = SetRepositoryPolicyRequest {
         registry_id: foreign.clone(),

@@ -12,7 +12,7 @@ use crate::common::*;
 fn mutability(name: &str, mode: ImageTagMutability) -> PutImageTagMutabilityRequest {
     PutImageTagMutabilityRequest {
         registry_id: None,
-        repository_name: name.into(),
+        repository_name: name.parse().unwrap(),
         image_tag_mutability: mode,
         image_tag_mutability_exclusion_filters: None,
     }
@@ -20,22 +20,22 @@ fn mutability(name: &str, mode: ImageTagMutability) -> PutImageTagMutabilityRequ
 
 fn scanning(name: &str, scan_on_push: bool) -> PutImageScanningConfigurationRequest {
     PutImageScanningConfigurationRequest {
-        repository_name: name.into(),
+        repository_name: name.parse().unwrap(),
         image_scanning_configuration: ImageScanningConfiguration { scan_on_push },
-        ..Default::default()
+        registry_id: None,
     }
 }
 
 fn filter(pattern: &str) -> ImageTagMutabilityExclusionFilter {
     ImageTagMutabilityExclusionFilter {
         filter_type: ImageTagMutabilityExclusionFilterType::Wildcard,
-        filter: pattern.into(),
+        filter: pattern.parse().unwrap(),
     }
 }
 
 async fn describe(ecr: &Ecr, name: &str) -> Repository {
     let request = DescribeRepositoriesRequest {
-        repository_names: Some(vec![name.into()]),
+        repository_names: Some(vec![name.parse().unwrap()]),
         ..Default::default()
     };
     let mut repositories = ecr
@@ -172,7 +172,7 @@ pub async fn unknown_repositories_and_foreign_registries(store: TestStore) {
 
     create(&ecr, "app").await;
     let request = PutImageTagMutabilityRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..mutability("app", ImageTagMutability::Immutable)
     };
     let (kind, message) = failure(ecr.put_image_tag_mutability(&ctx(), request).await);
@@ -185,7 +185,7 @@ pub async fn unknown_repositories_and_foreign_registries(store: TestStore) {
         )
     );
     let request = PutImageScanningConfigurationRequest {
-        registry_id: Some(OTHER_ACCOUNT.into()),
+        registry_id: Some(OTHER_ACCOUNT.parse().unwrap()),
         ..scanning("app", true)
     };
     let (kind, message) = failure(ecr.put_image_scanning_configuration(&ctx(), request).await);

@@ -276,3 +276,52 @@ pub async fn resource_arns_are_checked(store: TestStore) {
     );
     assert_eq!(tags_of(&ecr, "app").await, Vec::<Tag>::new());
 }
+
+pub async fn an_arn_naming_what_no_repository_can_be_called_is_not_found(store: TestStore) {
+    let ecr = Ecr::with_store(store);
+    // Well-formed, in the caller's registry, but the name breaks the naming rules.
+    for name in ["App", "a", "team//app"] {
+        let (kind, message) = failure(
+            ecr.list_tags_for_resource(
+                &ctx(),
+                ListTagsForResourceRequest {
+                    resource_arn: arn(name),
+                },
+            )
+            .await,
+        );
+        assert_eq!(
+            (kind, message),
+            ("RepositoryNotFoundException", not_found_message(name)),
+            "{name}"
+        );
+    }
+    // The account is checked first: another account's ARN is refused whatever its name.
+    let foreign = "arn:aws:ecr:us-east-1:210987654321:repository/App";
+    let (kind, _) = failure(
+        ecr.tag_resource(&ctx(), tagging(foreign, vec![tag("k", "v")]))
+            .await,
+    );
+    assert_eq!(kind, "AccessDeniedException");
+}
+
+pub async fn a_context_naming_no_valid_registry_is_a_server_fault(store: TestStore) {
+    let ecr = Ecr::with_store(store);
+    for (account_id, region) in [("not-an-account", REGION), (ACCOUNT, "Not A Region")] {
+        let (kind, _) = failure(
+            ecr.list_tags_for_resource(
+                &context(account_id, region),
+                ListTagsForResourceRequest {
+                    resource_arn: arn("app"),
+                },
+            )
+            .await,
+        );
+        assert_eq!(kind, "InternalFailure", "{account_id} {region}");
+        let (kind, _) = failure(
+            ecr.create_repository(&context(account_id, region), create_request("app"))
+                .await,
+        );
+        assert_eq!(kind, "InternalFailure", "{account_id} {region}");
+    }
+}

@@ -2,6 +2,7 @@
 //! (answers no real backend gives yet, or a backend that fails), plus whatever must outlive
 //! the store (a scratch directory).
 
+use ecr_generated::types::RepositoryName;
 use std::fmt;
 
 use ecr_impl::store::{
@@ -81,7 +82,7 @@ impl Store for TestStore {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         self.fail()
             .unwrap_or_else(|| self.inner.repository(scope, name))
@@ -90,7 +91,7 @@ impl Store for TestStore {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         self.fail()
             .unwrap_or_else(|| self.inner.repositories_named(scope, names))
@@ -99,7 +100,7 @@ impl Store for TestStore {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         self.fail()
@@ -109,7 +110,7 @@ impl Store for TestStore {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         self.fail()
@@ -119,7 +120,7 @@ impl Store for TestStore {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         if let Some(failure) = self.fail() {

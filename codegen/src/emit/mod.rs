@@ -39,7 +39,7 @@ fn item_names(service: &Service) -> std::collections::BTreeSet<String> {
     let shapes = service
         .shapes
         .values()
-        .filter(|s| !matches!(s.kind, ShapeKind::Simple(_)))
+        .filter(|s| s.newtype().is_some() || !matches!(s.kind, ShapeKind::Simple(_)))
         .map(|s| s.rust_name.clone());
     let enums = service.operations.iter().map(|op| op.error_enum.clone());
     let fixed = ["Operation", "SERVICE", service.trait_name.as_str()].map(str::to_owned);
@@ -85,12 +85,12 @@ pub(crate) fn typed_type(service: &Service, id: &str, from: From) -> TokenStream
         ShapeKind::Simple(primitive) => primitive_type(*primitive),
         ShapeKind::IntEnum { .. } => quote!(i32),
         ShapeKind::List { item } => {
-            let item = typed_type(service, &item.target, from);
+            let item = value_type(service, item, from);
             quote!(::std::vec::Vec<#item>)
         }
         ShapeKind::Map { key, value } => {
-            let key = typed_type(service, &key.target, from);
-            let value = typed_type(service, &value.target, from);
+            let key = value_type(service, key, from);
+            let value = value_type(service, value, from);
             quote!(::std::collections::BTreeMap<#key, #value>)
         }
         ShapeKind::Structure { .. } | ShapeKind::Union { .. } | ShapeKind::Enum { .. } => {
@@ -104,9 +104,24 @@ pub(crate) fn typed_type(service: &Service, id: &str, from: From) -> TokenStream
     }
 }
 
+/// The validated Rust type of a member's value: its target's newtype when it has one and
+/// the member checks exactly the target's constraints, else the target's type.
+pub(crate) fn value_type(service: &Service, member: &Member, from: From) -> TokenStream {
+    match types::newtype_of(service, member) {
+        Some(target) => {
+            let name = ident(&target.rust_name);
+            match from {
+                From::Types => quote!(#name),
+                From::Other => quote!(super::types::#name),
+            }
+        }
+        None => typed_type(service, &member.target, from),
+    }
+}
+
 /// A member's field type in a validated struct.
 pub(crate) fn field_type(service: &Service, member: &Member, from: From) -> TokenStream {
-    let mut ty = typed_type(service, &member.target, from);
+    let mut ty = value_type(service, member, from);
     if member.boxed {
         ty = quote!(::std::boxed::Box<#ty>);
     }
@@ -156,6 +171,11 @@ pub(crate) fn default_expr(service: &Service, member: &Member, from: From) -> To
         }
         (DefaultValue::String(s), ShapeKind::Simple(Primitive::Blob)) => {
             quote!(::berth_runtime::Blob(::std::vec::Vec::from(#s.as_bytes())))
+        }
+        // Smithy requires a default to satisfy its shape's constraints: no check here.
+        (DefaultValue::String(s), _) if types::newtype_of(service, member).is_some() => {
+            let ty = value_type(service, member, from);
+            quote!(#ty::from_validated(::std::string::String::from(#s)))
         }
         (DefaultValue::String(s), _) => quote!(::std::string::String::from(#s)),
         (DefaultValue::EmptyList, _) => quote!(::std::vec::Vec::new()),

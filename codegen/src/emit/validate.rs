@@ -34,7 +34,8 @@ pub fn module(service: &Service) -> TokenStream {
     }
     let mut checks: BTreeMap<String, (CheckKind, &Constraints)> = BTreeMap::new();
     for shape in &inputs {
-        for member in members_of(shape) {
+        // A newtype's constructors call its shape's check even when no member does.
+        for member in members_of(shape).into_iter().chain(shape.newtype()) {
             if let Some(kind) = check_kind(service, member) {
                 checks
                     .entry(member.check_name.clone())
@@ -192,7 +193,7 @@ fn convert(service: &Service, member: &Member) -> (TokenStream, TokenStream) {
         (expr, _) => expr,
     };
     let check = check_kind(service, member).map(|kind| {
-        let check = format_ident!("check_{}", member.check_name);
+        let check = check_fn_ident(member);
         let measured = match (kind, &target.kind) {
             (CheckKind::Text, _) => quote!(&value),
             (CheckKind::Count, ShapeKind::Simple(Primitive::Blob)) => quote!(value.0.len()),
@@ -201,6 +202,13 @@ fn convert(service: &Service, member: &Member) -> (TokenStream, TokenStream) {
         };
         quote!(#check(#measured, &path, violations))
     });
+    // A newtype's constraints are the member's (never empty), so `check` is its own check:
+    // wrap after it without checking again.
+    if let (Some(check), Some(newtype)) = (&check, super::types::newtype_of(service, member)) {
+        let newtype = ident(&newtype.rust_name);
+        let wrapped = quote!(super::types::#newtype::from_validated(value));
+        return (TokenStream::new(), quote!(#check.then(|| #wrapped)));
+    }
     match (check, converted) {
         (None, None) => (
             TokenStream::new(),
@@ -488,6 +496,11 @@ fn int_enum(shape: &Shape, values: Vec<i32>, reason: &str) -> TokenStream {
     }
 }
 
+/// The name of the function that checks a member's constraints.
+pub(crate) fn check_fn_ident(member: &Member) -> proc_macro2::Ident {
+    format_ident!("check_{}", member.check_name)
+}
+
 fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStream {
     let check = format_ident!("check_{}", name);
     let (param, measure) = match kind {
@@ -537,8 +550,9 @@ fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStre
             }
         }
     });
+    // Visible to `types`, whose newtypes' constructors run the same check.
     quote! {
-        fn #check(
+        pub(super) fn #check(
             #param,
             path: &::berth_runtime::validation::Path<'_>,
             violations: &mut ::berth_runtime::validation::Violations,

@@ -12,9 +12,9 @@ use ecr_generated::errors::{
     InvalidParameterException, RepositoryNotFoundException, ServerException,
 };
 use ecr_generated::operations::Operation;
-use ecr_generated::types::{ImageScanningConfiguration, Repository};
+use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, RepositoryName};
 
-use crate::arn::{self, RepositoryArn};
+use crate::arn::{self, ArnError, RepositoryArn, RepositoryUri};
 use crate::messages;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 
@@ -23,20 +23,24 @@ use crate::store::{RepositoryRecord, Scope, StoreError};
 /// (a name, or `*` for calls about every repository).
 pub(crate) fn caller_registry(
     ctx: &RequestContext,
-    registry_id: Option<&str>,
+    registry_id: Option<&RegistryId>,
     action: Operation,
     repository: &str,
 ) -> Result<Scope, CommonError> {
+    let scope = caller_scope(ctx)?;
     match registry_id {
-        Some(registry_id) if registry_id != ctx.account_id => {
-            let resource = arn::repository_arn(&ctx.region, registry_id, repository);
+        Some(registry_id) if *registry_id != scope.account_id => {
+            let resource = arn::repository_arn_text(&scope.region, registry_id, repository);
             Err(access_denied(ctx, action, &resource))
         }
-        _ => Ok(Scope {
-            account_id: ctx.account_id.clone(),
-            region: ctx.region.clone(),
-        }),
+        _ => Ok(scope),
     }
+}
+
+/// The caller's scope; a context the server could not have built is a server fault.
+fn caller_scope(ctx: &RequestContext) -> Result<Scope, CommonError> {
+    Scope::of_caller(ctx)
+        .map_err(|reason| CommonError::internal(messages::invalid_caller(&reason.to_string())))
 }
 
 fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) -> CommonError {
@@ -48,31 +52,32 @@ fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) ->
 }
 
 /// The registry and repository name a `resourceArn` points at: not an ECR repository ARN →
-/// InvalidParameter; another account → AccessDenied; another region → RepositoryNotFound
-/// (the repository is not in the registry the caller is talking to).
+/// InvalidParameter; another account → AccessDenied; another region, or a name no
+/// repository can have → RepositoryNotFound (not in the registry the caller talks to).
 pub(crate) fn repository_at<E>(
     ctx: &RequestContext,
     resource_arn: &str,
     action: Operation,
-) -> Result<(Scope, String), E>
+) -> Result<(Scope, RepositoryName), E>
 where
     E: From<InvalidParameterException> + From<RepositoryNotFoundException> + From<CommonError>,
 {
-    let parsed = RepositoryArn::parse(resource_arn)
-        .ok_or_else(|| InvalidParameterException::new(messages::invalid_resource_arn()))?;
-    if parsed.account_id != ctx.account_id {
+    let (scope, name) = match RepositoryArn::parse(resource_arn) {
+        Ok(RepositoryArn { scope, name }) => (scope, Ok(name)),
+        Err(ArnError::ImpossibleName { scope, name }) => (scope, Err(name)),
+        Err(ArnError::Malformed) => {
+            return Err(InvalidParameterException::new(messages::invalid_resource_arn()).into());
+        }
+    };
+    let caller = caller_scope(ctx)?;
+    if scope.account_id != caller.account_id {
         return Err(access_denied(ctx, action, resource_arn).into());
     }
-    if parsed.region != ctx.region {
-        return Err(not_found(&parsed.name, &parsed.account_id).into());
+    match name {
+        Ok(name) if scope.region == caller.region => Ok((scope, name)),
+        Ok(name) => Err(not_found(&name, &scope.account_id).into()),
+        Err(name) => Err(not_found(&name, &scope.account_id).into()),
     }
-    Ok((
-        Scope {
-            account_id: parsed.account_id,
-            region: parsed.region,
-        },
-        parsed.name,
-    ))
 }
 
 pub(crate) fn not_found(name: &str, registry_id: &str) -> RepositoryNotFoundException {
@@ -89,7 +94,7 @@ pub(crate) fn server_failure<E: From<ServerException>>(error: StoreError) -> E {
 }
 
 /// A store failure of an operation on one existing repository.
-pub(crate) fn repository_failure<E>(error: StoreError, scope: &Scope, name: &str) -> E
+pub(crate) fn repository_failure<E>(error: StoreError, scope: &Scope, name: &RepositoryName) -> E
 where
     E: From<RepositoryNotFoundException> + From<ServerException>,
 {
@@ -103,19 +108,19 @@ where
 /// only when there are some.
 pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repository {
     let filters = &record.tag_mutability.exclusion_filters;
+    let uri = RepositoryUri {
+        scope,
+        name: &record.name,
+    };
     Repository {
-        repository_arn: Some(arn::repository_arn(
+        repository_arn: Some(arn::repository_arn_text(
             &scope.region,
             &scope.account_id,
             &record.name,
         )),
         registry_id: Some(scope.account_id.clone()),
         repository_name: Some(record.name.clone()),
-        repository_uri: Some(arn::repository_uri(
-            &scope.account_id,
-            &scope.region,
-            &record.name,
-        )),
+        repository_uri: Some(uri.to_string()),
         created_at: Some(record.created_at),
         image_tag_mutability: Some(record.tag_mutability.mode),
         image_tag_mutability_exclusion_filters: (!filters.is_empty()).then(|| filters.clone()),

@@ -4,12 +4,13 @@ use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::{
     CreateRepositoryError, DeleteRepositoryError, DescribeRepositoriesError,
     InvalidParameterException, RepositoryAlreadyExistsException, RepositoryNotEmptyException,
+    ServerException,
 };
 use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     CreateRepositoryRequest, CreateRepositoryResponse, DeleteRepositoryRequest,
     DeleteRepositoryResponse, DescribeRepositoriesRequest, DescribeRepositoriesResponse,
-    EncryptionConfiguration, EncryptionType, ImageTagMutability,
+    EncryptionConfiguration, EncryptionType, ImageTagMutability, KmsKey, RepositoryName,
 };
 
 use super::settings::tag_mutability;
@@ -27,7 +28,7 @@ const EVERY_REPOSITORY: &str = "*";
 fn encryption(
     scope: &Scope,
     requested: Option<EncryptionConfiguration>,
-) -> Result<EncryptionConfiguration, InvalidParameterException> {
+) -> Result<EncryptionConfiguration, CreateRepositoryError> {
     let Some(requested) = requested else {
         return Ok(EncryptionConfiguration {
             encryption_type: EncryptionType::Aes256,
@@ -35,15 +36,15 @@ fn encryption(
         });
     };
     match (requested.encryption_type, requested.kms_key) {
-        (EncryptionType::Aes256, Some(_)) => Err(InvalidParameterException::new(
-            messages::kms_key_without_kms_encryption(),
-        )),
+        (EncryptionType::Aes256, Some(_)) => {
+            Err(InvalidParameterException::new(messages::kms_key_without_kms_encryption()).into())
+        }
         (encryption_type @ (EncryptionType::Kms | EncryptionType::KmsDsse), None) => {
-            let managed_key = arn::kms_key_arn(
-                &scope.region,
-                &scope.account_id,
-                &uuid::Uuid::new_v4().to_string(),
-            );
+            let managed_key = arn::kms_key_arn(scope, &uuid::Uuid::new_v4().to_string());
+            // Always valid (a short ARN); a failure would be Berth's own bug.
+            let managed_key = KmsKey::try_from(managed_key).map_err(|reason| {
+                ServerException::new(messages::unexpected_store_outcome(&reason.to_string()))
+            })?;
             Ok(EncryptionConfiguration {
                 encryption_type,
                 kms_key: Some(managed_key),
@@ -64,7 +65,7 @@ pub(crate) async fn create(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::CreateRepository,
         &name,
     )?;
@@ -115,7 +116,7 @@ pub(crate) async fn delete(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::DeleteRepository,
         &name,
     )?;
@@ -143,10 +144,12 @@ pub(crate) async fn describe(
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
     match input.repository_names {
         Some(names) => {
-            let first = names.first().map_or(EVERY_REPOSITORY, String::as_str);
+            let first = names
+                .first()
+                .map_or(EVERY_REPOSITORY, RepositoryName::as_str);
             let scope = caller_registry(
                 ctx,
-                input.registry_id.as_deref(),
+                input.registry_id.as_ref(),
                 Operation::DescribeRepositories,
                 first,
             )?;
@@ -166,7 +169,7 @@ pub(crate) async fn describe(
         None => {
             let scope = caller_registry(
                 ctx,
-                input.registry_id.as_deref(),
+                input.registry_id.as_ref(),
                 Operation::DescribeRepositories,
                 EVERY_REPOSITORY,
             )?;
@@ -185,7 +188,7 @@ pub(crate) async fn describe(
 async fn describe_named(
     store: &dyn Store,
     scope: &Scope,
-    names: &[String],
+    names: &[RepositoryName],
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
     let found = store
         .repositories_named(scope, names)
@@ -215,17 +218,20 @@ async fn describe_page(
     let after = match next_token {
         // An empty token is what some clients send for "from the start".
         None | Some("") => None,
+        // A token names a repository: anything else is not one of Berth's.
         Some(token) => Some(
             pagination::decode_token(token)
+                .and_then(|name| RepositoryName::try_from(name).ok())
                 .ok_or_else(|| InvalidParameterException::new(messages::invalid_next_token()))?,
         ),
     };
     // One more than a page tells whether another page follows.
     let mut records = store
-        .repositories_after(scope, after.as_deref(), page_size.saturating_add(1))
+        .repositories_after(scope, after.as_ref(), page_size.saturating_add(1))
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
-    let next_token = pagination::finish_page(&mut records, page_size, |record| &record.name);
+    let next_token =
+        pagination::finish_page(&mut records, page_size, |record| record.name.as_str());
     let repositories = records
         .iter()
         .map(|record| repository_view(scope, record))

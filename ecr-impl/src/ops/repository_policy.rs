@@ -8,14 +8,15 @@ use ecr_generated::errors::{
 use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     DeleteRepositoryPolicyRequest, DeleteRepositoryPolicyResponse, GetRepositoryPolicyRequest,
-    GetRepositoryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
+    GetRepositoryPolicyResponse, RepositoryName, SetRepositoryPolicyRequest,
+    SetRepositoryPolicyResponse,
 };
 
 use super::{caller_registry, repository_failure};
 use crate::store::{RepositoryChange, Scope, Store, StoreError};
 use crate::{messages, policy};
 
-fn policy_not_found(scope: &Scope, name: &str) -> RepositoryPolicyNotFoundException {
+fn policy_not_found(scope: &Scope, name: &RepositoryName) -> RepositoryPolicyNotFoundException {
     RepositoryPolicyNotFoundException::new(messages::repository_policy_not_found(
         name,
         &scope.account_id,
@@ -30,7 +31,7 @@ pub(crate) async fn set(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::SetRepositoryPolicy,
         &name,
     )?;
@@ -60,7 +61,7 @@ pub(crate) async fn get(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::GetRepositoryPolicy,
         &name,
     )?;
@@ -86,7 +87,7 @@ pub(crate) async fn delete(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::DeleteRepositoryPolicy,
         &name,
     )?;

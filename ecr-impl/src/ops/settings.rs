@@ -47,7 +47,7 @@ pub(crate) async fn put_image_tag_mutability(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::PutImageTagMutability,
         &name,
     )?;
@@ -80,7 +80,7 @@ pub(crate) async fn put_image_scanning_configuration(
     let name = input.repository_name;
     let scope = caller_registry(
         ctx,
-        input.registry_id.as_deref(),
+        input.registry_id.as_ref(),
         Operation::PutImageScanningConfiguration,
         &name,
     )?;

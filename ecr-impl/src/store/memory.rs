@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use ecr_generated::types::RepositoryName;
+
 use super::{
     RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
     check_deletable,
@@ -20,13 +22,13 @@ pub struct MemoryStore {
 
 #[derive(Debug, Default)]
 struct Registry {
-    repositories: BTreeMap<String, RepositoryRecord>,
+    repositories: BTreeMap<RepositoryName, RepositoryRecord>,
 }
 
 impl Registry {
     /// Images arrive with the image operations (a later batch); until then no repository
     /// holds any. Deleting checks this through [`check_deletable`].
-    fn image_count(&self, _repository: &str) -> usize {
+    fn image_count(&self, _repository: &RepositoryName) -> usize {
         0
     }
 }
@@ -63,7 +65,11 @@ impl MemoryStore {
         Ok(())
     }
 
-    fn repository_now(&self, scope: &Scope, name: &str) -> Result<RepositoryRecord, StoreError> {
+    fn repository_now(
+        &self,
+        scope: &Scope,
+        name: &RepositoryName,
+    ) -> Result<RepositoryRecord, StoreError> {
         let registries = self.read();
         registries
             .get(scope)
@@ -72,7 +78,7 @@ impl MemoryStore {
             .ok_or(StoreError::RepositoryNotFound)
     }
 
-    fn named_now(&self, scope: &Scope, names: &[String]) -> Vec<Option<RepositoryRecord>> {
+    fn named_now(&self, scope: &Scope, names: &[RepositoryName]) -> Vec<Option<RepositoryRecord>> {
         let registries = self.read();
         let registry = registries.get(scope);
         names
@@ -81,7 +87,12 @@ impl MemoryStore {
             .collect()
     }
 
-    fn after_now(&self, scope: &Scope, after: Option<&str>, limit: usize) -> Vec<RepositoryRecord> {
+    fn after_now(
+        &self,
+        scope: &Scope,
+        after: Option<&RepositoryName>,
+        limit: usize,
+    ) -> Vec<RepositoryRecord> {
         let registries = self.read();
         let Some(registry) = registries.get(scope) else {
             return Vec::new();
@@ -89,7 +100,7 @@ impl MemoryStore {
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         registry
             .repositories
-            .range::<str, _>((start, Bound::Unbounded))
+            .range::<RepositoryName, _>((start, Bound::Unbounded))
             .take(limit)
             .map(|(_, r)| r.clone())
             .collect()
@@ -98,7 +109,7 @@ impl MemoryStore {
     fn update_now(
         &self,
         scope: &Scope,
-        name: &str,
+        name: &RepositoryName,
         change: RepositoryChange,
     ) -> Result<Updated, StoreError> {
         let mut registries = self.write();
@@ -116,7 +127,7 @@ impl MemoryStore {
     fn delete_now(
         &self,
         scope: &Scope,
-        name: &str,
+        name: &RepositoryName,
         force: bool,
     ) -> Result<RepositoryRecord, StoreError> {
         let mut registries = self.write();
@@ -146,7 +157,7 @@ impl Store for MemoryStore {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord> {
         ready(self.repository_now(scope, name))
     }
@@ -154,7 +165,7 @@ impl Store for MemoryStore {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
         ready(Ok(self.named_now(scope, names)))
     }
@@ -162,7 +173,7 @@ impl Store for MemoryStore {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         ready(Ok(self.after_now(scope, after, limit)))
@@ -171,7 +182,7 @@ impl Store for MemoryStore {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         ready(self.update_now(scope, name, change))
@@ -180,7 +191,7 @@ impl Store for MemoryStore {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         ready(self.delete_now(scope, name, force))

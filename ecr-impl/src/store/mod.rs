@@ -13,13 +13,29 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+use berth_runtime::RequestContext;
+use berth_runtime::validation::InvalidValue;
+use ecr_generated::types::{Region, RegistryId, RepositoryName};
+
 pub use record::{RepositoryChange, RepositoryRecord, TagMutability, check_deletable};
 
-/// A registry: an account's repositories in one region.
+/// A registry: an account's repositories in one region. Both parts are the model's
+/// validated types, so a scope always fits in an ARN or URI.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Scope {
-    pub account_id: String,
-    pub region: String,
+    pub account_id: RegistryId,
+    pub region: Region,
+}
+
+impl Scope {
+    /// The caller's registry in the region the request was sent to. The server only builds
+    /// contexts from values that pass these same checks; another embedder may not.
+    pub fn of_caller(ctx: &RequestContext) -> Result<Scope, InvalidValue> {
+        Ok(Scope {
+            account_id: RegistryId::try_from(ctx.account_id.as_str())?,
+            region: Region::try_from(ctx.region.as_str())?,
+        })
+    }
 }
 
 /// Why a store call did not happen. The operations turn these into ECR errors.
@@ -78,7 +94,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
     ) -> StoreFuture<'a, RepositoryRecord>;
 
     /// The repositories with these names, position by position (`None` where there is none),
@@ -86,7 +102,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn repositories_named<'a>(
         &'a self,
         scope: &'a Scope,
-        names: &'a [String],
+        names: &'a [RepositoryName],
     ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>>;
 
     /// Up to `limit` repositories in name order, starting after `after` (from the first when
@@ -94,7 +110,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn repositories_after<'a>(
         &'a self,
         scope: &'a Scope,
-        after: Option<&'a str>,
+        after: Option<&'a RepositoryName>,
         limit: usize,
     ) -> StoreFuture<'a, Vec<RepositoryRecord>>;
 
@@ -103,7 +119,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn update_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         change: RepositoryChange,
     ) -> StoreFuture<'a, Updated>;
 
@@ -112,7 +128,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     fn delete_repository<'a>(
         &'a self,
         scope: &'a Scope,
-        name: &'a str,
+        name: &'a RepositoryName,
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord>;
 

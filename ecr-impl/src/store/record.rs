@@ -4,7 +4,8 @@
 
 use berth_runtime::Timestamp;
 use ecr_generated::types::{
-    EncryptionConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter, Tag,
+    EncryptionConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter, RepositoryName,
+    RepositoryPolicyText, Tag,
 };
 
 use super::StoreError;
@@ -13,7 +14,7 @@ use crate::tags;
 /// One repository, settings, tags and policy included.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepositoryRecord {
-    pub name: String,
+    pub name: RepositoryName,
     pub created_at: Timestamp,
     pub tag_mutability: TagMutability,
     pub scan_on_push: bool,
@@ -21,7 +22,7 @@ pub struct RepositoryRecord {
     pub encryption: EncryptionConfiguration,
     /// In the order keys were first added.
     pub tags: Vec<Tag>,
-    pub policy_text: Option<String>,
+    pub policy_text: Option<RepositoryPolicyText>,
 }
 
 /// A tag mutability mode with its exclusion filters (empty unless the mode is one of the
@@ -37,7 +38,7 @@ pub struct TagMutability {
 pub enum RepositoryChange {
     SetTagMutability(TagMutability),
     SetScanOnPush(bool),
-    SetPolicy(String),
+    SetPolicy(RepositoryPolicyText),
     /// Fails with [`StoreError::RepositoryPolicyNotFound`] when there is none.
     DeletePolicy,
     /// Fails with [`StoreError::TooManyTags`] when the result would exceed the limit.
@@ -87,7 +88,7 @@ mod tests {
 
     fn record() -> RepositoryRecord {
         RepositoryRecord {
-            name: "app".into(),
+            name: "app".parse().unwrap(),
             created_at: Timestamp::from_epoch_millis(1),
             tag_mutability: TagMutability {
                 mode: ImageTagMutability::Mutable,
@@ -134,7 +135,7 @@ mod tests {
     #[test]
     fn policies_are_set_and_removed() {
         let mut repository = record();
-        RepositoryChange::SetPolicy("{}".into())
+        RepositoryChange::SetPolicy("{}".parse().unwrap())
             .apply(&mut repository)
             .unwrap();
         assert_eq!(repository.policy_text.as_deref(), Some("{}"));

@@ -26,7 +26,8 @@ use self::authorization::Authorization;
 pub use self::credentials::{Credential, Credentials};
 pub use self::errors::AuthError;
 pub use self::time::MAX_CLOCK_SKEW;
-use crate::config::Region;
+use ecr_generated::types::Region;
+use ecr_impl::store::Scope;
 
 /// The only service a Berth signature may be scoped to.
 pub const SERVICE: &str = "ecr";
@@ -43,15 +44,6 @@ pub struct SignedRequest<'a> {
     pub body: &'a [u8],
 }
 
-/// Who a verified request comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Verified {
-    /// The account the signing key belongs to.
-    pub account_id: String,
-    /// The region of the credential scope.
-    pub region: String,
-}
-
 /// Headers a signature must cover, beyond any the client chooses: the host (AWS's rule),
 /// the date (else a captured request could be replayed with a fresh date) and the target
 /// (else the same signature would authorize any operation).
@@ -62,7 +54,7 @@ pub fn verify(
     credentials: &Credentials,
     request: &SignedRequest<'_>,
     now: SystemTime,
-) -> Result<Verified, AuthError> {
+) -> Result<Scope, AuthError> {
     let header = request
         .headers
         .get(axum::http::header::AUTHORIZATION)
@@ -82,7 +74,7 @@ pub fn verify(
     let date_text = date_header.to_str().unwrap_or_default();
     let signed_at = time::parse_amz_date(date_text)
         .ok_or_else(|| AuthError::incomplete(errors::bad_date(date_text)))?;
-    check_scope(&authorization, date_text)?;
+    let region = check_scope(&authorization, date_text)?;
     time::check_skew(signed_at, now)?;
     for required in REQUIRED_SIGNED_HEADERS {
         let present = required == "host" || request.headers.contains_key(required);
@@ -110,14 +102,16 @@ pub fn verify(
     if !signing::signature_matches(&key, &string_to_sign, authorization.signature) {
         return Err(AuthError::SignatureMismatch);
     }
-    Ok(Verified {
-        account_id: credential.account_id.as_str().to_owned(),
-        region: authorization.region.to_owned(),
+    // Who a verified request comes from: the key's account, in the credential scope's region.
+    Ok(Scope {
+        account_id: credential.account_id.registry_id().clone(),
+        region: region.clone(),
     })
 }
 
-/// The credential scope must name the request's day, a region, ECR and `aws4_request`.
-fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<(), AuthError> {
+/// The credential scope must name the request's day, a region, ECR and `aws4_request`;
+/// the region it names.
+fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<Region, AuthError> {
     let day = date_text.get(..8).unwrap_or_default();
     if authorization.date != day {
         return Err(AuthError::invalid(errors::scope_date_mismatch(
@@ -126,11 +120,8 @@ fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<(),
             date_text,
         )));
     }
-    if !Region::is_valid(authorization.region) {
-        return Err(AuthError::invalid(errors::bad_scope_region(
-            authorization.region,
-        )));
-    }
+    let region = Region::try_from(authorization.region)
+        .map_err(|_| AuthError::invalid(errors::bad_scope_region(authorization.region)))?;
     if authorization.service != SERVICE {
         return Err(AuthError::invalid(errors::bad_scope_service(SERVICE)));
     }
@@ -139,7 +130,7 @@ fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<(),
             authorization.terminator,
         )));
     }
-    Ok(())
+    Ok(region)
 }
 
 /// Signing as a client does, for tests of what verification lets through.

@@ -232,7 +232,7 @@ fn signed_request(
     }
 }
 
-fn check(signed: &Signed, now: SystemTime) -> Result<Verified, AuthError> {
+fn check(signed: &Signed, now: SystemTime) -> Result<Scope, AuthError> {
     verify(
         &credentials(),
         &SignedRequest {
@@ -254,9 +254,9 @@ fn good() -> Signed {
 fn a_valid_signature_makes_the_key_account_the_caller() {
     assert_eq!(
         check(&good(), at(SIGNED_AT + 60)),
-        Ok(Verified {
-            account_id: ACCOUNT.to_owned(),
-            region: "eu-west-1".to_owned(),
+        Ok(Scope {
+            account_id: ACCOUNT.parse().unwrap(),
+            region: "eu-west-1".parse().unwrap(),
         })
     );
 }

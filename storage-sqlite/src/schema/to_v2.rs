@@ -98,7 +98,9 @@ impl V1Values {
                     Ok(ImageTagMutabilityExclusionFilter {
                         filter_type: v1_filter_type(&filter.filter_type)
                             .ok_or_else(|| unknown("exclusion filter type", &filter.filter_type))?,
-                        filter: filter.filter,
+                        filter: (filter.filter)
+                            .try_into()
+                            .map_err(|e| format!("exclusion filter: {e}"))?,
                     })
                 })
                 .collect::<Result<_, String>>()?,
