@@ -570,15 +570,15 @@ async fn repository_names_follow_the_model_pattern_and_length() {
         ("-ab", pattern.clone()),
         (
             "a",
-            "Member must have length greater than or equal to 2".to_owned(),
+            "must have length greater than or equal to 2".to_owned(),
         ),
         (
             "A",
-            "Member must have length greater than or equal to 2".to_owned(),
+            "must have length greater than or equal to 2".to_owned(),
         ),
         (
             too_long.as_str(),
-            "Member must have length less than or equal to 256".to_owned(),
+            "must have length less than or equal to 256".to_owned(),
         ),
     ];
     for (name, reason) in &cases {
@@ -603,14 +603,16 @@ async fn repository_names_follow_the_model_pattern_and_length() {
             .await,
     );
     assert_error(&f, "InvalidParameterException", &reason);
+    // A name inside the list is reported at 'repositoryName', not at the list item.
     let f = failure(
         client
             .describe_repositories()
+            .repository_names("ok")
             .repository_names("a..b")
             .send()
             .await,
     );
-    assert_eq!(f.code, "InvalidParameterException", "{f:?}");
+    assert_error(&f, "InvalidParameterException", &reason);
     let f = failure(
         client
             .get_repository_policy()

@@ -390,22 +390,23 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
     let wire_item = boxed_wire_type(service, item);
     let typed = typed_type(service, &shape.id, From::Other);
     let (statements, convert) = convert(service, item);
-    let (item_path, index) = match &item.reported_as {
-        None => (TokenStream::new(), quote!(index)),
+    // Items are reported at `<list>.<n>.member`, or as one member of the list's container.
+    let (item_path, items, path_of_item) = match &item.reported_as {
+        None => (
+            TokenStream::new(),
+            quote!((index, value) in items.into_iter().enumerate()),
+            quote!(path.index(index)),
+        ),
         Some(name) => (
             quote! {
-                // Items are reported as this member of the list's container.
                 let item_path = match *path {
                     ::berth_runtime::validation::Path::Member(container, _) => container.member(#name),
                     _ => path.member(#name),
                 };
             },
-            quote!(_),
+            quote!(value in items),
+            quote!(item_path),
         ),
-    };
-    let path_of_item = match &item.reported_as {
-        None => quote!(path.index(index)),
-        Some(_) => quote!(item_path),
     };
     quote! {
         fn #validate(
@@ -416,7 +417,7 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
             let mut validated = ::std::vec::Vec::with_capacity(items.len());
             let mut valid = true;
             #item_path
-            for (#index, value) in items.into_iter().enumerate() {
+            for #items {
                 let path = #path_of_item;
                 #statements
                 match #convert {
