@@ -120,6 +120,18 @@ impl ShapeKind {
             ShapeKind::Enum { .. } | ShapeKind::IntEnum { .. } | ShapeKind::Simple(_) => Vec::new(),
         }
     }
+
+    /// [`ShapeKind::members`], to change.
+    pub fn members_mut(&mut self) -> Vec<&mut Member> {
+        match self {
+            ShapeKind::Structure { members } | ShapeKind::Union { members } => {
+                members.iter_mut().collect()
+            }
+            ShapeKind::List { item } => vec![item],
+            ShapeKind::Map { key, value } => vec![key, value],
+            ShapeKind::Enum { .. } | ShapeKind::IntEnum { .. } | ShapeKind::Simple(_) => Vec::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -957,67 +957,49 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
 /// id they are written on: two ids whose derived names agree (`a#Name` and `b#Name`) get
 /// distinct names rather than share, or lose, a check.
 fn assign_check_names(shapes: &mut BTreeMap<String, Shape>) {
-    fn unique(bases: BTreeMap<String, String>) -> BTreeMap<String, String> {
-        let (ids, mut names): (Vec<String>, Vec<String>) = bases.into_iter().unzip();
+    /// A unique name per id, derived from the id's shape short name and member name.
+    fn unique<'a>(
+        ids: impl Iterator<Item = &'a str>,
+        derive: impl Fn(&str, Option<&str>) -> String,
+    ) -> BTreeMap<String, String> {
+        let bases: BTreeMap<&str, String> = ids
+            .map(|id| {
+                let name = match id.split_once('$') {
+                    Some((container, member)) => derive(names::short_name(container), Some(member)),
+                    None => derive(names::short_name(id), None),
+                };
+                (id, name)
+            })
+            .collect();
+        let (ids, mut names): (Vec<&str>, Vec<String>) = bases.into_iter().unzip();
         names::dedupe(&mut names);
-        ids.into_iter().zip(names).collect()
+        ids.into_iter().map(str::to_owned).zip(names).collect()
     }
-    let split = |id: &str| -> (String, Option<String>) {
-        match id.split_once('$') {
-            Some((container, member)) => (
-                names::short_name(container).to_owned(),
-                Some(member.to_owned()),
-            ),
-            None => (names::short_name(id).to_owned(), None),
-        }
-    };
     let members = || shapes.values().flat_map(|s| s.kind.members());
     let checks = unique(
         members()
             .filter(|m| !m.constraints.is_empty())
-            .map(|m| {
-                let name = match split(&m.check_id) {
-                    (container, Some(member)) => {
-                        format!(
-                            "{}_member_{}",
-                            names::field(&container),
-                            names::field(&member)
-                        )
-                    }
-                    (shape, None) => names::field(&shape),
-                };
-                (m.check_id.clone(), name)
-            })
-            .collect(),
+            .map(|m| m.check_id.as_str()),
+        |shape, member| match member {
+            Some(member) => format!("{}_member_{}", names::field(shape), names::field(member)),
+            None => names::field(shape),
+        },
     );
     let statics = unique(
         members()
             .filter_map(|m| m.constraints.pattern.as_ref())
-            .map(|p| {
-                let name = match split(&p.origin) {
-                    (container, Some(member)) => {
-                        format!(
-                            "{}_{}_PATTERN",
-                            names::constant(&container),
-                            names::constant(&member)
-                        )
-                    }
-                    (shape, None) => format!("{}_PATTERN", names::constant(&shape)),
-                };
-                (p.origin.clone(), name)
-            })
-            .collect(),
+            .map(|p| p.origin.as_str()),
+        |shape, member| match member {
+            Some(member) => format!(
+                "{}_{}_PATTERN",
+                names::constant(shape),
+                names::constant(member)
+            ),
+            None => format!("{}_PATTERN", names::constant(shape)),
+        },
     );
     for shape in shapes.values_mut() {
-        let members: Vec<&mut Member> = match &mut shape.kind {
-            ShapeKind::Structure { members } | ShapeKind::Union { members } => {
-                members.iter_mut().collect()
-            }
-            ShapeKind::List { item } => vec![item],
-            ShapeKind::Map { key, value } => vec![key, value],
-            _ => Vec::new(),
-        };
-        for member in members {
+        for member in shape.kind.members_mut() {
             if let Some(name) = checks.get(&member.check_id) {
                 member.check_name.clone_from(name);
             }

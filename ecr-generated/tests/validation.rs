@@ -3,7 +3,7 @@
 //! validation reaches the trait's default body and answers `NotImplementedException`.
 
 use berth_runtime::RequestContext;
-use berth_runtime::protocol::Request;
+use berth_runtime::protocol::{Request, Response};
 use std::sync::Mutex;
 
 use ecr_generated::operations::{self, EcrApi, Operation};
@@ -16,7 +16,8 @@ impl EcrApi for ImplementsNothing {
     const IMPLEMENTED: &'static [Operation] = &[];
 }
 
-fn call(operation: &str, body: Value) -> (u16, Value) {
+/// Sends `body` to `operation` of `service` through the generated router.
+fn send(service: &impl EcrApi, operation: &str, body: Value) -> Response {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -32,7 +33,11 @@ fn call(operation: &str, body: Value) -> (u16, Value) {
         content_type: Some("application/x-amz-json-1.1"),
         body: &body,
     };
-    let response = runtime.block_on(operations::handle(&ImplementsNothing, &ctx, request));
+    runtime.block_on(operations::handle(service, &ctx, request))
+}
+
+fn call(operation: &str, body: Value) -> (u16, Value) {
+    let response = send(&ImplementsNothing, operation, body);
     (
         response.status,
         serde_json::from_slice(&response.body).expect("every response is JSON"),
@@ -364,22 +369,7 @@ impl EcrApi for RecordsInputs {
 /// The validated input `operation`'s handler received for `body`.
 fn received_input(operation: &str, body: Value) -> Value {
     let service = RecordsInputs::default();
-    let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
-    let body = serde_json::to_vec(&body).expect("json");
-    let request = Request {
-        target: Some(&target),
-        content_type: Some("application/x-amz-json-1.1"),
-        body: &body,
-    };
-    let ctx = RequestContext {
-        account_id: "123456789012".to_owned(),
-        region: "us-east-1".to_owned(),
-        request_id: "test".to_owned(),
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime");
-    runtime.block_on(operations::handle(&service, &ctx, request));
+    send(&service, operation, body);
     let received = service.received.lock().unwrap().take();
     received.unwrap_or_else(|| panic!("{operation} did not reach its handler"))
 }
