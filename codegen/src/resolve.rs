@@ -135,7 +135,7 @@ fn check_traits(
     }
 }
 
-/// `Shape` or `Shape$member`, for messages.
+/// Where a trait sits, for messages: `shape a#B` or `shape a#B, member c`.
 fn at(shape_id: &str, member: Option<&str>) -> String {
     match member {
         Some(member) => format!("shape {shape_id}, member {member}"),
