@@ -156,6 +156,7 @@ struct Resolver<'a> {
 impl Resolver<'_> {
     fn service(&self) -> Result<Service, String> {
         self.check_flattened()?;
+        self.check_settings_ids()?;
         let services: Vec<_> = self
             .model
             .shapes
@@ -641,6 +642,48 @@ impl Resolver<'_> {
         dedupe_variants(&mut variants);
         let reason = self.enum_reason(variants.iter().map(|v| v.value.clone()));
         Ok(ShapeKind::Enum { variants, reason })
+    }
+
+    /// Refuses settings that name a shape or member the model lacks: after a model bump
+    /// renamed it, its wording would otherwise be dropped without a word.
+    fn check_settings_ids(&self) -> Result<(), String> {
+        let settings = self.settings;
+        let named = [
+            (
+                "patternReasons",
+                settings.pattern_reasons.keys().collect::<Vec<_>>(),
+            ),
+            ("lengthReasons", settings.length_reasons.keys().collect()),
+            (
+                "itemsReportedAs",
+                settings.items_reported_as.keys().collect(),
+            ),
+        ];
+        for (setting, ids) in named {
+            for id in ids {
+                let defined = match id.split_once('$') {
+                    Some((container, member)) => {
+                        self.model.shapes.get(container).is_some_and(|shape| {
+                            shape.members.0.iter().any(|(name, _)| name == member)
+                                || [
+                                    ("member", &shape.member),
+                                    ("key", &shape.key),
+                                    ("value", &shape.value),
+                                ]
+                                .iter()
+                                .any(|(role, slot)| *role == member && slot.is_some())
+                        })
+                    }
+                    None => self.model.shapes.contains_key(id.as_str()),
+                };
+                if !defined {
+                    return Err(format!(
+                        "codegen settings: {setting} names {id}, which the model does not define"
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Refuses an AST that still has `apply` statements or mixins: resolving it would miss
@@ -1435,5 +1478,32 @@ mod tests {
             panic!()
         };
         assert_eq!(item.reported_as.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn settings_naming_a_shape_the_model_lacks_are_refused() {
+        for settings in [
+            r#"{ "patternReasons": { "t#Gone": "x" } }"#,
+            r#"{ "lengthReasons": { "t#Input$gone": { "min": "x" } } }"#,
+            r#"{ "itemsReportedAs": { "u#Name": "name" } }"#,
+        ] {
+            let settings = Settings::from_json(settings).unwrap();
+            let error = resolve_with(
+                r#""name": { "target": "t#Name" }"#,
+                r#""t#Name": { "type": "string" }"#,
+                &settings,
+            )
+            .unwrap_err();
+            assert!(error.contains("which the model does not define"), "{error}");
+        }
+        let settings =
+            Settings::from_json(r#"{ "lengthReasons": { "t#Input$name": { "min": "x" } } }"#)
+                .unwrap();
+        resolve_with(
+            r#""name": { "target": "t#Name" }"#,
+            r#""t#Name": { "type": "string" }"#,
+            &settings,
+        )
+        .expect("a member id that exists is fine");
     }
 }
