@@ -20,6 +20,8 @@ const BLOCK_TAGS: &[&str] = &[
 pub fn paragraphs(html: &str) -> Vec<String> {
     let mut blocks: Vec<String> = Vec::new();
     let mut current = String::new();
+    // Set by `<li>` until the item's first text: a `<p>` inside the item must not lose it.
+    let mut bullet = false;
     let mut rest = html;
     while let Some(start) = rest.find('<') {
         current.push_str(&rest[..start]);
@@ -36,15 +38,15 @@ pub fn paragraphs(html: &str) -> Vec<String> {
             .unwrap_or("")
             .to_ascii_lowercase();
         if BLOCK_TAGS.contains(&name.as_str()) {
-            flush(&mut blocks, &mut current);
+            flush(&mut blocks, &mut current, &mut bullet);
             if name == "li" && !tag.starts_with('/') {
-                current.push_str("- ");
+                bullet = true;
             }
         }
         rest = &rest[start + end + 1..];
     }
     current.push_str(rest);
-    flush(&mut blocks, &mut current);
+    flush(&mut blocks, &mut current, &mut bullet);
 
     let mut lines = Vec::new();
     for block in blocks {
@@ -56,11 +58,16 @@ pub fn paragraphs(html: &str) -> Vec<String> {
     lines
 }
 
-fn flush(blocks: &mut Vec<String>, current: &mut String) {
+/// Ends the current paragraph; the first one of a list item gets its bullet.
+fn flush(blocks: &mut Vec<String>, current: &mut String, bullet: &mut bool) {
     let text = decode_entities(&current.split_whitespace().collect::<Vec<_>>().join(" "));
     let text = escape_markdown(&text);
-    if !text.is_empty() && text != "-" {
-        blocks.push(text);
+    if !text.is_empty() {
+        if std::mem::take(bullet) {
+            blocks.push(format!("- {text}"));
+        } else {
+            blocks.push(text);
+        }
     }
     current.clear();
 }
@@ -101,7 +108,14 @@ mod tests {
     #[test]
     fn list_items_and_entities() {
         let docs = paragraphs("<ul><li><p>a &amp; b</p></li><li>c</li></ul>");
-        assert_eq!(docs, ["a & b", "", "- c"]);
+        assert_eq!(docs, ["- a & b", "", "- c"]);
+    }
+
+    #[test]
+    fn every_paragraph_of_an_item_follows_its_bullet() {
+        let docs = paragraphs("<ul><li><p>first</p><p>more</p></li><li><p>second</p></li></ul>");
+        assert_eq!(docs, ["- first", "", "more", "", "- second"]);
+        assert_eq!(paragraphs("<ul><li></li><li>b</li></ul>"), ["- b"]);
     }
 
     #[test]

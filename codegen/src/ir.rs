@@ -120,6 +120,33 @@ pub enum ShapeKind {
     Simple(Primitive),
 }
 
+impl ShapeKind {
+    /// The members of a structure or union, the item of a list, the key and value of a map;
+    /// nothing for the other kinds.
+    pub fn members(&self) -> Vec<&Member> {
+        match self {
+            ShapeKind::Structure { members } | ShapeKind::Union { members } => {
+                members.iter().collect()
+            }
+            ShapeKind::List { item } => vec![item],
+            ShapeKind::Map { key, value } => vec![key, value],
+            ShapeKind::Enum { .. } | ShapeKind::IntEnum { .. } | ShapeKind::Simple(_) => Vec::new(),
+        }
+    }
+
+    /// [`ShapeKind::members`], to change.
+    pub fn members_mut(&mut self) -> Vec<&mut Member> {
+        match self {
+            ShapeKind::Structure { members } | ShapeKind::Union { members } => {
+                members.iter_mut().collect()
+            }
+            ShapeKind::List { item } => vec![item],
+            ShapeKind::Map { key, value } => vec![key, value],
+            ShapeKind::Enum { .. } | ShapeKind::IntEnum { .. } | ShapeKind::Simple(_) => Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Primitive {
     String,
@@ -177,9 +204,17 @@ pub struct Member {
     pub presence: Presence,
     /// Effective constraints: the member's traits over its target's.
     pub constraints: Constraints,
-    /// Names the generated check of `constraints`: the target's name when the constraints are
-    /// the target's own, `<container>_member_<name>` when the member sets its own.
+    /// Where `constraints` are written, which identifies their generated check: the target's
+    /// shape id when they are the target's own, the member's id (`Container$member`) when the
+    /// member sets any of its own.
+    pub check_id: String,
+    /// Name of the generated check of `constraints`, unique per `check_id`: derived from the
+    /// target's name or `<container>_member_<name>`, suffixed where two ids would share it.
     pub check_name: String,
+    /// For a list item, the member name its violations are reported at, in place of the
+    /// list's own `<list>.<n>.member` (a per-target setting, see
+    /// [`crate::settings::Settings::items_reported_as`]).
+    pub reported_as: Option<String>,
     /// Boxed to break a recursive cycle.
     pub boxed: bool,
     pub docs: Vec<String>,
@@ -207,11 +242,16 @@ pub struct Constraints {
     pub length: Option<Bounds>,
     pub range: Option<Bounds>,
     pub pattern: Option<Pattern>,
+    /// `@uniqueItems` on a list: the violation reason for a list holding an item twice.
+    pub unique_items: Option<String>,
 }
 
 impl Constraints {
     pub fn is_empty(&self) -> bool {
-        self.length.is_none() && self.range.is_none() && self.pattern.is_none()
+        self.length.is_none()
+            && self.range.is_none()
+            && self.pattern.is_none()
+            && self.unique_items.is_none()
     }
 }
 
@@ -235,6 +275,8 @@ pub struct Pattern {
     /// The same language for the `regex` crate.
     pub regex: String,
     pub reason: String,
-    /// Name of the compiled-once static holding it.
+    /// Where the pattern is written: a shape id, or a member id (`Container$member`).
+    pub origin: String,
+    /// Name of the compiled-once static holding it, unique per `origin`.
     pub static_name: String,
 }

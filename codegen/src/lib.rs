@@ -60,14 +60,7 @@ pub fn settings_for(model: &Path) -> Result<Settings, String> {
 /// Every translated pattern must compile, so the generated `expect` can never fire.
 fn check_patterns(service: &ir::Service) -> Result<(), String> {
     for shape in service.shapes.values() {
-        let members: Vec<&ir::Member> = match &shape.kind {
-            ir::ShapeKind::Structure { members } | ir::ShapeKind::Union { members } => {
-                members.iter().collect()
-            }
-            ir::ShapeKind::List { item } => vec![item],
-            ir::ShapeKind::Map { key, value } => vec![key, value],
-            _ => continue,
-        };
+        let members = shape.kind.members();
         for pattern in members
             .iter()
             .filter_map(|m| m.constraints.pattern.as_ref())

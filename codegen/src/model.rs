@@ -58,6 +58,10 @@ pub struct Shape {
     pub list: Option<Target>,
     #[serde(rename = "collectionOperations", default)]
     pub collection_operations: Vec<Target>,
+    /// Set only in an AST that was not flattened: the generator refuses it rather than
+    /// miss the members and traits a mixin would add.
+    #[serde(default)]
+    pub mixins: Vec<Target>,
 }
 
 /// A reference to another shape.

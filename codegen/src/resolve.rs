@@ -22,6 +22,7 @@ mod traits {
     pub const LENGTH: &str = "smithy.api#length";
     pub const RANGE: &str = "smithy.api#range";
     pub const PATTERN: &str = "smithy.api#pattern";
+    pub const UNIQUE_ITEMS: &str = "smithy.api#uniqueItems";
     pub const ENUM_VALUE: &str = "smithy.api#enumValue";
     pub const LEGACY_ENUM: &str = "smithy.api#enum";
     pub const ERROR: &str = "smithy.api#error";
@@ -30,6 +31,116 @@ mod traits {
     pub const AWS_JSON_1_0: &str = "aws.protocols#awsJson1_0";
     pub const AWS_JSON_1_1: &str = "aws.protocols#awsJson1_1";
     pub const AWS_SERVICE: &str = "aws.api#service";
+
+    /// Traits the resolver reads.
+    pub const HANDLED: &[&str] = &[
+        REQUIRED,
+        DEFAULT,
+        LENGTH,
+        RANGE,
+        PATTERN,
+        UNIQUE_ITEMS,
+        ENUM_VALUE,
+        LEGACY_ENUM,
+        ERROR,
+        HTTP_ERROR,
+        DOCUMENTATION,
+        AWS_JSON_1_0,
+        AWS_JSON_1_1,
+        AWS_SERVICE,
+    ];
+
+    /// The reviewed list of traits that carry no rule for an input, each with the reason
+    /// Berth may ignore it. A trait neither here nor in [`HANDLED`] stops generation, so a
+    /// model bump can never weaken validation without a word. An entry ending in `#` covers
+    /// its whole namespace.
+    pub const NO_INPUT_RULE: &[(&str, &str)] = &[
+        ("smithy.api#examples", "sample calls, for documentation"),
+        ("smithy.api#paginated", "tells clients how to page"),
+        ("smithy.api#input", "marks an operation's input structure"),
+        ("smithy.api#output", "marks an operation's output structure"),
+        ("smithy.api#title", "the service's human name"),
+        ("smithy.api#xmlNamespace", "XML protocols only"),
+        (
+            "smithy.api#deprecated",
+            "a deprecated member is still accepted",
+        ),
+        ("smithy.api#sensitive", "a logging hint"),
+        ("smithy.api#since", "documentation"),
+        ("smithy.api#unstable", "documentation"),
+        ("smithy.api#internal", "documentation"),
+        ("smithy.api#tags", "documentation"),
+        ("smithy.api#externalDocumentation", "documentation"),
+        ("smithy.api#recommended", "advice to callers, not a rule"),
+        ("smithy.api#private", "visibility inside the model"),
+        ("smithy.api#suppress", "silences model validators"),
+        ("smithy.api#idempotencyToken", "clients fill it in"),
+        ("smithy.api#idempotent", "operation semantics for retries"),
+        ("smithy.api#readonly", "operation semantics for retries"),
+        ("smithy.api#retryable", "on errors: advice to clients"),
+        (
+            "smithy.api#addedDefault",
+            "history of a @default, which is read",
+        ),
+        (
+            "smithy.api#clientOptional",
+            "client optionality; the server still requires it",
+        ),
+        (
+            "smithy.api#auth",
+            "authentication, checked before validation",
+        ),
+        (
+            "smithy.api#optionalAuth",
+            "authentication, checked before validation",
+        ),
+        (
+            "aws.auth#sigv4",
+            "authentication, checked before validation",
+        ),
+        ("aws.api#", "AWS metadata: SDK ids, ARN templates, planes"),
+        ("smithy.rules#", "endpoint resolution for clients"),
+        ("smithy.test#", "test cases for clients"),
+        ("smithy.waiters#", "client-side waiters"),
+    ];
+
+    /// Whether generation may go on with `trait_id` on a shape or member.
+    pub fn is_known(trait_id: &str) -> bool {
+        HANDLED.contains(&trait_id)
+            || NO_INPUT_RULE
+                .iter()
+                .any(|(entry, _)| match entry.strip_suffix('#') {
+                    Some(namespace) => trait_id
+                        .split_once('#')
+                        .is_some_and(|(ns, _)| ns == namespace),
+                    None => *entry == trait_id,
+                })
+    }
+}
+
+/// Refuses a trait the generator does not know, naming where it is.
+fn check_traits(
+    shape_id: &str,
+    member: Option<&str>,
+    traits: &BTreeMap<String, Value>,
+) -> Result<(), String> {
+    match traits.keys().find(|t| !traits::is_known(t)) {
+        None => Ok(()),
+        Some(unknown) => Err(format!(
+            "{}: trait `{unknown}` is not supported: it may carry a rule the generated \
+             validators would not check (add support for it, or add it to the reviewed \
+             list of traits without input rules in codegen/src/resolve.rs)",
+            at(shape_id, member)
+        )),
+    }
+}
+
+/// Where a trait sits, for messages: `shape a#B` or `shape a#B, member c`.
+fn at(shape_id: &str, member: Option<&str>) -> String {
+    match member {
+        Some(member) => format!("shape {shape_id}, member {member}"),
+        None => format!("shape {shape_id}"),
+    }
 }
 
 /// Resolves the model's one service into the IR.
@@ -44,6 +155,8 @@ struct Resolver<'a> {
 
 impl Resolver<'_> {
     fn service(&self) -> Result<Service, String> {
+        self.check_flattened()?;
+        self.check_settings_ids()?;
         let services: Vec<_> = self
             .model
             .shapes
@@ -56,6 +169,7 @@ impl Resolver<'_> {
                 services.len()
             ));
         };
+        check_traits(service_id, None, &service.traits)?;
         let protocol = if service.traits.contains_key(traits::AWS_JSON_1_1) {
             Protocol::AwsJson1_1
         } else if service.traits.contains_key(traits::AWS_JSON_1_0) {
@@ -109,6 +223,7 @@ impl Resolver<'_> {
         ids.extend(service.operations.iter().map(|t| t.target.clone()));
         while let Some(resource_id) = resources.pop_front() {
             let resource = self.shape(&resource_id)?;
+            check_traits(&resource_id, None, &resource.traits)?;
             let lifecycle = [
                 &resource.create,
                 &resource.put,
@@ -138,6 +253,7 @@ impl Resolver<'_> {
                 shape.kind
             ));
         }
+        check_traits(id, None, &shape.traits)?;
         let io = |target: &Option<crate::model::Target>| {
             target
                 .as_ref()
@@ -195,6 +311,7 @@ impl Resolver<'_> {
             }
         }
         mark_recursive_members(&mut shapes);
+        assign_check_names(&mut shapes);
         Ok(shapes)
     }
 
@@ -211,6 +328,7 @@ impl Resolver<'_> {
             });
         }
         let shape = self.shape(id)?;
+        check_traits(id, None, &shape.traits)?;
         let short = names::short_name(id);
         let kind = match shape.kind.as_str() {
             "structure" => ShapeKind::Structure {
@@ -226,7 +344,7 @@ impl Resolver<'_> {
                 key: Box::new(self.collection_member(id, "key", &shape.key)?),
                 value: Box::new(self.collection_member(id, "value", &shape.value)?),
             },
-            "enum" => self.enum_kind(shape)?,
+            "enum" => self.enum_kind(id, shape)?,
             "intEnum" => self.int_enum_kind(id, shape)?,
             "string" if shape.traits.contains_key(traits::LEGACY_ENUM) => {
                 self.legacy_enum_kind(id, shape)?
@@ -244,18 +362,7 @@ impl Resolver<'_> {
             "document" => ShapeKind::Simple(Primitive::Document),
             other => return Err(format!("{id}: shapes of type `{other}` are not supported")),
         };
-        let error = match shape.traits.get(traits::ERROR).and_then(Value::as_str) {
-            None => None,
-            Some(fault) => {
-                let fallback = if fault == "server" { 500 } else { 400 };
-                let status = shape
-                    .traits
-                    .get(traits::HTTP_ERROR)
-                    .and_then(Value::as_u64)
-                    .map_or(fallback, |s| s as u16);
-                Some(ErrorInfo { status })
-            }
-        };
+        let error = self.error_info(id, shape)?;
         let constrained = match &kind {
             ShapeKind::Simple(Primitive::String) => self.constraints_of_string(id)?,
             _ => None,
@@ -282,6 +389,31 @@ impl Resolver<'_> {
         Ok((!member.constraints.is_empty()).then_some(member))
     }
 
+    /// `@error` and its `@httpError` status.
+    fn error_info(&self, id: &str, shape: &AstShape) -> Result<Option<ErrorInfo>, String> {
+        let Some(fault) = shape.traits.get(traits::ERROR) else {
+            return Ok(None);
+        };
+        let fallback = match fault.as_str() {
+            Some("client") => 400,
+            Some("server") => 500,
+            _ => {
+                return Err(format!(
+                    "shape {id}: @error must be \"client\" or \"server\", not {fault}"
+                ));
+            }
+        };
+        let status = match shape.traits.get(traits::HTTP_ERROR) {
+            None => fallback,
+            Some(status) => status
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .filter(|s| (100..=599).contains(s))
+                .ok_or_else(|| format!("shape {id}: @httpError {status} is not an HTTP status"))?,
+        };
+        Ok(Some(ErrorInfo { status }))
+    }
+
     fn members(&self, container: &str, shape: &AstShape) -> Result<Vec<Member>, String> {
         let mut members = shape
             .members
@@ -305,93 +437,121 @@ impl Resolver<'_> {
     ) -> Result<Member, String> {
         let member = member
             .as_ref()
-            .ok_or_else(|| format!("{container} has no `{role}`"))?;
+            .ok_or_else(|| format!("shape {container} has no `{role}`"))?;
         let mut resolved = self.member(container, role, member)?;
         // Items, keys and values are always present when their collection is.
         resolved.presence = Presence::Required;
+        if role == "member" {
+            resolved.reported_as = self.settings.items_reported_as.get(&member.target).cloned();
+        }
         Ok(resolved)
     }
 
     fn member(&self, container: &str, name: &str, member: &MemberRef) -> Result<Member, String> {
-        let target_traits = match prelude(&member.target) {
-            Some(_) => BTreeMap::new(),
-            None => self.shape(&member.target)?.traits.clone(),
+        check_traits(container, Some(name), &member.traits)?;
+        let member_id = format!("{container}${name}");
+        let place = at(container, Some(name));
+        let (target_kind, target_traits) = match prelude(&member.target) {
+            Some(primitive) => (prelude_kind(primitive), BTreeMap::new()),
+            None => {
+                let target = self.shape(&member.target)?;
+                (ast_kind(target), target.traits.clone())
+            }
         };
-        let effective = |trait_id: &str| {
+        // A member's trait replaces its target's; each comes with the id it is written on.
+        let effective = |trait_id: &str| -> Option<(&Value, &str)> {
             member
                 .traits
                 .get(trait_id)
-                .or_else(|| target_traits.get(trait_id))
+                .map(|value| (value, member_id.as_str()))
+                .or_else(|| {
+                    target_traits
+                        .get(trait_id)
+                        .map(|value| (value, member.target.as_str()))
+                })
         };
-        let presence = match member.traits.get(traits::DEFAULT) {
-            Some(value) if !value.is_null() => {
-                Presence::Default(default_value(container, name, value)?)
+        let applies_to = |trait_name: &str, kinds: &[&str]| -> Result<(), String> {
+            if kinds.contains(&target_kind) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{place}: @{trait_name} on a member targeting a {target_kind} is not supported"
+                ))
             }
+        };
+
+        let presence = match effective(traits::DEFAULT) {
+            Some((value, _)) if !value.is_null() => Presence::Default(default_value(
+                &place,
+                value,
+                target_kind,
+                &self.enum_values(&member.target),
+            )?),
             _ if member.traits.contains_key(traits::REQUIRED) => Presence::Required,
             _ => Presence::Optional,
         };
+
         let reasons = &self.settings.reasons;
-        let bounds = |trait_value: Option<&Value>| -> Option<Bounds> {
-            let value = trait_value?;
-            let bound = |key: &str, template: &str, placeholder: &str| {
-                value.get(key).filter(|v| v.is_number()).map(|v| Bound {
-                    value: v.to_string(),
-                    reason: fill(template, &[(placeholder, &v.to_string())]),
-                })
-            };
-            Some(Bounds {
-                min: bound("min", &reasons.min_length, "min"),
-                max: bound("max", &reasons.max_length, "max"),
-            })
-        };
-        // A minimum length of 0 constrains nothing.
-        let length = bounds(effective(traits::LENGTH))
-            .map(|mut length| {
-                length.min = length.min.filter(|min| min.value != "0");
-                length
-            })
-            .filter(|length| length.min.is_some() || length.max.is_some());
-        let mut range = bounds(effective(traits::RANGE));
-        if let Some(range) = &mut range {
-            // Same numbers, value wording.
-            for (bound, template, placeholder) in [
-                (&mut range.min, &reasons.min_value, "min"),
-                (&mut range.max, &reasons.max_value, "max"),
-            ] {
-                if let Some(bound) = bound {
-                    bound.reason = fill(template, &[(placeholder, &bound.value)]);
-                }
-            }
-        }
-        let pattern = match effective(traits::PATTERN).and_then(Value::as_str) {
+        let length = match effective(traits::LENGTH) {
             None => None,
-            Some(source) => {
-                let (origin, static_name) = if member.traits.contains_key(traits::PATTERN) {
-                    let origin = format!("{container}${name}");
-                    let static_name = format!(
-                        "{}_{}_PATTERN",
-                        names::constant(names::short_name(container)),
-                        names::constant(name)
-                    );
-                    (origin, static_name)
-                } else {
-                    (
-                        member.target.clone(),
-                        format!(
-                            "{}_PATTERN",
-                            names::constant(names::short_name(&member.target))
-                        ),
+            Some((value, origin)) => {
+                applies_to("length", &["string", "blob", "list", "set", "map"])?;
+                let (min, max) = bound_values(&place, "length", value, BoundKind::Length)?;
+                let custom = self.settings.length_reasons.get(origin);
+                let min_template = custom
+                    .and_then(|c| c.min.as_ref())
+                    .unwrap_or(&reasons.min_length);
+                let max_template = custom
+                    .and_then(|c| c.max.as_ref())
+                    .unwrap_or(&reasons.max_length);
+                // A minimum length of 0 constrains nothing.
+                let min = min.filter(|min| min != "0").map(|value| Bound {
+                    reason: fill(min_template, &[("min", &value)]),
+                    value,
+                });
+                let max = max.map(|value| Bound {
+                    reason: fill(max_template, &[("max", &value)]),
+                    value,
+                });
+                (min.is_some() || max.is_some()).then_some(Bounds { min, max })
+            }
+        };
+        let range = match effective(traits::RANGE) {
+            None => None,
+            Some((value, _)) => {
+                let kind = number_bounds(target_kind).ok_or_else(|| {
+                    format!(
+                        "{place}: @range on a member targeting a {target_kind} is not supported"
                     )
-                };
+                })?;
+                let (min, max) = bound_values(&place, "range", value, kind)?;
+                Some(Bounds {
+                    min: min.map(|value| Bound {
+                        reason: fill(&reasons.min_value, &[("min", &value)]),
+                        value,
+                    }),
+                    max: max.map(|value| Bound {
+                        reason: fill(&reasons.max_value, &[("max", &value)]),
+                        value,
+                    }),
+                })
+            }
+        };
+        let pattern = match effective(traits::PATTERN) {
+            None => None,
+            Some((value, origin)) => {
+                applies_to("pattern", &["string"])?;
+                let source = value
+                    .as_str()
+                    .ok_or_else(|| format!("{place}: @pattern {value} is not a string"))?;
                 let template = self
                     .settings
                     .pattern_reasons
-                    .get(&origin)
+                    .get(origin)
                     .unwrap_or(&reasons.pattern);
                 Some(Pattern {
                     source: source.to_owned(),
-                    regex: pattern::to_rust_regex(source)
-                        .map_err(|e| format!("{container}${name}: {e}"))?,
+                    regex: pattern::to_rust_regex(source).map_err(|e| format!("{place}: {e}"))?,
                     reason: fill(
                         template,
                         &[
@@ -399,24 +559,37 @@ impl Resolver<'_> {
                             ("bare_pattern", &pattern::bare(source)),
                         ],
                     ),
-                    static_name,
+                    origin: origin.to_owned(),
+                    // Decided once every pattern is known (`assign_check_names`).
+                    static_name: String::new(),
                 })
             }
         };
-        let own_constraints = [traits::LENGTH, traits::RANGE, traits::PATTERN]
-            .iter()
-            .any(|t| member.traits.contains_key(*t));
-        let check_name = if own_constraints {
-            format!(
-                "{}_member_{}",
-                names::field(names::short_name(container)),
-                names::field(name)
-            )
+        // A Smithy 1.0 `set` is a list whose items are unique.
+        let unique_items = if effective(traits::UNIQUE_ITEMS).is_some() || target_kind == "set" {
+            applies_to("uniqueItems", &["list", "set"])?;
+            Some(reasons.unique_items.clone())
         } else {
-            names::field(names::short_name(&member.target))
+            None
         };
+
+        let own_constraints = [
+            traits::LENGTH,
+            traits::RANGE,
+            traits::PATTERN,
+            traits::UNIQUE_ITEMS,
+        ]
+        .iter()
+        .any(|t| member.traits.contains_key(*t));
         Ok(Member {
-            check_name,
+            check_id: if own_constraints {
+                member_id.clone()
+            } else {
+                member.target.clone()
+            },
+            // Decided once every check is known (`assign_check_names`).
+            check_name: String::new(),
+            reported_as: None,
             name: name.to_owned(),
             field: names::field(name),
             target: member.target.clone(),
@@ -425,31 +598,128 @@ impl Resolver<'_> {
                 length,
                 range,
                 pattern,
+                unique_items,
             },
             boxed: false,
             docs: self.docs(&member.traits),
         })
     }
 
-    fn enum_kind(&self, shape: &AstShape) -> Result<ShapeKind, String> {
-        let mut variants: Vec<EnumVariant> = shape
+    /// The values of the enum shape `id` (none for other shapes).
+    fn enum_values(&self, id: &str) -> Vec<String> {
+        let Some(shape) = self.model.shapes.get(id) else {
+            return Vec::new();
+        };
+        if shape.kind == "enum" {
+            return shape
+                .members
+                .0
+                .iter()
+                .map(|(name, member)| {
+                    member
+                        .traits
+                        .get(traits::ENUM_VALUE)
+                        .and_then(Value::as_str)
+                        .unwrap_or(name)
+                        .to_owned()
+                })
+                .collect();
+        }
+        shape
+            .traits
+            .get(traits::LEGACY_ENUM)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|definition| definition.get("value").and_then(Value::as_str))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn enum_kind(&self, id: &str, shape: &AstShape) -> Result<ShapeKind, String> {
+        let mut variants = shape
             .members
             .0
             .iter()
-            .map(|(name, member)| EnumVariant {
-                rust_name: names::type_name(name),
-                value: member
-                    .traits
-                    .get(traits::ENUM_VALUE)
-                    .and_then(Value::as_str)
-                    .unwrap_or(name)
-                    .to_owned(),
-                docs: self.docs(&member.traits),
+            .map(|(name, member)| {
+                check_traits(id, Some(name), &member.traits)?;
+                let value = match member.traits.get(traits::ENUM_VALUE) {
+                    None => name.as_str(),
+                    Some(value) => value.as_str().ok_or_else(|| {
+                        format!("{}: @enumValue {value} is not a string", at(id, Some(name)))
+                    })?,
+                };
+                Ok(EnumVariant {
+                    rust_name: names::type_name(name),
+                    value: value.to_owned(),
+                    docs: self.docs(&member.traits),
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, String>>()?;
         dedupe_variants(&mut variants);
         let reason = self.enum_reason(variants.iter().map(|v| v.value.clone()));
         Ok(ShapeKind::Enum { variants, reason })
+    }
+
+    /// Refuses settings that name a shape or member the model lacks: after a model bump
+    /// renamed it, its wording would otherwise be dropped without a word.
+    fn check_settings_ids(&self) -> Result<(), String> {
+        let settings = self.settings;
+        let named = [
+            (
+                "patternReasons",
+                settings.pattern_reasons.keys().collect::<Vec<_>>(),
+            ),
+            ("lengthReasons", settings.length_reasons.keys().collect()),
+            (
+                "itemsReportedAs",
+                settings.items_reported_as.keys().collect(),
+            ),
+        ];
+        for (setting, ids) in named {
+            for id in ids {
+                let defined = match id.split_once('$') {
+                    Some((container, member)) => {
+                        self.model.shapes.get(container).is_some_and(|shape| {
+                            shape.members.0.iter().any(|(name, _)| name == member)
+                                || [
+                                    ("member", &shape.member),
+                                    ("key", &shape.key),
+                                    ("value", &shape.value),
+                                ]
+                                .iter()
+                                .any(|(role, slot)| *role == member && slot.is_some())
+                        })
+                    }
+                    None => self.model.shapes.contains_key(id.as_str()),
+                };
+                if !defined {
+                    return Err(format!(
+                        "codegen settings: {setting} names {id}, which the model does not define"
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses an AST that still has `apply` statements or mixins: resolving it would miss
+    /// the traits and members they add.
+    fn check_flattened(&self) -> Result<(), String> {
+        for (id, shape) in &self.model.shapes {
+            let what = if shape.kind == "apply" {
+                "is an `apply` statement"
+            } else if !shape.mixins.is_empty() {
+                "uses mixins"
+            } else {
+                continue;
+            };
+            return Err(format!(
+                "shape {id} {what}: give the generator a flattened JSON AST (as `smithy build` \
+                 writes it), where every shape carries its own members and traits"
+            ));
+        }
+        Ok(())
     }
 
     fn legacy_enum_kind(&self, id: &str, shape: &AstShape) -> Result<ShapeKind, String> {
@@ -490,6 +760,7 @@ impl Resolver<'_> {
             .0
             .iter()
             .map(|(name, member)| {
+                check_traits(id, Some(name), &member.traits)?;
                 let value = member
                     .traits
                     .get(traits::ENUM_VALUE)
@@ -551,16 +822,121 @@ fn prelude(id: &str) -> Option<Primitive> {
     })
 }
 
-fn default_value(container: &str, member: &str, value: &Value) -> Result<DefaultValue, String> {
-    Ok(match value {
-        Value::Bool(b) => DefaultValue::Bool(*b),
-        Value::Number(n) => DefaultValue::Number(n.to_string()),
-        Value::String(s) => DefaultValue::String(s.clone()),
-        Value::Array(items) if items.is_empty() => DefaultValue::EmptyList,
-        Value::Object(entries) if entries.is_empty() => DefaultValue::EmptyMap,
-        other => {
+/// The Smithy type of a prelude primitive, as the AST spells it.
+fn prelude_kind(primitive: Primitive) -> &'static str {
+    match primitive {
+        Primitive::String => "string",
+        Primitive::Boolean => "boolean",
+        Primitive::Byte => "byte",
+        Primitive::Short => "short",
+        Primitive::Integer => "integer",
+        Primitive::Long => "long",
+        Primitive::Float => "float",
+        Primitive::Double => "double",
+        Primitive::Timestamp => "timestamp",
+        Primitive::Blob => "blob",
+        Primitive::Document => "document",
+    }
+}
+
+/// A shape's type, with a Smithy 1.0 `@enum` string counted as an enum.
+fn ast_kind(shape: &AstShape) -> &str {
+    if shape.kind == "string" && shape.traits.contains_key(traits::LEGACY_ENUM) {
+        "enum"
+    } else {
+        &shape.kind
+    }
+}
+
+/// What the numbers of a `@length` or `@range` must be.
+#[derive(Clone, Copy)]
+enum BoundKind {
+    /// A count: a non-negative integer.
+    Length,
+    /// A value of an integer type, within the type's own limits.
+    Integer(i64, i64),
+    /// A finite number.
+    Float,
+}
+
+fn number_bounds(target_kind: &str) -> Option<BoundKind> {
+    Some(match target_kind {
+        "byte" => BoundKind::Integer(i8::MIN.into(), i8::MAX.into()),
+        "short" => BoundKind::Integer(i16::MIN.into(), i16::MAX.into()),
+        "integer" => BoundKind::Integer(i32::MIN.into(), i32::MAX.into()),
+        "long" => BoundKind::Integer(i64::MIN, i64::MAX),
+        "float" | "double" => BoundKind::Float,
+        _ => return None,
+    })
+}
+
+/// Whether `number` is a value `kind` allows.
+fn fits(number: &serde_json::Number, kind: BoundKind) -> bool {
+    match kind {
+        BoundKind::Length => number.as_u64().is_some(),
+        BoundKind::Integer(min, max) => number.as_i64().is_some_and(|n| (min..=max).contains(&n)),
+        BoundKind::Float => number.as_f64().is_some_and(f64::is_finite),
+    }
+}
+
+/// The `min` and `max` of a `@length` or `@range` trait, as written, each checked to be a
+/// number the generated check can compare with.
+fn bound_values(
+    place: &str,
+    trait_name: &str,
+    value: &Value,
+    kind: BoundKind,
+) -> Result<(Option<String>, Option<String>), String> {
+    let invalid = |what: String| Err(format!("{place}: @{trait_name} {value}: {what}"));
+    let Some(object) = value.as_object() else {
+        return invalid("not an object".to_owned());
+    };
+    if let Some(key) = object.keys().find(|k| *k != "min" && *k != "max") {
+        return invalid(format!("unknown key `{key}`"));
+    }
+    let mut bounds = [None, None];
+    for (slot, key) in bounds.iter_mut().zip(["min", "max"]) {
+        match object.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Number(n)) if fits(n, kind) => *slot = Some(n),
+            Some(other) => {
+                return invalid(format!("`{key}` {other} is not a bound the type can hold"));
+            }
+        }
+    }
+    let [min, max] = bounds;
+    if let (Some(min), Some(max)) = (min, max) {
+        let (low, high) = (min.as_f64(), max.as_f64());
+        if low > high {
+            return invalid("`min` is greater than `max`".to_owned());
+        }
+    }
+    Ok((min.map(ToString::to_string), max.map(ToString::to_string)))
+}
+
+/// A `@default` value, checked against its target's type so the generated code can hold
+/// exactly that value.
+fn default_value(
+    place: &str,
+    value: &Value,
+    target_kind: &str,
+    enum_values: &[String],
+) -> Result<DefaultValue, String> {
+    let number_kind = number_bounds(target_kind);
+    Ok(match (value, target_kind) {
+        (Value::Bool(b), "boolean") => DefaultValue::Bool(*b),
+        (Value::Number(n), _) if number_kind.is_some_and(|kind| fits(n, kind)) => {
+            DefaultValue::Number(n.to_string())
+        }
+        (Value::String(s), "string") => DefaultValue::String(s.clone()),
+        (Value::String(s), "enum") if enum_values.contains(s) => DefaultValue::String(s.clone()),
+        // A blob's default is base64: only the empty one is the same as its bytes.
+        (Value::String(s), "blob") if s.is_empty() => DefaultValue::String(s.clone()),
+        (Value::Array(items), "list" | "set") if items.is_empty() => DefaultValue::EmptyList,
+        (Value::Object(entries), "map") if entries.is_empty() => DefaultValue::EmptyMap,
+        _ => {
             return Err(format!(
-                "{container}${member}: unsupported @default value {other}"
+                "{place}: @default {value} is not supported for a {target_kind} target"
             ));
         }
     })
@@ -579,14 +955,10 @@ fn dedupe_variants(variants: &mut [EnumVariant]) {
 
 /// The shapes a shape refers to.
 pub fn targets(kind: &ShapeKind) -> Vec<&str> {
-    match kind {
-        ShapeKind::Structure { members } | ShapeKind::Union { members } => {
-            members.iter().map(|m| m.target.as_str()).collect()
-        }
-        ShapeKind::List { item } => vec![item.target.as_str()],
-        ShapeKind::Map { key, value } => vec![key.target.as_str(), value.target.as_str()],
-        _ => Vec::new(),
-    }
+    kind.members()
+        .into_iter()
+        .map(|m| m.target.as_str())
+        .collect()
 }
 
 /// Boxes every structure/union member through which its own container can be reached
@@ -641,26 +1013,105 @@ fn mark_recursive_members(shapes: &mut BTreeMap<String, Shape>) {
     }
 }
 
-/// Named types live in two modules (`types`, `errors`): names must be unique in each.
+/// Names the check of every constrained member and the static of every pattern, one per
+/// id they are written on: two ids whose derived names agree (`a#Name` and `b#Name`) get
+/// distinct names rather than share, or lose, a check.
+fn assign_check_names(shapes: &mut BTreeMap<String, Shape>) {
+    /// A unique name per id, derived from the id's shape short name and member name.
+    fn unique<'a>(
+        ids: impl Iterator<Item = &'a str>,
+        derive: impl Fn(&str, Option<&str>) -> String,
+    ) -> BTreeMap<String, String> {
+        let bases: BTreeMap<&str, String> = ids
+            .map(|id| {
+                let name = match id.split_once('$') {
+                    Some((container, member)) => derive(names::short_name(container), Some(member)),
+                    None => derive(names::short_name(id), None),
+                };
+                (id, name)
+            })
+            .collect();
+        let (ids, mut names): (Vec<&str>, Vec<String>) = bases.into_iter().unzip();
+        names::dedupe(&mut names);
+        ids.into_iter().map(str::to_owned).zip(names).collect()
+    }
+    // A newtype's check is its shape's: named with the members' checks.
+    let members = || {
+        shapes
+            .values()
+            .flat_map(|s| s.kind.members().into_iter().chain(s.constrained.as_ref()))
+    };
+    let checks = unique(
+        members()
+            .filter(|m| !m.constraints.is_empty())
+            .map(|m| m.check_id.as_str()),
+        |shape, member| match member {
+            Some(member) => format!("{}_member_{}", names::field(shape), names::field(member)),
+            None => names::field(shape),
+        },
+    );
+    let statics = unique(
+        members()
+            .filter_map(|m| m.constraints.pattern.as_ref())
+            .map(|p| p.origin.as_str()),
+        |shape, member| match member {
+            Some(member) => format!(
+                "{}_{}_PATTERN",
+                names::constant(shape),
+                names::constant(member)
+            ),
+            None => format!("{}_PATTERN", names::constant(shape)),
+        },
+    );
+    for shape in shapes.values_mut() {
+        let newtype = shape.constrained.as_mut();
+        for member in shape.kind.members_mut().into_iter().chain(newtype) {
+            if let Some(name) = checks.get(&member.check_id) {
+                member.check_name.clone_from(name);
+            }
+            if let Some(pattern) = &mut member.constraints.pattern {
+                if let Some(name) = statics.get(&pattern.origin) {
+                    pattern.static_name.clone_from(name);
+                }
+            }
+        }
+    }
+}
+
+/// Named types live in two modules (`types`, `errors`): names must be unique in each. The
+/// validators of input lists and maps are named after their shapes too.
 fn check_unique_type_names(service: &Service) -> Result<(), String> {
-    let mut seen: BTreeMap<(bool, &str), &str> = BTreeMap::new();
-    let named = service.shapes.values().filter(|s| {
-        s.newtype().is_some()
-            || !matches!(
-                s.kind,
-                ShapeKind::Simple(_) | ShapeKind::List { .. } | ShapeKind::Map { .. }
-            )
-    });
-    for shape in named {
-        if let Some(other) = seen.insert((shape.error.is_some(), &shape.rust_name), &shape.id) {
+    #[derive(PartialEq, Eq, PartialOrd, Ord)]
+    enum Namespace {
+        Types,
+        Errors,
+        CollectionValidators,
+    }
+    let mut seen: BTreeMap<(Namespace, String), &str> = BTreeMap::new();
+    for shape in service.shapes.values() {
+        let key = match (&shape.kind, shape.error.is_some()) {
+            (ShapeKind::Simple(_), _) if shape.newtype().is_some() => {
+                (Namespace::Types, shape.rust_name.clone())
+            }
+            (ShapeKind::Simple(_), _) => continue,
+            (ShapeKind::List { .. } | ShapeKind::Map { .. }, _) if shape.in_input => (
+                Namespace::CollectionValidators,
+                names::field(&shape.rust_name),
+            ),
+            (ShapeKind::List { .. } | ShapeKind::Map { .. }, _) => continue,
+            (_, true) => (Namespace::Errors, shape.rust_name.clone()),
+            (_, false) => (Namespace::Types, shape.rust_name.clone()),
+        };
+        let name = key.1.clone();
+        if let Some(other) = seen.insert(key, &shape.id) {
             return Err(format!(
-                "shapes {other} and {} would both be named {}",
-                shape.id, shape.rust_name
+                "shapes {other} and {} would both be named {name}",
+                shape.id
             ));
         }
     }
     for op in &service.operations {
-        if let Some(other) = seen.insert((true, &op.error_enum), &op.name) {
+        if let Some(other) = seen.insert((Namespace::Errors, op.error_enum.clone()), &op.name) {
             return Err(format!(
                 "operation {} error enum {} collides with {other}",
                 op.name, op.error_enum
@@ -677,6 +1128,10 @@ mod tests {
     /// A one-operation awsJson1_1 service whose input has `members`, plus `extra` shapes.
     /// JSON text, not `json!`: member order matters and `serde_json::Map` would sort it.
     fn service_with(members: &str, extra: &str) -> Service {
+        resolve_with(members, extra, &Settings::default()).unwrap()
+    }
+
+    fn resolve_with(members: &str, extra: &str, settings: &Settings) -> Result<Service, String> {
         let extra = if extra.is_empty() {
             String::new()
         } else {
@@ -689,7 +1144,12 @@ mod tests {
                 "t#Input": {{ "type": "structure", "members": {{ {members} }} }}{extra}
             }}}}"#
         );
-        resolve(&crate::model::parse(&model).unwrap(), &Settings::default()).unwrap()
+        resolve(&crate::model::parse(&model).unwrap(), settings)
+    }
+
+    /// The error resolving fails with.
+    fn refusal(members: &str, extra: &str) -> String {
+        resolve_with(members, extra, &Settings::default()).unwrap_err()
     }
 
     fn input_members(service: &Service) -> &[Member] {
@@ -841,5 +1301,239 @@ mod tests {
                 .unwrap_err()
                 .contains("awsJson")
         );
+    }
+
+    #[test]
+    fn an_unknown_trait_stops_generation_naming_shape_member_and_trait() {
+        let error = refusal(
+            r#""names": { "target": "t#Names", "traits": { "example.rules#noVowels": {} } }"#,
+            r#""t#Names": { "type": "list", "member": { "target": "smithy.api#String" } }"#,
+        );
+        assert!(
+            error.contains("shape t#Input, member names")
+                && error.contains("`example.rules#noVowels`"),
+            "{error}"
+        );
+        let error = refusal(
+            r#""name": { "target": "t#Name" }"#,
+            r#""t#Name": { "type": "string", "traits": { "smithy.api#timestampFormat": "date-time" } }"#,
+        );
+        assert!(
+            error.contains("shape t#Name:") && error.contains("`smithy.api#timestampFormat`"),
+            "{error}"
+        );
+        // Traits on the reviewed list, namespaces included, are fine.
+        service_with(
+            r#""name": { "target": "smithy.api#String", "traits": { "smithy.api#sensitive": {}, "aws.api#data": "content" } }"#,
+            "",
+        );
+    }
+
+    #[test]
+    fn unflattened_models_are_refused() {
+        let error = refusal(
+            r#""name": { "target": "t#Name" }"#,
+            r#""t#Name": { "type": "string", "mixins": [{ "target": "t#Mixin" }] },
+                "t#Mixin": { "type": "string", "traits": { "smithy.api#length": { "max": 3 } } }"#,
+        );
+        assert!(error.contains("shape t#Name uses mixins"), "{error}");
+        let error = refusal(
+            r#""name": { "target": "smithy.api#String" }"#,
+            r#""t#Input$name": { "type": "apply", "traits": { "smithy.api#length": { "max": 3 } } }"#,
+        );
+        assert!(
+            error.contains("shape t#Input$name is an `apply` statement"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn defaults_and_bounds_the_generator_cannot_hold_are_refused() {
+        for (member, refused) in [
+            (
+                r#"{ "target": "smithy.api#Integer", "traits": { "smithy.api#default": "3" } }"#,
+                r#"@default "3""#,
+            ),
+            (
+                r#"{ "target": "smithy.api#Integer", "traits": { "smithy.api#default": 1.5 } }"#,
+                "@default 1.5",
+            ),
+            (
+                r#"{ "target": "smithy.api#Byte", "traits": { "smithy.api#default": 300 } }"#,
+                "@default 300",
+            ),
+            (
+                r#"{ "target": "t#Code", "traits": { "smithy.api#default": "c" } }"#,
+                r#"@default "c""#,
+            ),
+            (
+                r#"{ "target": "smithy.api#Timestamp", "traits": { "smithy.api#default": 0 } }"#,
+                "@default 0",
+            ),
+            (
+                r#"{ "target": "smithy.api#String", "traits": { "smithy.api#length": { "max": "8" } } }"#,
+                "@length",
+            ),
+            (
+                r#"{ "target": "smithy.api#String", "traits": { "smithy.api#length": { "min": -1 } } }"#,
+                "@length",
+            ),
+            (
+                r#"{ "target": "smithy.api#String", "traits": { "smithy.api#length": { "most": 3 } } }"#,
+                "unknown key `most`",
+            ),
+            (
+                r#"{ "target": "smithy.api#Integer", "traits": { "smithy.api#range": { "max": 0.5 } } }"#,
+                "@range",
+            ),
+            (
+                r#"{ "target": "smithy.api#Integer", "traits": { "smithy.api#range": { "min": 5, "max": 1 } } }"#,
+                "`min` is greater than `max`",
+            ),
+            (
+                r#"{ "target": "smithy.api#Integer", "traits": { "smithy.api#length": { "max": 3 } } }"#,
+                "@length on a member targeting a integer",
+            ),
+            (
+                r#"{ "target": "smithy.api#String", "traits": { "smithy.api#pattern": 5 } }"#,
+                "@pattern 5",
+            ),
+            (
+                r#"{ "target": "t#Code", "traits": { "smithy.api#pattern": "^a$" } }"#,
+                "@pattern on a member targeting a enum",
+            ),
+        ] {
+            let error = refusal(
+                &format!(r#""m": {member}"#),
+                r#""t#Code": { "type": "enum", "members": { "A": { "target": "smithy.api#Unit" } } }"#,
+            );
+            assert!(
+                error.contains("shape t#Input, member m") && error.contains(refused),
+                "{member}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn checks_are_keyed_by_shape_id_even_when_derived_names_collide() {
+        // The shape `t#InputMemberB` and the member `t#Input$b` (which writes its own
+        // constraints) both derive the check name `input_member_b`. (Two constrained string
+        // shapes named alike cannot show it: their newtypes would collide first.)
+        let members = r#""a": { "target": "t#InputMemberB" },
+            "b": { "target": "smithy.api#String", "traits": { "smithy.api#length": { "max": 5 }, "smithy.api#pattern": "^b+$" } },
+            "c": { "target": "t#InputMemberB" }"#;
+        let shapes = r#""t#InputMemberB": { "type": "string", "traits": { "smithy.api#length": { "max": 3 }, "smithy.api#pattern": "^a+$" } }"#;
+        let service = service_with(members, shapes);
+        let [a, b, c] = input_members(&service) else {
+            panic!()
+        };
+        assert_eq!(
+            (a.check_id.as_str(), b.check_id.as_str()),
+            ("t#InputMemberB", "t#Input$b")
+        );
+        assert_ne!(a.check_name, b.check_name, "each id keeps its own check");
+        assert_eq!(a.check_name, c.check_name, "one check per shape");
+        let (a_pattern, b_pattern) = (
+            a.constraints.pattern.as_ref().unwrap(),
+            b.constraints.pattern.as_ref().unwrap(),
+        );
+        assert_ne!(a_pattern.static_name, b_pattern.static_name);
+        assert_eq!(b_pattern.source, "^b+$");
+        let max = |m: &Member| {
+            m.constraints
+                .length
+                .as_ref()
+                .unwrap()
+                .max
+                .clone()
+                .unwrap()
+                .value
+        };
+        assert_eq!((max(a), max(b)), ("3".to_owned(), "5".to_owned()));
+        // And the generated code holds both checks.
+        let model = format!(
+            r#"{{"smithy": "2.0", "shapes": {{
+            "t#Svc": {{ "type": "service", "operations": [{{ "target": "t#Op" }}], "traits": {{ "aws.protocols#awsJson1_1": {{}} }} }},
+            "t#Op": {{ "type": "operation", "input": {{ "target": "t#Input" }}, "output": {{ "target": "smithy.api#Unit" }} }},
+            "t#Input": {{ "type": "structure", "members": {{ {members} }} }},
+            {shapes}
+        }}}}"#
+        );
+        let code = crate::generate(&model, &Settings::default(), "t.json").unwrap();
+        assert!(code.contains("^a+$") && code.contains("^b+$"), "{code}");
+    }
+
+    #[test]
+    fn unique_items_and_sets_carry_their_reason() {
+        let service = service_with(
+            r#""list": { "target": "t#Unique" }, "set": { "target": "t#Set" }, "plain": { "target": "t#Plain" }"#,
+            r#""t#Unique": { "type": "list", "member": { "target": "smithy.api#String" }, "traits": { "smithy.api#uniqueItems": {} } },
+                "t#Set": { "type": "set", "member": { "target": "smithy.api#String" } },
+                "t#Plain": { "type": "list", "member": { "target": "smithy.api#String" } }"#,
+        );
+        let reasons: Vec<_> = input_members(&service)
+            .iter()
+            .map(|m| m.constraints.unique_items.as_deref())
+            .collect();
+        let reason = Some("Member must not contain duplicate items");
+        assert_eq!(reasons, [reason, reason, None]);
+    }
+
+    #[test]
+    fn per_shape_length_reasons_and_item_paths_come_from_the_settings() {
+        let settings = Settings::from_json(
+            r#"{ "lengthReasons": { "t#Name": { "min": "at least {min}" } },
+                 "itemsReportedAs": { "t#Name": "name" } }"#,
+        )
+        .unwrap();
+        let service = resolve_with(
+            r#""name": { "target": "t#Name" }, "names": { "target": "t#Names" }"#,
+            r#""t#Name": { "type": "string", "traits": { "smithy.api#length": { "min": 2, "max": 9 } } },
+                "t#Names": { "type": "list", "member": { "target": "t#Name" } }"#,
+            &settings,
+        )
+        .unwrap();
+        let length = input_members(&service)[0]
+            .constraints
+            .length
+            .as_ref()
+            .unwrap();
+        assert_eq!(length.min.as_ref().unwrap().reason, "at least 2");
+        assert_eq!(
+            length.max.as_ref().unwrap().reason,
+            "Member must have length less than or equal to 9",
+            "a bound without its own reason keeps the common one"
+        );
+        let ShapeKind::List { item } = &service.shapes["t#Names"].kind else {
+            panic!()
+        };
+        assert_eq!(item.reported_as.as_deref(), Some("name"));
+    }
+
+    #[test]
+    fn settings_naming_a_shape_the_model_lacks_are_refused() {
+        for settings in [
+            r#"{ "patternReasons": { "t#Gone": "x" } }"#,
+            r#"{ "lengthReasons": { "t#Input$gone": { "min": "x" } } }"#,
+            r#"{ "itemsReportedAs": { "u#Name": "name" } }"#,
+        ] {
+            let settings = Settings::from_json(settings).unwrap();
+            let error = resolve_with(
+                r#""name": { "target": "t#Name" }"#,
+                r#""t#Name": { "type": "string" }"#,
+                &settings,
+            )
+            .unwrap_err();
+            assert!(error.contains("which the model does not define"), "{error}");
+        }
+        let settings =
+            Settings::from_json(r#"{ "lengthReasons": { "t#Input$name": { "min": "x" } } }"#)
+                .unwrap();
+        resolve_with(
+            r#""name": { "target": "t#Name" }"#,
+            r#""t#Name": { "type": "string" }"#,
+            &settings,
+        )
+        .expect("a member id that exists is fine");
     }
 }

@@ -18,6 +18,23 @@ pub struct Settings {
     /// Pattern reasons for particular target shapes (by absolute shape id), for services
     /// that word some patterns their own way. Placeholders: `{pattern}`, `{bare_pattern}`.
     pub pattern_reasons: BTreeMap<String, String>,
+    /// Length reasons for particular target shapes (by absolute shape id), like
+    /// `pattern_reasons`; a bound left out keeps the common reason.
+    pub length_reasons: BTreeMap<String, LengthReasons>,
+    /// For list items targeting a shape (by absolute shape id): the member name their
+    /// violations are reported at, as if the item were that member of the list's container,
+    /// instead of `<list>.<n>.member`.
+    pub items_reported_as: BTreeMap<String, String>,
+}
+
+/// Per-shape length reasons.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LengthReasons {
+    /// `{min}`
+    pub min: Option<String>,
+    /// `{max}`
+    pub max: Option<String>,
 }
 
 /// Reason templates, the part of a violation message that says what is wrong.
@@ -37,6 +54,8 @@ pub struct Reasons {
     pub enum_values: String,
     /// `{pattern}` (as in the model) or `{bare_pattern}` (without anchors, `\/` as `/`).
     pub pattern: String,
+    /// A `@uniqueItems` list holding an item more than once.
+    pub unique_items: String,
 }
 
 impl Default for Settings {
@@ -47,6 +66,8 @@ impl Default for Settings {
                 .to_owned(),
             reasons: Reasons::default(),
             pattern_reasons: BTreeMap::new(),
+            length_reasons: BTreeMap::new(),
+            items_reported_as: BTreeMap::new(),
         }
     }
 }
@@ -61,6 +82,7 @@ impl Default for Reasons {
             max_value: "Member must have value less than or equal to {max}".to_owned(),
             enum_values: "Member must satisfy enum value set: [{values}]".to_owned(),
             pattern: "Member must satisfy regular expression pattern: {pattern}".to_owned(),
+            unique_items: "Member must not contain duplicate items".to_owned(),
         }
     }
 }

@@ -139,6 +139,15 @@ impl<'a> Checker<'a> {
                 self.violation(&pattern.reason);
             }
         }
+        if let (Value::Array(items), Some(reason)) = (value, &constraints.unique_items) {
+            if items
+                .iter()
+                .enumerate()
+                .any(|(index, item)| items[..index].contains(item))
+            {
+                self.violation(reason);
+            }
+        }
         self.shape(&member.target, value);
     }
 
@@ -211,7 +220,7 @@ impl<'a> Checker<'a> {
             }
             ShapeKind::List { item } => {
                 for (index, value) in value.as_array().expect("type checked").iter().enumerate() {
-                    self.nested(Step::Item(index), |c| c.member(item, value));
+                    self.nested(Step::item(item, index), |c| c.member(item, value));
                 }
             }
             ShapeKind::Map { key, value: entry } => {

@@ -303,6 +303,23 @@ impl<'a> Generator<'a> {
             }
             _ => {}
         }
+        if let (Some(reason), ShapeKind::List { item }) = (&constraints.unique_items, &target.kind)
+        {
+            let (min, max) = length_bounds(constraints);
+            let count = min.max(2);
+            if count <= max {
+                let stack = &mut vec![member.target.clone()];
+                let first = self.item(item, 0, Mode::Minimal, stack);
+                plan.variants.push(negative(
+                    format!("{at}: an item repeated"),
+                    Some(Value::Array(vec![first; count])),
+                    reason,
+                ));
+            } else {
+                plan.impossible
+                    .push(format!("{at}: at most {max} items, so none can repeat"));
+            }
+        }
         if let Some(pattern) = &constraints.pattern {
             let length = self
                 .scalar(member)
@@ -348,7 +365,7 @@ impl<'a> Generator<'a> {
                 .iter()
                 .map(|m| (Step::Member(m.name.clone()), m, false))
                 .collect(),
-            ShapeKind::List { item } => vec![(Step::Item(0), item.as_ref(), true)],
+            ShapeKind::List { item } => vec![(Step::item(item, 0), item.as_ref(), true)],
             ShapeKind::Map { key, value } => {
                 let key_text = self.map_key(key, 0);
                 vec![
@@ -454,7 +471,7 @@ impl<'a> Generator<'a> {
                 let count = self.collection_size(constraints, mode, focus.is_some());
                 let items = (0..count)
                     .map(|index| {
-                        self.focused_child(item, &Step::Item(index), focus, stack)
+                        self.focused_child(item, &Step::item(item, index), focus, stack)
                             .flatten()
                             .unwrap_or_else(|| self.item(item, index, mode, stack))
                     })

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use codegen::ir::{Member, Operation, Pattern, Service, Shape, ShapeKind};
+use codegen::ir::{Operation, Pattern, Service, Shape, ShapeKind};
 use codegen::settings::fill;
 
 use crate::strings::PatternStrings;
@@ -39,7 +39,7 @@ impl Model {
         let service = codegen::resolve::resolve(&parsed, settings)?;
         let mut patterns = HashMap::new();
         for shape in service.shapes.values() {
-            for member in members_of(shape) {
+            for member in shape.kind.members() {
                 if let Some(pattern) = &member.constraints.pattern {
                     if !patterns.contains_key(&pattern.regex) {
                         patterns
@@ -108,7 +108,7 @@ impl Model {
             .service
             .shapes
             .values()
-            .flat_map(members_of)
+            .flat_map(|shape| shape.kind.members())
             .flat_map(|member| {
                 let c = &member.constraints;
                 let bounds = [&c.length, &c.range]
@@ -117,7 +117,9 @@ impl Model {
                     .flat_map(|b| [&b.min, &b.max])
                     .flatten()
                     .map(|bound| bound.reason.clone());
-                bounds.chain(c.pattern.iter().map(|p| p.reason.clone()))
+                bounds
+                    .chain(c.pattern.iter().map(|p| p.reason.clone()))
+                    .chain(c.unique_items.clone())
             });
         required.chain(enums).chain(constraints)
     }
@@ -125,16 +127,6 @@ impl Model {
     /// The short name of each error `operation` declares.
     pub fn declared_errors<'a>(&self, operation: &'a Operation) -> impl Iterator<Item = &'a str> {
         operation.errors.iter().map(|id| short_name(id))
-    }
-}
-
-/// Members of a structure or union; the item of a list; the key and value of a map.
-pub fn members_of(shape: &Shape) -> Vec<&Member> {
-    match &shape.kind {
-        ShapeKind::Structure { members } | ShapeKind::Union { members } => members.iter().collect(),
-        ShapeKind::List { item } => vec![item],
-        ShapeKind::Map { key, value } => vec![key, value],
-        _ => Vec::new(),
     }
 }
 

@@ -9,27 +9,40 @@ pub enum Step {
     Member(String),
     /// A list item, 0-based.
     Item(usize),
+    /// A list item the service reports as this member of the list's container, in place
+    /// of the list itself (the IR's `reported_as`).
+    ItemReportedAs(usize, String),
     /// The value under a map key.
     Value(String),
     /// A map key itself.
     Key(String),
 }
 
+impl Step {
+    /// The step to item `index` of a list whose item member is `item`.
+    pub fn item(item: &codegen::ir::Member, index: usize) -> Step {
+        match &item.reported_as {
+            Some(name) => Step::ItemReportedAs(index, name.clone()),
+            None => Step::Item(index),
+        }
+    }
+}
+
 /// The path as the service's messages render it.
 pub fn render(steps: &[Step]) -> String {
-    let mut out = String::new();
+    let mut segments: Vec<String> = Vec::new();
     for step in steps {
-        let segment = match step {
-            Step::Member(name) | Step::Value(name) => name.clone(),
-            Step::Item(index) => format!("{}.member", index + 1),
-            Step::Key(_) => continue,
-        };
-        if !out.is_empty() {
-            out.push('.');
+        match step {
+            Step::Member(name) | Step::Value(name) => segments.push(name.clone()),
+            Step::Item(index) => segments.push(format!("{}.member", index + 1)),
+            Step::ItemReportedAs(_, name) => {
+                segments.pop();
+                segments.push(name.clone());
+            }
+            Step::Key(_) => {}
         }
-        out.push_str(&segment);
     }
-    out
+    segments.join(".")
 }
 
 /// The path for people reading a report: `tags[0].Key`, `labels{env}`, `labels<key>`.
@@ -41,7 +54,7 @@ pub fn describe(steps: &[Step]) -> String {
             Step::Member(name) => {
                 let _ = write!(out, ".{name}");
             }
-            Step::Item(index) => {
+            Step::Item(index) | Step::ItemReportedAs(index, _) => {
                 let _ = write!(out, "[{index}]");
             }
             Step::Value(key) => {
@@ -79,5 +92,11 @@ mod tests {
         assert_eq!(render(&key), "labels");
         let value = [member("labels"), Step::Value("env".to_owned())];
         assert_eq!(render(&value), "labels.env");
+        let reported = [
+            member("repositoryNames"),
+            Step::ItemReportedAs(1, "repositoryName".to_owned()),
+        ];
+        assert_eq!(render(&reported), "repositoryName");
+        assert_eq!(describe(&reported), "repositoryNames[1]");
     }
 }

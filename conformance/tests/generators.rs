@@ -94,7 +94,7 @@ fn constraints(model: &Model, shape_id: &str) -> BTreeSet<(String, String)> {
                 .iter()
                 .map(|m| (Step::Member(m.name.clone()), m, true))
                 .collect(),
-            ShapeKind::List { item } => vec![(Step::Item(0), item.as_ref(), false)],
+            ShapeKind::List { item } => vec![(Step::item(item, 0), item.as_ref(), false)],
             _ => Vec::new(),
         };
         for (step, member, can_be_missing) in members {
@@ -112,6 +112,9 @@ fn constraints(model: &Model, shape_id: &str) -> BTreeSet<(String, String)> {
             }
             if let Some(pattern) = &c.pattern {
                 add(&pattern.reason);
+            }
+            if let Some(reason) = &c.unique_items {
+                add(reason);
             }
             if let ShapeKind::Enum { reason, .. } | ShapeKind::IntEnum { reason, .. } =
                 &model.shape(&member.target).kind
@@ -379,7 +382,7 @@ fn ecr_fixture_values_keep_every_constraint() {
     let fixture = ecr_fixture();
     let mut checked = 0;
     for shape in model.service.shapes.values() {
-        for member in conformance::model::members_of(shape) {
+        for member in shape.kind.members() {
             if let Some(value) = fixture.preferred(&member.target) {
                 let found = check::member_value(&model, member, &value);
                 assert!(found.is_clean(), "{} = {value}: {found:?}", member.target);
@@ -438,4 +441,23 @@ fn ecr_setup_creates_the_named_repositories_and_their_policies() {
             .setup(&model, operation, &json!({ "repositoryName": "team/app" }))
             .is_empty()
     );
+}
+
+#[test]
+fn repeated_items_and_items_reported_as_a_member() {
+    let model = weather();
+    let cities = plan(&model, &NoFixture, "ListCities");
+    let (variant, violations) = negatives(&cities)
+        .find(|(v, _)| v.label == "ids: an item repeated")
+        .expect("a @uniqueItems list gets a negative");
+    assert_eq!(variant.input["ids"].as_array().map(Vec::len), Some(2));
+    assert_eq!(violations[0].path, "ids");
+
+    // ECR reports a bad name inside a list at `repositoryName`, not at the item.
+    let model = ecr();
+    let describe = plan(&model, &ecr_fixture(), "DescribeRepositories");
+    let (_, violations) = negatives(&describe)
+        .find(|(v, _)| v.label.starts_with("repositoryNames[0]: not matching"))
+        .expect("a negative for a name in the list");
+    assert_eq!(violations[0].path, "repositoryName");
 }

@@ -73,6 +73,9 @@ struct Place {
     pointer: Vec<Step>,
     /// Rendered segments: member names, `N.member` for list items, map keys.
     path: Vec<String>,
+    /// Set for a list item reported as a member of the list's container (the IR's
+    /// `reported_as`): the name that takes the place of the list's own segment.
+    reported_as: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +87,16 @@ enum Step {
 impl Place {
     fn under(mut self, step: Step, segment: String) -> Place {
         self.pointer.insert(0, step);
+        let segment = self.reported_as.take().unwrap_or(segment);
         self.path.insert(0, segment);
+        self
+    }
+
+    /// Under list item `index`, which has no segment of its own: it is reported as
+    /// `name` in place of the list.
+    fn under_item_reported_as(mut self, index: usize, name: &str) -> Place {
+        self.pointer.insert(0, Step::Index(index));
+        self.reported_as = Some(name.to_owned());
         self
     }
 }
@@ -299,7 +311,16 @@ fn list(item: &Member, constraints: &Constraints, depth: usize) -> BoxedStrategy
         min,
         max,
     } = count_range(constraints);
+    let reported_as = item.reported_as.clone();
+    let unique = constraints.unique_items.is_some();
     proptest::collection::vec(value(item, depth), low as usize..=high as usize)
+        .prop_filter("a @uniqueItems list repeats an item", move |items| {
+            !unique
+                || items
+                    .iter()
+                    .enumerate()
+                    .all(|(i, item)| items[..i].iter().all(|other| other.value != item.value))
+        })
         .prop_map(move |items| {
             let values: Vec<Value> = items.iter().map(|g| g.value.clone()).collect();
             let mut own = Vec::new();
@@ -321,8 +342,19 @@ fn list(item: &Member, constraints: &Constraints, depth: usize) -> BoxedStrategy
             }
             let mut generated = Generated::with_breaks(Value::Array(values), own);
             for (index, item) in items.into_iter().enumerate() {
-                let breaks = item.nested(&Step::Index(index), &format!("{}.member", index + 1));
-                generated.breaks.extend(breaks);
+                match &reported_as {
+                    None => {
+                        let segment = format!("{}.member", index + 1);
+                        generated
+                            .breaks
+                            .extend(item.nested(&Step::Index(index), &segment));
+                    }
+                    Some(name) => generated.breaks.extend(
+                        item.breaks
+                            .into_iter()
+                            .map(|(place, b)| (place.under_item_reported_as(index, name), b)),
+                    ),
+                }
             }
             generated
         })

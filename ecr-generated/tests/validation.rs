@@ -3,8 +3,11 @@
 //! validation reaches the trait's default body and answers `NotImplementedException`.
 
 use berth_runtime::RequestContext;
-use berth_runtime::protocol::Request;
+use berth_runtime::protocol::{Request, Response};
+use std::sync::Mutex;
+
 use ecr_generated::operations::{self, EcrApi, Operation};
+use ecr_generated::{CommonError, errors, types};
 use serde_json::{Value, json};
 
 struct ImplementsNothing;
@@ -13,7 +16,8 @@ impl EcrApi for ImplementsNothing {
     const IMPLEMENTED: &'static [Operation] = &[];
 }
 
-fn call(operation: &str, body: Value) -> (u16, Value) {
+/// Sends `body` to `operation` of `service` through the generated router.
+fn send(service: &impl EcrApi, operation: &str, body: Value) -> Response {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
@@ -29,7 +33,11 @@ fn call(operation: &str, body: Value) -> (u16, Value) {
         content_type: Some("application/x-amz-json-1.1"),
         body: &body,
     };
-    let response = runtime.block_on(operations::handle(&ImplementsNothing, &ctx, request));
+    runtime.block_on(operations::handle(service, &ctx, request))
+}
+
+fn call(operation: &str, body: Value) -> (u16, Value) {
+    let response = send(&ImplementsNothing, operation, body);
     (
         response.status,
         serde_json::from_slice(&response.body).expect("every response is JSON"),
@@ -82,12 +90,12 @@ fn repository_name_length_bounds() {
     assert_invalid(
         "CreateRepository",
         json!({ "repositoryName": "A" }),
-        &repository_name_message("Member must have length greater than or equal to 2"),
+        &repository_name_message("must have length greater than or equal to 2"),
     );
     assert_invalid(
         "CreateRepository",
         json!({ "repositoryName": "a" }),
-        &repository_name_message("Member must have length greater than or equal to 2"),
+        &repository_name_message("must have length greater than or equal to 2"),
     );
     assert_valid(
         "CreateRepository",
@@ -96,7 +104,7 @@ fn repository_name_length_bounds() {
     assert_invalid(
         "CreateRepository",
         json!({ "repositoryName": "a".repeat(257) }),
-        &repository_name_message("Member must have length less than or equal to 256"),
+        &repository_name_message("must have length less than or equal to 256"),
     );
 }
 
@@ -113,12 +121,31 @@ fn repository_name_is_checked_on_every_operation_that_takes_one() {
             &repository_name_message(NAME_PATTERN_REASON),
         );
     }
+}
+
+#[test]
+fn repository_names_in_lists_are_reported_at_repository_name() {
+    // Real ECR names the member `repositoryName`, not the list item `repositoryNames.2.member`.
+    for operation in [
+        "DescribeRepositories",
+        "BatchGetRepositoryScanningConfiguration",
+    ] {
+        assert_invalid(
+            operation,
+            json!({ "repositoryNames": ["ok", "AB"] }),
+            &repository_name_message(NAME_PATTERN_REASON),
+        );
+        assert_invalid(
+            operation,
+            json!({ "repositoryNames": ["ok", "a"] }),
+            &repository_name_message("must have length greater than or equal to 2"),
+        );
+    }
+    // The list's own bounds stay at the list.
     assert_invalid(
         "DescribeRepositories",
-        json!({ "repositoryNames": ["ok", "AB"] }),
-        &format!(
-            "Invalid parameter at 'repositoryNames.2.member' failed to satisfy constraint: '{NAME_PATTERN_REASON}'"
-        ),
+        json!({ "repositoryNames": [] }),
+        "Invalid parameter at 'repositoryNames' failed to satisfy constraint: 'Member must have length greater than or equal to 1'",
     );
 }
 
@@ -281,15 +308,133 @@ fn wrong_json_types_are_serialization_errors_naming_the_member() {
 }
 
 #[test]
-fn unknown_members_are_ignored_and_defaults_apply() {
+fn unknown_members_are_ignored() {
     assert_valid(
         "DeleteRepository",
         json!({ "repositoryName": "ab", "somethingNew": [1, 2] }),
     );
-    assert_valid(
-        "PutImageScanningConfiguration",
-        json!({ "repositoryName": "ab", "imageScanningConfiguration": {} }),
-    );
+}
+
+/// Keeps the validated input each handler receives, as JSON.
+#[derive(Default)]
+struct RecordsInputs {
+    received: Mutex<Option<Value>>,
+}
+
+impl RecordsInputs {
+    fn record<E: From<CommonError>>(&self, input: &impl serde::Serialize) -> Result<Never, E> {
+        *self.received.lock().unwrap() = Some(serde_json::to_value(input).expect("serializes"));
+        Err(CommonError::internal("recorded").into())
+    }
+}
+
+/// No output is ever built: the recorder answers every call with an error.
+enum Never {}
+
+impl EcrApi for RecordsInputs {
+    const IMPLEMENTED: &'static [Operation] = &[
+        Operation::DeleteRepository,
+        Operation::PutImageScanningConfiguration,
+        Operation::SetRepositoryPolicy,
+    ];
+
+    async fn delete_repository(
+        &self,
+        _ctx: &RequestContext,
+        input: types::DeleteRepositoryRequest,
+    ) -> Result<types::DeleteRepositoryResponse, errors::DeleteRepositoryError> {
+        self.record(&input).map(|never| match never {})
+    }
+
+    async fn put_image_scanning_configuration(
+        &self,
+        _ctx: &RequestContext,
+        input: types::PutImageScanningConfigurationRequest,
+    ) -> Result<
+        types::PutImageScanningConfigurationResponse,
+        errors::PutImageScanningConfigurationError,
+    > {
+        self.record(&input).map(|never| match never {})
+    }
+
+    async fn set_repository_policy(
+        &self,
+        _ctx: &RequestContext,
+        input: types::SetRepositoryPolicyRequest,
+    ) -> Result<types::SetRepositoryPolicyResponse, errors::SetRepositoryPolicyError> {
+        self.record(&input).map(|never| match never {})
+    }
+}
+
+/// The validated input `operation`'s handler received for `body`.
+fn received_input(operation: &str, body: Value) -> Value {
+    let service = RecordsInputs::default();
+    send(&service, operation, body);
+    let received = service.received.lock().unwrap().take();
+    received.unwrap_or_else(|| panic!("{operation} did not reach its handler"))
+}
+
+/// The `@default` the model itself states for `shape$member`, read from the JSON AST
+/// directly rather than through the generator under test.
+fn model_default(shape: &str, member: &str) -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
+    let model: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the model")).expect("JSON");
+    model["shapes"][format!("com.amazonaws.ecr#{shape}")]["members"][member]["traits"]
+        ["smithy.api#default"]
+        .clone()
+}
+
+#[test]
+fn defaults_apply() {
+    for (operation, body, pointer, shape, member) in [
+        (
+            "DeleteRepository",
+            json!({ "repositoryName": "ab" }),
+            "/force",
+            "DeleteRepositoryRequest",
+            "force",
+        ),
+        (
+            "SetRepositoryPolicy",
+            json!({ "repositoryName": "ab", "policyText": "{}" }),
+            "/force",
+            "SetRepositoryPolicyRequest",
+            "force",
+        ),
+        (
+            "PutImageScanningConfiguration",
+            json!({ "repositoryName": "ab", "imageScanningConfiguration": {} }),
+            "/imageScanningConfiguration/scanOnPush",
+            "ImageScanningConfiguration",
+            "scanOnPush",
+        ),
+    ] {
+        let default = model_default(shape, member);
+        assert!(
+            default.is_boolean(),
+            "{shape}${member} has a default: {default}"
+        );
+        assert_eq!(
+            received_input(operation, body.clone()).pointer(pointer),
+            Some(&default),
+            "{operation} {body} without {member}"
+        );
+        // A value that is sent is the value received: the default fills only a gap.
+        let mut explicit = body;
+        let (parent, leaf) = pointer.rsplit_once('/').expect("a pointer");
+        let not_default = Value::Bool(!default.as_bool().unwrap_or_default());
+        let parent = if parent.is_empty() {
+            &mut explicit
+        } else {
+            explicit.pointer_mut(parent).expect("parent sent")
+        };
+        parent[leaf] = not_default.clone();
+        assert_eq!(
+            received_input(operation, explicit).pointer(pointer),
+            Some(&not_default)
+        );
+    }
 }
 
 #[test]

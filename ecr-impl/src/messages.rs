@@ -3,9 +3,10 @@
 
 use ecr_generated::types::ImageTagMutability;
 
-/// ECR's phrasing for a parameter that breaks a rule.
+/// ECR's phrasing for a parameter that breaks a rule: the template the generated validators
+/// use (from `aws-models/ecr.codegen.json`), so both always word it alike.
 fn invalid_parameter(path: &str, reason: &str) -> String {
-    format!("Invalid parameter at '{path}' failed to satisfy constraint: '{reason}'")
+    ecr_generated::wire::violation_message(path, reason)
 }
 
 /// [real] The caller asked for another account's registry.

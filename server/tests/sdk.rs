@@ -602,15 +602,15 @@ async fn repository_names_follow_the_model_pattern_and_length() {
         ("-ab", pattern.clone()),
         (
             "a",
-            "Member must have length greater than or equal to 2".to_owned(),
+            "must have length greater than or equal to 2".to_owned(),
         ),
         (
             "A",
-            "Member must have length greater than or equal to 2".to_owned(),
+            "must have length greater than or equal to 2".to_owned(),
         ),
         (
             too_long.as_str(),
-            "Member must have length less than or equal to 256".to_owned(),
+            "must have length less than or equal to 256".to_owned(),
         ),
     ];
     for (name, reason) in &cases {
@@ -636,15 +636,17 @@ async fn repository_names_follow_the_model_pattern_and_length() {
         ),
         reason
     );
+    // A name inside the list is reported at 'repositoryName', not at the list item.
     assert_eq!(
-        error_code(
+        service_error(
             client
                 .describe_repositories()
+                .repository_names("ok")
                 .repository_names("a..b")
                 .send()
                 .await,
         ),
-        "InvalidParameterException"
+        reason
     );
     assert_eq!(
         service_error(

@@ -427,13 +427,13 @@ def raw(ecr_for):
 @pytest.mark.parametrize(
     "name, reason",
     [
-        ("A", "Member must have length greater than or equal to 2"),
-        ("a", "Member must have length greater than or equal to 2"),
+        ("A", "must have length greater than or equal to 2"),
+        ("a", "must have length greater than or equal to 2"),
         ("a..b", f"must satisfy regular expression '{NAME_PATTERN}'"),
         ("a/", f"must satisfy regular expression '{NAME_PATTERN}'"),
         ("/a", f"must satisfy regular expression '{NAME_PATTERN}'"),
         ("Upper", f"must satisfy regular expression '{NAME_PATTERN}'"),
-        ("a" * 257, "Member must have length less than or equal to 256"),
+        ("a" * 257, "must have length less than or equal to 256"),
     ],
     ids=["A", "a", "a..b", "a-slash", "slash-a", "Upper", "257-chars"],
 )
@@ -442,6 +442,9 @@ def test_invalid_repository_names(raw, name, reason):
                  invalid_parameter("repositoryName", reason), repositoryName=name)
     expect_error(raw.delete_repository, "InvalidParameterException",
                  invalid_parameter("repositoryName", reason), repositoryName=name)
+    # A name inside the list is reported at 'repositoryName' too, not at the list item.
+    expect_error(raw.describe_repositories, "InvalidParameterException",
+                 invalid_parameter("repositoryName", reason), repositoryNames=["ok", name])
     assert raw.describe_repositories()["repositories"] == []
 
 

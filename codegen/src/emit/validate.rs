@@ -11,9 +11,7 @@ use super::{
     From, default_expr, default_is_zero, doc_attrs, ident, primitive_type, rename_attr, shape,
     typed_type,
 };
-use crate::ir::{
-    Bounds, Constraints, DefaultValue, Member, Presence, Primitive, Service, Shape, ShapeKind,
-};
+use crate::ir::{Bounds, DefaultValue, Member, Presence, Primitive, Service, Shape, ShapeKind};
 use crate::names;
 
 /// How a constrained value is measured by its check function.
@@ -21,31 +19,31 @@ use crate::names;
 enum CheckKind {
     /// Strings: length in characters, pattern.
     Text,
-    /// Lists, maps (entries) and blobs (bytes): a length.
+    /// Lists: a length (items), and whether an item repeats.
+    Items,
+    /// Maps (entries) and blobs (bytes): a length.
     Count,
     /// Numbers: a range.
     Number(Primitive),
 }
 
 pub fn module(service: &Service) -> TokenStream {
+    let message = violation_message(service);
     let inputs: Vec<&Shape> = service.shapes.values().filter(|s| s.in_input).collect();
-    if inputs.is_empty() {
-        return TokenStream::new();
-    }
-    let mut checks: BTreeMap<String, (CheckKind, &Constraints)> = BTreeMap::new();
+    // One check per place constraints are written (a shape or member id): every member
+    // with those constraints shares it.
+    let mut checks: BTreeMap<&str, &Member> = BTreeMap::new();
     for shape in &inputs {
         // A newtype's constructors call its shape's check even when no member does.
-        for member in members_of(shape).into_iter().chain(shape.newtype()) {
-            if let Some(kind) = check_kind(service, member) {
-                checks
-                    .entry(member.check_name.clone())
-                    .or_insert((kind, &member.constraints));
+        for member in shape.kind.members().into_iter().chain(shape.newtype()) {
+            if check_kind(service, member).is_some() {
+                checks.entry(member.check_id.as_str()).or_insert(member);
             }
         }
     }
     let patterns: BTreeMap<&str, &str> = checks
         .values()
-        .filter_map(|(_, c)| c.pattern.as_ref())
+        .filter_map(|member| member.constraints.pattern.as_ref())
         .map(|p| (p.static_name.as_str(), p.regex.as_str()))
         .collect();
     let statics = patterns.iter().map(|(name, regex)| {
@@ -69,27 +67,38 @@ pub fn module(service: &Service) -> TokenStream {
         }
         ShapeKind::Simple(_) => TokenStream::new(),
     });
-    let check_fns = checks
-        .iter()
-        .map(|(name, (kind, constraints))| check_fn(name, *kind, constraints));
+    let check_fns = checks.values().map(|member| check_fn(service, member));
+    let repeat_helpers = repeat_helpers(service, checks.values().copied());
     quote! {
         /// Requests as they arrive on the wire, before validation: every member is optional
         /// and enums are plain strings, so that a missing member or an unknown value is
         /// reported as a constraint violation rather than a deserialization failure.
         pub mod wire {
+            #message
             #(#statics)*
             #(#shapes)*
             #(#check_fns)*
+            #repeat_helpers
         }
     }
 }
 
-fn members_of(shape: &Shape) -> Vec<&Member> {
-    match &shape.kind {
-        ShapeKind::Structure { members } | ShapeKind::Union { members } => members.iter().collect(),
-        ShapeKind::List { item } => vec![item],
-        ShapeKind::Map { key, value } => vec![key, value],
-        _ => Vec::new(),
+/// `violation_message`: the service's message template as a function, so hand-written code
+/// words its own violations exactly as the generated validators do.
+fn violation_message(service: &Service) -> TokenStream {
+    let format = service
+        .validation
+        .message
+        .replace('{', "{{")
+        .replace('}', "}}")
+        .replace("{{path}}", "{path}")
+        .replace("{{reason}}", "{reason}");
+    quote! {
+        /// The service's message for a value at `path` (as `tags.2.member.Key`) that breaks
+        /// a rule, `reason` saying which.
+        pub fn violation_message(path: &str, reason: &str) -> ::std::string::String {
+            ::std::format!(#format)
+        }
     }
 }
 
@@ -99,9 +108,8 @@ fn check_kind(service: &Service, member: &Member) -> Option<CheckKind> {
     }
     match &shape(service, &member.target).kind {
         ShapeKind::Simple(Primitive::String) => Some(CheckKind::Text),
-        ShapeKind::Simple(Primitive::Blob) | ShapeKind::List { .. } | ShapeKind::Map { .. } => {
-            Some(CheckKind::Count)
-        }
+        ShapeKind::List { .. } => Some(CheckKind::Items),
+        ShapeKind::Simple(Primitive::Blob) | ShapeKind::Map { .. } => Some(CheckKind::Count),
         ShapeKind::Simple(p) if p.is_number() => Some(CheckKind::Number(*p)),
         _ => None,
     }
@@ -195,7 +203,7 @@ fn convert(service: &Service, member: &Member) -> (TokenStream, TokenStream) {
     let check = check_kind(service, member).map(|kind| {
         let check = check_fn_ident(member);
         let measured = match (kind, &target.kind) {
-            (CheckKind::Text, _) => quote!(&value),
+            (CheckKind::Text | CheckKind::Items, _) => quote!(&value),
             (CheckKind::Count, ShapeKind::Simple(Primitive::Blob)) => quote!(value.0.len()),
             (CheckKind::Count, _) => quote!(value.len()),
             (CheckKind::Number(_), _) => quote!(value),
@@ -315,7 +323,7 @@ fn structure(service: &Service, shape: &Shape, members: &[Member]) -> TokenStrea
     )]);
     quote! {
         #docs
-        #[derive(Debug, Default, ::serde::Deserialize)]
+        #[derive(Debug, Default, PartialEq, ::serde::Deserialize)]
         pub struct #name {
             #(#fields)*
         }
@@ -365,7 +373,7 @@ fn union(service: &Service, shape: &Shape, members: &[Member]) -> TokenStream {
         }
     });
     quote! {
-        #[derive(Debug, ::serde::Deserialize)]
+        #[derive(Debug, PartialEq, ::serde::Deserialize)]
         pub enum #name {
             #(#variants)*
         }
@@ -390,6 +398,24 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
     let wire_item = boxed_wire_type(service, item);
     let typed = typed_type(service, &shape.id, From::Other);
     let (statements, convert) = convert(service, item);
+    // Items are reported at `<list>.<n>.member`, or as one member of the list's container.
+    let (item_path, items, path_of_item) = match &item.reported_as {
+        None => (
+            TokenStream::new(),
+            quote!((index, value) in items.into_iter().enumerate()),
+            quote!(path.index(index)),
+        ),
+        Some(name) => (
+            quote! {
+                let item_path = match *path {
+                    ::berth_runtime::validation::Path::Member(container, _) => container.member(#name),
+                    _ => path.member(#name),
+                };
+            },
+            quote!(value in items),
+            quote!(item_path),
+        ),
+    };
     quote! {
         fn #validate(
             items: ::std::vec::Vec<#wire_item>,
@@ -398,8 +424,9 @@ fn list(service: &Service, shape: &Shape, item: &Member) -> TokenStream {
         ) -> ::std::option::Option<#typed> {
             let mut validated = ::std::vec::Vec::with_capacity(items.len());
             let mut valid = true;
-            for (index, value) in items.into_iter().enumerate() {
-                let path = path.index(index);
+            #item_path
+            for #items {
+                let path = #path_of_item;
                 #statements
                 match #convert {
                     ::std::option::Option::Some(item) => validated.push(item),
@@ -478,6 +505,58 @@ fn string_enum(service: &Service, shape: &Shape, reason: &str) -> TokenStream {
     }
 }
 
+/// Whether the items of list `list_id` can be hashed (their wire type is `Hash + Eq`).
+fn items_are_hashable(service: &Service, list_id: &str) -> bool {
+    let ShapeKind::List { item } = &shape(service, list_id).kind else {
+        return false;
+    };
+    matches!(
+        shape(service, &item.target).kind,
+        ShapeKind::Simple(
+            Primitive::String
+                | Primitive::Boolean
+                | Primitive::Byte
+                | Primitive::Short
+                | Primitive::Integer
+                | Primitive::Long
+                | Primitive::Timestamp
+                | Primitive::Blob
+        ) | ShapeKind::Enum { .. }
+            | ShapeKind::IntEnum { .. }
+    )
+}
+
+/// The helpers the `@uniqueItems` checks of `checks` call.
+fn repeat_helpers<'a>(service: &Service, checks: impl Iterator<Item = &'a Member>) -> TokenStream {
+    let (mut hashed, mut compared) = (false, false);
+    for member in checks.filter(|m| m.constraints.unique_items.is_some()) {
+        if items_are_hashable(service, &member.target) {
+            hashed = true;
+        } else {
+            compared = true;
+        }
+    }
+    let hashed = hashed.then(|| {
+        quote! {
+            /// Whether an item occurs twice in `items`: linear time, through a hash set.
+            fn repeats_an_item<T: ::std::hash::Hash + ::std::cmp::Eq>(items: &[T]) -> bool {
+                let mut seen = ::std::collections::HashSet::with_capacity(items.len());
+                !items.iter().all(|item| seen.insert(item))
+            }
+        }
+    });
+    let compared = compared.then(|| {
+        quote! {
+            /// Whether an item occurs twice in `items`, for items that cannot be hashed
+            /// (floats, structures): each is compared with those before it.
+            fn repeats_an_unhashable_item<T: ::std::cmp::PartialEq>(items: &[T]) -> bool {
+                items.iter().enumerate().any(|(index, item)| items[..index].contains(item))
+            }
+        }
+    });
+    quote!(#hashed #compared)
+}
+
 fn int_enum(shape: &Shape, values: Vec<i32>, reason: &str) -> TokenStream {
     let parse = format_ident!("parse_{}", names::field(&shape.rust_name));
     quote! {
@@ -501,8 +580,12 @@ pub(crate) fn check_fn_ident(member: &Member) -> proc_macro2::Ident {
     format_ident!("check_{}", member.check_name)
 }
 
-fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStream {
-    let check = format_ident!("check_{}", name);
+fn check_fn(service: &Service, member: &Member) -> TokenStream {
+    let Some(kind) = check_kind(service, member) else {
+        return TokenStream::new();
+    };
+    let constraints = &member.constraints;
+    let check = check_fn_ident(member);
     let (param, measure) = match kind {
         CheckKind::Text => (
             quote!(value: &str),
@@ -511,6 +594,19 @@ fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStre
                 .as_ref()
                 .map(|_| quote!(let length = value.chars().count();)),
         ),
+        CheckKind::Items => {
+            let ShapeKind::List { item } = &shape(service, &member.target).kind else {
+                return TokenStream::new();
+            };
+            let item = boxed_wire_type(service, item);
+            (
+                quote!(items: &[#item]),
+                constraints
+                    .length
+                    .as_ref()
+                    .map(|_| quote!(let length = items.len();)),
+            )
+        }
         CheckKind::Count => (quote!(length: usize), None),
         CheckKind::Number(p) => {
             let ty = primitive_type(p);
@@ -519,13 +615,19 @@ fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStre
     };
     let mut tests = Vec::new();
     if let Some(Bounds { min, max }) = &constraints.length {
-        if let Some(min) = min {
-            let bound: TokenStream = min.value.parse().unwrap_or_else(|_| quote!(0));
-            tests.push((quote!(length < #bound), min.reason.clone()));
-        }
-        if let Some(max) = max {
-            let bound: TokenStream = max.value.parse().unwrap_or_else(|_| quote!(0));
-            tests.push((quote!(length > #bound), max.reason.clone()));
+        for (bound, is_min) in [(min, true), (max, false)] {
+            // The resolver accepts only non-negative integers as lengths.
+            let Some((bound, Ok(limit))) = bound.as_ref().map(|b| (b, b.value.parse::<u64>()))
+            else {
+                continue;
+            };
+            let limit = proc_macro2::Literal::u64_unsuffixed(limit);
+            let condition = if is_min {
+                quote!(length < #limit)
+            } else {
+                quote!(length > #limit)
+            };
+            tests.push((condition, bound.reason.clone()));
         }
     }
     if let (CheckKind::Number(p), Some(Bounds { min, max })) = (kind, &constraints.range) {
@@ -541,6 +643,14 @@ fn check_fn(name: &str, kind: CheckKind, constraints: &Constraints) -> TokenStre
     if let (CheckKind::Text, Some(pattern)) = (kind, &constraints.pattern) {
         let name = format_ident!("{}", pattern.static_name);
         tests.push((quote!(!#name.is_match(value)), pattern.reason.clone()));
+    }
+    if let (CheckKind::Items, Some(reason)) = (kind, &constraints.unique_items) {
+        let condition = if items_are_hashable(service, &member.target) {
+            quote!(repeats_an_item(items))
+        } else {
+            quote!(repeats_an_unhashable_item(items))
+        };
+        tests.push((condition, reason.clone()));
     }
     let tests = tests.into_iter().map(|(condition, reason)| {
         quote! {
