@@ -1,26 +1,26 @@
 //! The generated ECR validators at the bounds of real shapes, through the generated router,
-//! with ECR's exact messages. The service here implements nothing, so a request that passes
-//! validation reaches the trait's default body and answers `NotImplementedException`.
+//! with ECR's exact messages. The service here has no handler, so a request that passes
+//! validation answers `NotImplementedException`.
 
 use berth_runtime::RequestContext;
 use berth_runtime::protocol::Request;
-use ecr_generated::operations::{self, EcrApi, Operation};
+use ecr_generated::operations::{EcrService, Operation};
 use serde_json::{Value, json};
 
-struct ImplementsNothing;
-
-impl EcrApi for ImplementsNothing {
-    const IMPLEMENTED: &'static [Operation] = &[];
+/// A service without any handler: only the generated parsing and validation run.
+fn implements_nothing() -> EcrService<()> {
+    EcrService::builder(()).build_partial()
 }
 
 fn call(operation: &str, body: Value) -> (u16, Value) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: "123456789012".to_owned(),
         region: "us-east-1".to_owned(),
         request_id: "test".to_owned(),
+        operation: "",
     };
     let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
     let body = serde_json::to_vec(&body).expect("json");
@@ -29,7 +29,7 @@ fn call(operation: &str, body: Value) -> (u16, Value) {
         content_type: Some("application/x-amz-json-1.1"),
         body: &body,
     };
-    let response = runtime.block_on(operations::handle(&ImplementsNothing, &ctx, request));
+    let response = runtime.block_on(implements_nothing().handle(&mut ctx, request));
     (
         response.status,
         serde_json::from_slice(&response.body).expect("every response is JSON"),
@@ -293,9 +293,9 @@ fn unknown_members_are_ignored_and_defaults_apply() {
 }
 
 #[test]
-fn the_catalog_lists_all_58_operations() {
-    let catalog = operations::catalog::<ImplementsNothing>();
-    assert_eq!(catalog.len(), 58);
+fn the_catalog_lists_every_operation_of_the_model() {
+    let catalog = implements_nothing().catalog();
+    assert_eq!(catalog.len(), Operation::ALL.len());
     assert!(catalog.iter().all(|op| !op.implemented));
     assert!(catalog.iter().any(|op| op.name == "CreateRepository"));
     let (status, response) = call(

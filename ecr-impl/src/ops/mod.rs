@@ -6,31 +6,46 @@ pub mod repository_policy;
 pub mod settings;
 pub mod tagging;
 
+use std::sync::Arc;
+
 use berth_runtime::RequestContext;
 use berth_runtime::error::CommonError;
 use ecr_generated::errors::{
     InvalidParameterException, RepositoryNotFoundException, ServerException,
 };
-use ecr_generated::operations::Operation;
+use ecr_generated::operations::EcrServiceBuilder;
 use ecr_generated::types::{ImageScanningConfiguration, Repository};
 
 use crate::arn::{self, RepositoryArn};
 use crate::messages;
-use crate::store::{RepositoryRecord, Scope, StoreError};
+use crate::store::{RepositoryRecord, Scope, Store, StoreError};
+
+/// What every handler receives: the state interface, shared by the service's clones.
+pub(crate) type SharedStore = Arc<dyn Store>;
+
+/// The service builder the modules register their handlers with.
+pub(crate) type Builder = EcrServiceBuilder<SharedStore>;
+
+/// Registers every implemented operation: each module registers its own handlers, beside them.
+pub(crate) fn register(builder: Builder) -> Builder {
+    let builder = repositories::register(builder);
+    let builder = repository_policy::register(builder);
+    let builder = settings::register(builder);
+    tagging::register(builder)
+}
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
-/// caller's; another account's registry is AccessDenied for `action` on `repository`
-/// (a name, or `*` for calls about every repository).
+/// caller's; another account's registry is AccessDenied for the operation being served on
+/// `repository` (a name, or `*` for calls about every repository).
 pub(crate) fn caller_registry(
     ctx: &RequestContext,
     registry_id: Option<&str>,
-    action: Operation,
     repository: &str,
 ) -> Result<Scope, CommonError> {
     match registry_id {
         Some(registry_id) if registry_id != ctx.account_id => {
             let resource = arn::repository_arn(&ctx.region, registry_id, repository);
-            Err(access_denied(ctx, action, &resource))
+            Err(access_denied(ctx, &resource))
         }
         _ => Ok(Scope {
             account_id: ctx.account_id.clone(),
@@ -39,10 +54,11 @@ pub(crate) fn caller_registry(
     }
 }
 
-fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) -> CommonError {
+/// AccessDenied for the operation the context names (the action in IAM's terms).
+fn access_denied(ctx: &RequestContext, resource_arn: &str) -> CommonError {
     CommonError::access_denied(messages::access_denied(
         &arn::caller_arn(&ctx.account_id),
-        action.name(),
+        ctx.operation,
         resource_arn,
     ))
 }
@@ -53,7 +69,6 @@ fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) ->
 pub(crate) fn repository_at<E>(
     ctx: &RequestContext,
     resource_arn: &str,
-    action: Operation,
 ) -> Result<(Scope, String), E>
 where
     E: From<InvalidParameterException> + From<RepositoryNotFoundException> + From<CommonError>,
@@ -61,7 +76,7 @@ where
     let parsed = RepositoryArn::parse(resource_arn)
         .ok_or_else(|| InvalidParameterException::new(messages::invalid_resource_arn()))?;
     if parsed.account_id != ctx.account_id {
-        return Err(access_denied(ctx, action, resource_arn).into());
+        return Err(access_denied(ctx, resource_arn).into());
     }
     if parsed.region != ctx.region {
         return Err(not_found(&parsed.name, &parsed.account_id).into());

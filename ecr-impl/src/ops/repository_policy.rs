@@ -5,14 +5,13 @@ use ecr_generated::errors::{
     DeleteRepositoryPolicyError, GetRepositoryPolicyError, InvalidParameterException,
     RepositoryPolicyNotFoundException, SetRepositoryPolicyError,
 };
-use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     DeleteRepositoryPolicyRequest, DeleteRepositoryPolicyResponse, GetRepositoryPolicyRequest,
     GetRepositoryPolicyResponse, SetRepositoryPolicyRequest, SetRepositoryPolicyResponse,
 };
 
-use super::{caller_registry, repository_failure};
-use crate::store::{RepositoryChange, Scope, Store, StoreError};
+use super::{Builder, SharedStore, caller_registry, repository_failure};
+use crate::store::{RepositoryChange, Scope, StoreError};
 use crate::{messages, policy};
 
 fn policy_not_found(scope: &Scope, name: &str) -> RepositoryPolicyNotFoundException {
@@ -22,18 +21,21 @@ fn policy_not_found(scope: &Scope, name: &str) -> RepositoryPolicyNotFoundExcept
     ))
 }
 
+/// Registers this module's operations with their handlers.
+pub(crate) fn register(builder: Builder) -> Builder {
+    builder
+        .set_repository_policy(set)
+        .get_repository_policy(get)
+        .delete_repository_policy(delete)
+}
+
 pub(crate) async fn set(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: SetRepositoryPolicyRequest,
 ) -> Result<SetRepositoryPolicyResponse, SetRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_deref(),
-        Operation::SetRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_deref(), &name)?;
     policy::check(&input.policy_text)
         .map_err(|_| InvalidParameterException::new(messages::invalid_repository_policy()))?;
     // `force` only matters to IAM lock-out checks, which Berth does not have.
@@ -53,17 +55,12 @@ pub(crate) async fn set(
 }
 
 pub(crate) async fn get(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: GetRepositoryPolicyRequest,
 ) -> Result<GetRepositoryPolicyResponse, GetRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_deref(),
-        Operation::GetRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_deref(), &name)?;
     let record = store
         .repository(&scope, &name)
         .await
@@ -79,17 +76,12 @@ pub(crate) async fn get(
 }
 
 pub(crate) async fn delete(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: DeleteRepositoryPolicyRequest,
 ) -> Result<DeleteRepositoryPolicyResponse, DeleteRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_deref(),
-        Operation::DeleteRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_deref(), &name)?;
     let updated = store
         .update_repository(&scope, &name, RepositoryChange::DeletePolicy)
         .await

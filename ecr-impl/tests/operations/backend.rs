@@ -2,7 +2,6 @@
 //! repository holding images, and a failing backend.
 
 use berth_runtime::error::ErrorResponse;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, ListTagsForResourceRequest,
     TagResourceRequest,

@@ -1,4 +1,4 @@
-//! The eleven batch-1 operations, called through the EcrApi trait as the server calls them,
+//! The eleven batch-1 operations, called through the built service as the server calls them,
 //! against the in-memory backend. One test binary (modules by topic) to keep link time down.
 
 // `path` makes the suite's own `mod` items resolve beside it, here, so storage-sqlite's
