@@ -36,7 +36,7 @@ fn call(operation: &str, body: Value) -> (u16, Value) {
     )
 }
 
-/// Asserts the request passed validation (it reached the unimplemented trait method).
+/// Asserts the request passed validation (it reached the operation, which has no handler).
 fn assert_valid(operation: &str, body: Value) {
     let (status, response) = call(operation, body.clone());
     assert_eq!(
