@@ -20,7 +20,7 @@ use crate::arn::{self, RepositoryArn};
 use crate::messages;
 use crate::store::{RepositoryRecord, Scope, Store, StoreError};
 
-/// What every handler receives: the state interface, shared by the service's clones.
+/// The state every handler receives: the one state interface.
 pub(crate) type SharedStore = Arc<dyn Store>;
 
 /// The service builder the modules register their handlers with.
