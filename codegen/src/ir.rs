@@ -10,8 +10,8 @@ pub struct Service {
     pub id: String,
     /// Short name of the service shape: the `X-Amz-Target` prefix for awsJson.
     pub target_prefix: String,
-    /// Name of the generated dispatch trait.
-    pub trait_name: String,
+    /// Name of the generated service type (its builder adds `Builder`).
+    pub type_name: String,
     pub protocol: Protocol,
     pub version: String,
     /// Sorted by name.

@@ -1,5 +1,5 @@
 //! Berth's code generator: a Smithy 2.0 JSON AST model of an awsJson1_0/awsJson1_1 service
-//! in, Rust out: the service's types, request validators, error types and a dispatch trait
+//! in, Rust out: the service's types, request validators, error types and a service builder
 //! with its router. Nothing here is specific to one service.
 //!
 //! The pipeline: [`model`] parses the AST, [`resolve`] turns it into the [`ir`] (names,

@@ -186,7 +186,7 @@ impl Resolver<'_> {
             .and_then(|t| t.get("sdkId"))
             .and_then(Value::as_str)
             .unwrap_or(&target_prefix);
-        let trait_name = format!("{}Api", names::type_name(sdk_id));
+        let type_name = format!("{}Service", names::type_name(sdk_id));
 
         let mut operations = self
             .operation_ids(service)?
@@ -203,7 +203,7 @@ impl Resolver<'_> {
         let service = Service {
             id: (*service_id).clone(),
             target_prefix,
-            trait_name,
+            type_name,
             protocol,
             version: service.version.clone().unwrap_or_default(),
             operations,

@@ -4,8 +4,8 @@
 //! - [`types`]: validated request and response types;
 //! - [`wire`]: requests as they arrive, and their validators;
 //! - [`errors`]: the modeled errors and one error enum per operation;
-//! - [`operations`]: the [`operations::EcrApi`] dispatch trait, the router
-//!   ([`operations::handle`]) and the operation catalog.
+//! - [`operations`]: the [`operations::EcrService`] with its builder (one handler setter
+//!   per operation), its router ([`operations::EcrService::handle`]) and catalog.
 //!
 //! To read the generated code: `cargo run -p codegen -- aws-models/ecr.json`.
 

@@ -14,7 +14,7 @@ use std::sync::LazyLock;
 use berth_runtime::protocol::Request;
 use berth_runtime::{Blob, RequestContext};
 use codegen::ir::{Bounds, Constraints, Member, Presence, Primitive, Service, ShapeKind};
-use ecr_generated::operations::{self, EcrApi, Operation, SERVICE};
+use ecr_generated::operations::{EcrService, SERVICE};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -46,11 +46,9 @@ static IR: LazyLock<Service> = LazyLock::new(|| {
     codegen::resolve::resolve(&model, &settings).expect("the model resolves")
 });
 
-struct ImplementsNothing;
-
-impl EcrApi for ImplementsNothing {
-    const IMPLEMENTED: &'static [Operation] = &[];
-}
+/// A service without any handler: only the generated parsing and validation run.
+static IMPLEMENTS_NOTHING: LazyLock<EcrService<()>> =
+    LazyLock::new(|| EcrService::builder(()).build_partial());
 
 /// How one value is made invalid, and the reason the validator must give.
 #[derive(Debug, Clone)]
@@ -601,10 +599,11 @@ fn call(operation: &str, body: &Value) -> (u16, String, String) {
             .build()
             .expect("runtime");
     }
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: "123456789012".to_owned(),
         region: "us-east-1".to_owned(),
         request_id: "property".to_owned(),
+        operation: "",
     };
     let target = format!("{}.{operation}", SERVICE.target_prefix);
     let body = serde_json::to_vec(body).expect("json");
@@ -613,8 +612,7 @@ fn call(operation: &str, body: &Value) -> (u16, String, String) {
         content_type: Some(SERVICE.content_type),
         body: &body,
     };
-    let response =
-        RUNTIME.with(|rt| rt.block_on(operations::handle(&ImplementsNothing, &ctx, request)));
+    let response = RUNTIME.with(|rt| rt.block_on(IMPLEMENTS_NOTHING.handle(&mut ctx, request)));
     let parsed: Value = serde_json::from_slice(&response.body).expect("every answer is JSON");
     let text = |key: &str| parsed[key].as_str().unwrap_or_default().to_owned();
     (response.status, text("__type"), text("message"))

@@ -1,30 +1,34 @@
 //! The generated ECR validators at the bounds of real shapes, through the generated router,
-//! with ECR's exact messages. The service here implements nothing, so a request that passes
-//! validation reaches the trait's default body and answers `NotImplementedException`.
+//! with ECR's exact messages. The service here has no handler, so a request that passes
+//! validation answers `NotImplementedException`.
 
 use berth_runtime::RequestContext;
 use berth_runtime::protocol::{Request, Response};
 use std::sync::Mutex;
 
-use ecr_generated::operations::{self, EcrApi, Operation};
+use ecr_generated::operations::{EcrService, Operation};
 use ecr_generated::{CommonError, errors, types};
 use serde_json::{Value, json};
 
-struct ImplementsNothing;
-
-impl EcrApi for ImplementsNothing {
-    const IMPLEMENTED: &'static [Operation] = &[];
+/// A service without any handler: only the generated parsing and validation run.
+fn implements_nothing() -> EcrService<()> {
+    EcrService::builder(()).build_partial()
 }
 
 /// Sends `body` to `operation` of `service` through the generated router.
-fn send(service: &impl EcrApi, operation: &str, body: Value) -> Response {
+fn send<S: Send + Sync + 'static>(
+    service: &EcrService<S>,
+    operation: &str,
+    body: Value,
+) -> Response {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: "123456789012".to_owned(),
         region: "us-east-1".to_owned(),
         request_id: "test".to_owned(),
+        operation: "",
     };
     let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
     let body = serde_json::to_vec(&body).expect("json");
@@ -33,18 +37,18 @@ fn send(service: &impl EcrApi, operation: &str, body: Value) -> Response {
         content_type: Some("application/x-amz-json-1.1"),
         body: &body,
     };
-    runtime.block_on(operations::handle(service, &ctx, request))
+    runtime.block_on(service.handle(&mut ctx, request))
 }
 
 fn call(operation: &str, body: Value) -> (u16, Value) {
-    let response = send(&ImplementsNothing, operation, body);
+    let response = send(&implements_nothing(), operation, body);
     (
         response.status,
         serde_json::from_slice(&response.body).expect("every response is JSON"),
     )
 }
 
-/// Asserts the request passed validation (it reached the unimplemented trait method).
+/// Asserts the request passed validation (it reached the operation, which has no handler).
 fn assert_valid(operation: &str, body: Value) {
     let (status, response) = call(operation, body.clone());
     assert_eq!(
@@ -331,46 +335,40 @@ impl RecordsInputs {
 /// No output is ever built: the recorder answers every call with an error.
 enum Never {}
 
-impl EcrApi for RecordsInputs {
-    const IMPLEMENTED: &'static [Operation] = &[
-        Operation::DeleteRepository,
-        Operation::PutImageScanningConfiguration,
-        Operation::SetRepositoryPolicy,
-    ];
+async fn delete_repository(
+    recorder: &RecordsInputs,
+    _ctx: &RequestContext,
+    input: types::DeleteRepositoryRequest,
+) -> Result<types::DeleteRepositoryResponse, errors::DeleteRepositoryError> {
+    recorder.record(&input).map(|never| match never {})
+}
 
-    async fn delete_repository(
-        &self,
-        _ctx: &RequestContext,
-        input: types::DeleteRepositoryRequest,
-    ) -> Result<types::DeleteRepositoryResponse, errors::DeleteRepositoryError> {
-        self.record(&input).map(|never| match never {})
-    }
+async fn put_image_scanning_configuration(
+    recorder: &RecordsInputs,
+    _ctx: &RequestContext,
+    input: types::PutImageScanningConfigurationRequest,
+) -> Result<types::PutImageScanningConfigurationResponse, errors::PutImageScanningConfigurationError>
+{
+    recorder.record(&input).map(|never| match never {})
+}
 
-    async fn put_image_scanning_configuration(
-        &self,
-        _ctx: &RequestContext,
-        input: types::PutImageScanningConfigurationRequest,
-    ) -> Result<
-        types::PutImageScanningConfigurationResponse,
-        errors::PutImageScanningConfigurationError,
-    > {
-        self.record(&input).map(|never| match never {})
-    }
-
-    async fn set_repository_policy(
-        &self,
-        _ctx: &RequestContext,
-        input: types::SetRepositoryPolicyRequest,
-    ) -> Result<types::SetRepositoryPolicyResponse, errors::SetRepositoryPolicyError> {
-        self.record(&input).map(|never| match never {})
-    }
+async fn set_repository_policy(
+    recorder: &RecordsInputs,
+    _ctx: &RequestContext,
+    input: types::SetRepositoryPolicyRequest,
+) -> Result<types::SetRepositoryPolicyResponse, errors::SetRepositoryPolicyError> {
+    recorder.record(&input).map(|never| match never {})
 }
 
 /// The validated input `operation`'s handler received for `body`.
 fn received_input(operation: &str, body: Value) -> Value {
-    let service = RecordsInputs::default();
+    let service = EcrService::builder(RecordsInputs::default())
+        .delete_repository(delete_repository)
+        .put_image_scanning_configuration(put_image_scanning_configuration)
+        .set_repository_policy(set_repository_policy)
+        .build_partial();
     send(&service, operation, body);
-    let received = service.received.lock().unwrap().take();
+    let received = service.state().received.lock().unwrap().take();
     received.unwrap_or_else(|| panic!("{operation} did not reach its handler"))
 }
 
@@ -438,9 +436,9 @@ fn defaults_apply() {
 }
 
 #[test]
-fn the_catalog_lists_all_58_operations() {
-    let catalog = operations::catalog::<ImplementsNothing>();
-    assert_eq!(catalog.len(), 58);
+fn the_catalog_lists_every_operation_of_the_model() {
+    let catalog = implements_nothing().catalog();
+    assert_eq!(catalog.len(), Operation::ALL.len());
     assert!(catalog.iter().all(|op| !op.implemented));
     assert!(catalog.iter().any(|op| op.name == "CreateRepository"));
     let (status, response) = call(

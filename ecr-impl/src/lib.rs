@@ -1,7 +1,8 @@
-//! The behaviour of Berth's ECR operations, behind the generated [`EcrApi`] trait.
+//! The behaviour of Berth's ECR operations: handlers registered with the generated
+//! [`EcrService`] builder. What Berth implements is exactly what is registered.
 //!
-//! - `ops`: the operations, by topic; each checks what the model cannot state and asks
-//!   the store;
+//! - `ops`: the operations, by topic; each module registers its handlers beside them, and
+//!   each handler checks what the model cannot state and asks the store;
 //! - [`store`]: the one state interface ([`store::Store`]) and its in-memory backend (the
 //!   durable one, SQLite, is the `storage-sqlite` crate, so this one links no database);
 //! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;
@@ -16,21 +17,23 @@ mod policy;
 pub mod store;
 mod tags;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
-use berth_runtime::RequestContext;
 use ecr_generated::errors;
-use ecr_generated::operations::{EcrApi, Operation};
+use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
-/// Berth's ECR: every account's and region's repositories, behind one state interface.
-/// Cheap to clone; clones share their state.
+/// Berth's ECR: the generated service with every handler of `ops` registered, over one
+/// state interface holding every account's and region's repositories. Dereferences to the
+/// service (`handle` a request, call an operation, read the catalog). Cheap to clone;
+/// clones share their state.
 #[derive(Debug, Clone)]
 pub struct Ecr {
-    store: Arc<dyn Store>,
+    service: Arc<EcrService<Arc<dyn Store>>>,
 }
 
 impl Default for Ecr {
@@ -47,15 +50,22 @@ impl Ecr {
 
     /// An ECR whose state lives in `store`.
     pub fn with_store(store: impl Store + 'static) -> Ecr {
+        let store: Arc<dyn Store> = Arc::new(store);
+        // Partial: the operations no module registers answer NotImplementedException.
+        let service = ops::register(EcrService::builder(store)).build_partial();
         Ecr {
-            store: Arc::new(store),
+            service: Arc::new(service),
         }
+    }
+
+    fn store(&self) -> &dyn Store {
+        self.service.state().as_ref()
     }
 
     /// Drops all state (every account and region); returns once that is durable. Fails
     /// only when the backend does (nothing is dropped then).
     pub async fn reset(&self) -> Result<(), errors::ServerException> {
-        self.store.reset().await.map_err(ops::server_failure)
+        self.store().reset().await.map_err(ops::server_failure)
     }
 
     /// Every repository of every account and region, sorted by account, region and name.
@@ -63,7 +73,7 @@ impl Ecr {
         &self,
     ) -> Result<Vec<types::Repository>, errors::ServerException> {
         let all = self
-            .store
+            .store()
             .all_repositories()
             .await
             .map_err(ops::server_failure)?;
@@ -74,110 +84,11 @@ impl Ecr {
     }
 }
 
-impl EcrApi for Ecr {
-    const IMPLEMENTED: &'static [Operation] = &[
-        Operation::CreateRepository,
-        Operation::DeleteRepository,
-        Operation::DescribeRepositories,
-        Operation::PutImageTagMutability,
-        Operation::PutImageScanningConfiguration,
-        Operation::SetRepositoryPolicy,
-        Operation::GetRepositoryPolicy,
-        Operation::DeleteRepositoryPolicy,
-        Operation::TagResource,
-        Operation::UntagResource,
-        Operation::ListTagsForResource,
-    ];
+impl Deref for Ecr {
+    type Target = EcrService<Arc<dyn Store>>;
 
-    async fn create_repository(
-        &self,
-        ctx: &RequestContext,
-        input: types::CreateRepositoryRequest,
-    ) -> Result<types::CreateRepositoryResponse, errors::CreateRepositoryError> {
-        ops::repositories::create(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn delete_repository(
-        &self,
-        ctx: &RequestContext,
-        input: types::DeleteRepositoryRequest,
-    ) -> Result<types::DeleteRepositoryResponse, errors::DeleteRepositoryError> {
-        ops::repositories::delete(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn describe_repositories(
-        &self,
-        ctx: &RequestContext,
-        input: types::DescribeRepositoriesRequest,
-    ) -> Result<types::DescribeRepositoriesResponse, errors::DescribeRepositoriesError> {
-        ops::repositories::describe(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn put_image_tag_mutability(
-        &self,
-        ctx: &RequestContext,
-        input: types::PutImageTagMutabilityRequest,
-    ) -> Result<types::PutImageTagMutabilityResponse, errors::PutImageTagMutabilityError> {
-        ops::settings::put_image_tag_mutability(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn put_image_scanning_configuration(
-        &self,
-        ctx: &RequestContext,
-        input: types::PutImageScanningConfigurationRequest,
-    ) -> Result<
-        types::PutImageScanningConfigurationResponse,
-        errors::PutImageScanningConfigurationError,
-    > {
-        ops::settings::put_image_scanning_configuration(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn set_repository_policy(
-        &self,
-        ctx: &RequestContext,
-        input: types::SetRepositoryPolicyRequest,
-    ) -> Result<types::SetRepositoryPolicyResponse, errors::SetRepositoryPolicyError> {
-        ops::repository_policy::set(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn get_repository_policy(
-        &self,
-        ctx: &RequestContext,
-        input: types::GetRepositoryPolicyRequest,
-    ) -> Result<types::GetRepositoryPolicyResponse, errors::GetRepositoryPolicyError> {
-        ops::repository_policy::get(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn delete_repository_policy(
-        &self,
-        ctx: &RequestContext,
-        input: types::DeleteRepositoryPolicyRequest,
-    ) -> Result<types::DeleteRepositoryPolicyResponse, errors::DeleteRepositoryPolicyError> {
-        ops::repository_policy::delete(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn tag_resource(
-        &self,
-        ctx: &RequestContext,
-        input: types::TagResourceRequest,
-    ) -> Result<types::TagResourceResponse, errors::TagResourceError> {
-        ops::tagging::tag(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn untag_resource(
-        &self,
-        ctx: &RequestContext,
-        input: types::UntagResourceRequest,
-    ) -> Result<types::UntagResourceResponse, errors::UntagResourceError> {
-        ops::tagging::untag(self.store.as_ref(), ctx, input).await
-    }
-
-    async fn list_tags_for_resource(
-        &self,
-        ctx: &RequestContext,
-        input: types::ListTagsForResourceRequest,
-    ) -> Result<types::ListTagsForResourceResponse, errors::ListTagsForResourceError> {
-        ops::tagging::list(self.store.as_ref(), ctx, input).await
+    fn deref(&self) -> &Self::Target {
+        &self.service
     }
 }
 
@@ -191,11 +102,65 @@ mod tests {
         shareable::<Ecr>();
     }
 
-    #[test]
-    fn implements_exactly_the_eleven_operations_of_batch_one() {
-        assert_eq!(Ecr::IMPLEMENTED.len(), 11);
-        let mut sorted = Ecr::IMPLEMENTED.to_vec();
-        sorted.dedup();
-        assert_eq!(sorted.len(), 11);
+    /// The implemented set, checked by behaviour: every operation gets a valid input
+    /// generated from the model; the registered ones run their handler (whatever it
+    /// answers), the others answer NotImplementedException naming themselves.
+    #[tokio::test]
+    async fn the_registered_operations_are_exactly_those_not_answering_not_implemented() {
+        use berth_runtime::RequestContext;
+        use berth_runtime::error::NOT_IMPLEMENTED;
+        use berth_runtime::protocol::Request;
+        use conformance::fixture::NoFixture;
+        use conformance::generate::Generator;
+        use conformance::model::Model;
+        use ecr_generated::operations::{Operation, SERVICE};
+
+        let model_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
+        let model = Model::load(std::path::Path::new(model_path), None).expect("the model loads");
+        let generator = Generator::new(&model, &NoFixture);
+        let ecr = Ecr::in_memory();
+        let mut answered = 0;
+        for operation in Operation::ALL {
+            let name = operation.name();
+            let modeled = model
+                .service
+                .operations
+                .iter()
+                .find(|modeled| modeled.name == name)
+                .expect("every operation is in the model");
+            let plan = generator.plan(modeled).expect("inputs generate");
+            let valid = &plan.variants[0].input;
+            let target = format!("{}.{name}", SERVICE.target_prefix);
+            let body = valid.to_string();
+            let mut ctx = RequestContext {
+                account_id: "123456789012".into(),
+                region: "us-east-1".into(),
+                request_id: "r".into(),
+                operation: "",
+            };
+            let request = Request {
+                target: Some(&target),
+                content_type: Some(SERVICE.content_type),
+                body: body.as_bytes(),
+            };
+            let response = ecr.handle(&mut ctx, request).await;
+            let answer: serde_json::Value =
+                serde_json::from_slice(&response.body).expect("a JSON body");
+            let not_implemented = answer["__type"] == NOT_IMPLEMENTED;
+            assert_eq!(
+                not_implemented,
+                !ecr.is_implemented(operation),
+                "{name} with {body}: {} {answer}",
+                response.status
+            );
+            if not_implemented {
+                let message = answer["message"].as_str().unwrap_or_default();
+                assert!(message.contains(name), "{name}: {message}");
+            } else {
+                answered += 1;
+            }
+        }
+        assert_eq!(answered, ecr.implemented().count());
+        assert!(answered > 0, "some operation is implemented");
     }
 }

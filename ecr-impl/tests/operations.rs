@@ -1,5 +1,5 @@
 //! The backend suite (the `store-suite` crate: the eleven batch-1 operations called through
-//! the EcrApi trait as the server calls them) against the in-memory backend.
+//! the generated service as the server calls them) against the in-memory backend.
 
 use ecr_impl::store::memory::MemoryStore;
 use store_suite::TestStore;

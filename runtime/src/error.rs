@@ -68,16 +68,9 @@ impl CommonError {
         }
     }
 
-    /// What a dispatch trait's default method answers. `declared` says whether the
-    /// implementation claims the operation without overriding it: a server bug, not a gap.
-    pub fn not_implemented(operation: &'static str, declared: bool) -> CommonError {
-        if declared {
-            CommonError::internal(format!(
-                "the implementation lists {operation} as implemented but does not override it"
-            ))
-        } else {
-            CommonError::NotImplemented { operation }
-        }
+    /// What a service answers for an operation no handler was registered for.
+    pub fn not_implemented(operation: &'static str) -> CommonError {
+        CommonError::NotImplemented { operation }
     }
 }
 
@@ -153,11 +146,10 @@ mod tests {
 
     #[test]
     fn not_implemented_names_the_operation_and_is_not_retryable() {
-        let error = CommonError::not_implemented("PutImage", false);
+        let error = CommonError::not_implemented("PutImage");
         assert_eq!(error.status(), 400);
         let body: serde_json::Value = serde_json::from_slice(&error.body()).unwrap();
         assert_eq!(body["__type"], "NotImplementedException");
         assert!(body["message"].as_str().unwrap().contains("PutImage"));
-        assert_eq!(CommonError::not_implemented("PutImage", true).status(), 500);
     }
 }

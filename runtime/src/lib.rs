@@ -5,8 +5,11 @@
 pub mod error;
 pub mod nesting;
 pub mod protocol;
+pub mod service;
 pub mod validation;
 mod values;
+
+use std::borrow::Cow;
 
 pub use values::{Blob, Timestamp};
 
@@ -19,4 +22,23 @@ pub struct RequestContext {
     pub region: String,
     /// The id sent back in `x-amzn-RequestId`.
     pub request_id: String,
+    /// The operation being served, as in `X-Amz-Target` (e.g. `CreateRepository`): the
+    /// router names it before the handler runs. Empty until then.
+    pub operation: &'static str,
+}
+
+impl RequestContext {
+    /// This context naming `operation`. Borrowed when it already does, as on the router's
+    /// path; a copy for a direct call with a context made for nothing or for another
+    /// operation, so a handler always sees the operation it serves.
+    pub fn for_operation(&self, operation: &'static str) -> Cow<'_, RequestContext> {
+        if self.operation == operation {
+            Cow::Borrowed(self)
+        } else {
+            Cow::Owned(RequestContext {
+                operation,
+                ..self.clone()
+            })
+        }
+    }
 }

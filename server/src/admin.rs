@@ -5,9 +5,8 @@ use axum::extract::State;
 use axum::response::Response;
 use berth_runtime::protocol::{self, OperationStatus};
 use ecr_generated::errors::ServerException;
-use ecr_generated::operations;
+use ecr_generated::operations::{self, Operation};
 use ecr_generated::types::Repository;
-use ecr_impl::Ecr;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -53,18 +52,13 @@ struct Repositories {
 }
 
 /// `GET /_berth/health`: alive, which version, how much of ECR it implements.
-pub async fn health() -> Response {
-    let catalog = operations::catalog::<Ecr>();
-    let implemented = catalog
-        .iter()
-        .filter(|operation| operation.implemented)
-        .count();
+pub async fn health(State(state): State<AppState>) -> Response {
     reply::admin_json(&Health {
         status: OK,
         version: env!("CARGO_PKG_VERSION"),
         operations: OperationCounts {
-            implemented,
-            total: catalog.len(),
+            implemented: state.ecr.implemented().count(),
+            total: Operation::ALL.len(),
         },
     })
 }
@@ -82,9 +76,9 @@ pub async fn reset(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /_berth/ecr/operations`: every operation of the model and whether Berth has it.
-pub async fn operations() -> Response {
+pub async fn operations(State(state): State<AppState>) -> Response {
     reply::admin_json(&Operations {
-        operations: operations::catalog::<Ecr>(),
+        operations: state.ecr.catalog(),
     })
 }
 

@@ -7,7 +7,6 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::{Extension, response::Response};
 use berth_runtime::RequestContext;
 use berth_runtime::protocol::Request;
-use ecr_generated::operations;
 
 use crate::app::AppState;
 use crate::reply::{self, RequestId};
@@ -44,10 +43,12 @@ pub async fn handle(
             return access::refusal(&error);
         }
     };
-    let ctx = RequestContext {
+    let mut ctx = RequestContext {
         account_id: scope.account_id.into_inner(),
         region: scope.region.into_inner(),
         request_id,
+        // Named by the router, once it has read the target.
+        operation: "",
     };
     // Headers that are not UTF-8 are passed on lossily, so the pipeline reports them as
     // an unknown operation or a wrong content type rather than as missing.
@@ -58,7 +59,7 @@ pub async fn handle(
         content_type: content_type.as_deref(),
         body: &body,
     };
-    let response = operations::handle(state.ecr.as_ref(), &ctx, request).await;
+    let response = state.ecr.handle(&mut ctx, request).await;
     log(&ctx, target.as_deref(), response.status);
     reply::to_http(response)
 }

@@ -10,7 +10,6 @@ use std::path::Path;
 
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     CreateRepositoryRequest, DeleteRepositoryPolicyRequest, DeleteRepositoryRequest,
     DescribeRepositoriesRequest, EncryptionConfiguration, EncryptionType,
@@ -40,6 +39,7 @@ fn context(account_id: &str, region: &str) -> RequestContext {
         account_id: account_id.into(),
         region: region.into(),
         request_id: "test-request".into(),
+        operation: "",
     }
 }
 

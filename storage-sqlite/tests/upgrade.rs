@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DescribeRepositoriesRequest, EncryptionType, GetRepositoryPolicyRequest, ImageTagMutability,
     ListTagsForResourceRequest, Repository, Tag,
@@ -89,6 +88,7 @@ fn context(registry: &Registry) -> RequestContext {
         account_id: registry.account.clone(),
         region: registry.region.clone(),
         request_id: "upgrade-test".into(),
+        operation: "",
     }
 }
 

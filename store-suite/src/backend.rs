@@ -2,7 +2,6 @@
 //! images) or only when broken (a failing backend), injected by [`TestStore`].
 
 use berth_runtime::error::ErrorResponse;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, ListTagsForResourceRequest,
     TagResourceRequest,

@@ -4,7 +4,6 @@ use std::fmt::Debug;
 
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{CreateRepositoryRequest, Repository, Tag};
 use ecr_impl::Ecr;
 
@@ -18,6 +17,7 @@ pub fn context(account_id: &str, region: &str) -> RequestContext {
         account_id: account_id.into(),
         region: region.into(),
         request_id: "test-request".into(),
+        operation: "",
     }
 }
 

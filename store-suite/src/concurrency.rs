@@ -1,6 +1,5 @@
 use std::sync::Arc;
 
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{ListTagsForResourceRequest, TagResourceRequest};
 use ecr_impl::Ecr;
 use tokio::sync::Barrier;

@@ -1,5 +1,4 @@
 use berth_runtime::Timestamp;
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     CreateRepositoryRequest, DescribeRepositoriesRequest, EncryptionConfiguration, EncryptionType,
     ImageScanningConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter,

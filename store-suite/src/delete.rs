@@ -1,4 +1,3 @@
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, GetRepositoryPolicyRequest,
     ListTagsForResourceRequest, SetRepositoryPolicyRequest, TagResourceRequest,

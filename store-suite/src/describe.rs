@@ -1,6 +1,5 @@
 use std::collections::BTreeSet;
 
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     DeleteRepositoryRequest, DescribeRepositoriesRequest, DescribeRepositoriesResponse,
 };

@@ -1,4 +1,3 @@
-use ecr_generated::operations::EcrApi;
 use ecr_generated::types::{
     ListTagsForResourceRequest, Tag, TagResourceRequest, UntagResourceRequest,
 };

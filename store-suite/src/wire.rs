@@ -1,7 +1,6 @@
 //! Through the generated router, as the server calls it: what goes on the wire.
 
 use berth_runtime::protocol::Request;
-use ecr_generated::operations::handle;
 use ecr_impl::Ecr;
 use serde_json::{Value, json};
 
@@ -16,7 +15,7 @@ async fn call(ecr: &Ecr, operation: &str, body: Value) -> (u16, Value) {
         content_type: Some("application/x-amz-json-1.1"),
         body: body.as_bytes(),
     };
-    let response = handle(ecr, &ctx(), request).await;
+    let response = ecr.handle(&mut ctx(), request).await;
     (
         response.status,
         serde_json::from_slice(&response.body).expect("a JSON body"),

@@ -1,5 +1,6 @@
-//! The `operations` module: the operation list, the dispatch trait with a "not implemented"
-//! default per operation, the router from `X-Amz-Target` to the trait, and the catalog.
+//! The `operations` module: the operation list, the service type with its builder (one
+//! handler setter per operation; what is implemented is exactly what was registered), the
+//! router from `X-Amz-Target` to the handlers, and the catalog.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -7,59 +8,215 @@ use quote::{format_ident, quote};
 use super::{From, doc_attrs, ident, typed_type};
 use crate::ir::{Operation, Service};
 
+/// Methods of the service and its builder; an operation method of the same name would
+/// shadow one of them.
+const SERVICE_METHODS: &[&str] = &[
+    "builder",
+    "build",
+    "build_partial",
+    "state",
+    "is_implemented",
+    "implemented",
+    "catalog",
+    "handle",
+];
+
+/// The name of the builder of the service type `service_type`.
+pub fn builder_name(service_type: &str) -> String {
+    format!("{service_type}Builder")
+}
+
+/// The name of the private handler table type.
+pub const HANDLERS: &str = "Handlers";
+
+/// Fails when an operation's method name is taken by the service or its builder.
+pub fn check(service: &Service) -> Result<(), String> {
+    match service
+        .operations
+        .iter()
+        .find(|op| SERVICE_METHODS.contains(&op.method.as_str()))
+    {
+        Some(op) => Err(format!(
+            "operation {} would be the method `{}`, which the generated {} already has",
+            op.name, op.method, service.type_name
+        )),
+        None => Ok(()),
+    }
+}
+
 pub fn module(service: &Service) -> TokenStream {
-    let trait_name = format_ident!("{}", service.trait_name);
+    let service_type = format_ident!("{}", service.type_name);
+    let builder_type = format_ident!("{}", builder_name(&service.type_name));
+    let handlers_type = format_ident!("{}", HANDLERS);
+    let service_name = &service.type_name;
     let operation_enum = operation_enum(service);
     let description = description(service);
-    let methods = service.operations.iter().map(|op| method(service, op));
+    let fields: Vec<_> = service
+        .operations
+        .iter()
+        .map(|op| ident(&op.method))
+        .collect();
+    let variants: Vec<_> = service
+        .operations
+        .iter()
+        .map(|op| ident(&op.name))
+        .collect();
+    let slots = service.operations.iter().map(|op| slot(service, op));
+    let setters = service.operations.iter().map(|op| setter(service, op));
+    let calls = service.operations.iter().map(|op| call(service, op));
     let arms = service.operations.iter().map(|op| route(service, op));
-    let trait_doc = format!(
-        " The behaviour of {}: one method per operation. Each has a default body answering \
-         \"not implemented\", so an implementation provides only the operations it lists in \
-         `IMPLEMENTED`.",
+    let service_doc = format!(
+        " The {} service: a state `S` and one handler per operation that has one. Built with \
+         [`{service_name}::builder`]; an operation without a handler answers \
+         `NotImplementedException` naming it.",
         service.target_prefix
     );
+    let builder_doc = format!(
+        " Registers the handler of each operation (one setter per operation) and builds the \
+         [`{service_name}`]."
+    );
     quote! {
-        /// The operations, the dispatch trait and the router.
+        /// The operations, the service with its builder, and the router.
         pub mod operations {
             #operation_enum
             #description
 
-            #[doc = #trait_doc]
-            pub trait #trait_name: ::std::marker::Send + ::std::marker::Sync {
-                /// The operations this implementation provides (overrides).
-                const IMPLEMENTED: &'static [Operation];
-
-                #(#methods)*
+            /// The registered handlers; `None` for an operation without one.
+            struct #handlers_type<S> {
+                #(#slots)*
             }
 
-            /// Whether `S` provides each operation, in name order: the operation catalog.
-            pub fn catalog<S: #trait_name>() -> ::std::vec::Vec<::berth_runtime::protocol::OperationStatus> {
-                Operation::ALL
-                    .iter()
-                    .map(|operation| ::berth_runtime::protocol::OperationStatus {
-                        name: operation.name(),
-                        implemented: S::IMPLEMENTED.contains(operation),
-                    })
-                    .collect()
+            impl<S> #handlers_type<S> {
+                fn none() -> #handlers_type<S> {
+                    #handlers_type {
+                        #(#fields: ::std::option::Option::None,)*
+                    }
+                }
+
+                fn is_registered(&self, operation: Operation) -> bool {
+                    match operation {
+                        #(Operation::#variants => self.#fields.is_some(),)*
+                    }
+                }
             }
 
-            /// Handles one request: finds the operation named by the target, reads and
-            /// validates its input, calls `service`, and serializes the output or the error.
-            pub async fn handle<S: #trait_name>(
-                service: &S,
-                ctx: &::berth_runtime::RequestContext,
-                request: ::berth_runtime::protocol::Request<'_>,
-            ) -> ::berth_runtime::protocol::Response {
-                let operation = match ::berth_runtime::protocol::operation_name(&SERVICE, &request) {
-                    ::std::result::Result::Ok(name) => Operation::from_name(name),
-                    ::std::result::Result::Err(response) => return response.finish(ctx),
-                };
-                let response = match operation {
-                    #(#arms)*
-                    ::std::option::Option::None => ::berth_runtime::protocol::unknown_operation(&SERVICE, &request),
-                };
-                response.finish(ctx)
+            #[doc = #service_doc]
+            pub struct #service_type<S> {
+                state: S,
+                handlers: #handlers_type<S>,
+            }
+
+            #[doc = #builder_doc]
+            #[must_use = "a builder does nothing until it is built"]
+            pub struct #builder_type<S> {
+                state: S,
+                handlers: #handlers_type<S>,
+            }
+
+            impl<S: ::std::marker::Send + ::std::marker::Sync + 'static> #builder_type<S> {
+                #(#setters)*
+
+                /// The service, when every operation has a handler; otherwise the missing ones.
+                pub fn build(self) -> ::std::result::Result<#service_type<S>, ::berth_runtime::service::MissingOperations> {
+                    let missing: ::std::vec::Vec<&'static str> = Operation::ALL
+                        .into_iter()
+                        .filter(|operation| !self.handlers.is_registered(*operation))
+                        .map(Operation::name)
+                        .collect();
+                    if missing.is_empty() {
+                        ::std::result::Result::Ok(self.build_partial())
+                    } else {
+                        ::std::result::Result::Err(::berth_runtime::service::MissingOperations {
+                            service: #service_name,
+                            operations: missing,
+                        })
+                    }
+                }
+
+                /// The service with the handlers registered so far; the other operations
+                /// answer `NotImplementedException`.
+                pub fn build_partial(self) -> #service_type<S> {
+                    #service_type {
+                        state: self.state,
+                        handlers: self.handlers,
+                    }
+                }
+            }
+
+            impl<S: ::std::marker::Send + ::std::marker::Sync + 'static> #service_type<S> {
+                /// A builder of the service over `state`, which every handler receives.
+                pub fn builder(state: S) -> #builder_type<S> {
+                    #builder_type {
+                        state,
+                        handlers: #handlers_type::none(),
+                    }
+                }
+
+                /// The state the handlers receive.
+                pub fn state(&self) -> &S {
+                    &self.state
+                }
+
+                /// Whether `operation` has a handler.
+                pub fn is_implemented(&self, operation: Operation) -> bool {
+                    self.handlers.is_registered(operation)
+                }
+
+                /// The operations with a handler, in name order.
+                pub fn implemented(&self) -> impl ::std::iter::Iterator<Item = Operation> + '_ {
+                    Operation::ALL
+                        .into_iter()
+                        .filter(|operation| self.is_implemented(*operation))
+                }
+
+                /// Every operation and whether it has a handler, in name order.
+                pub fn catalog(&self) -> ::std::vec::Vec<::berth_runtime::protocol::OperationStatus> {
+                    Operation::ALL
+                        .into_iter()
+                        .map(|operation| ::berth_runtime::protocol::OperationStatus {
+                            name: operation.name(),
+                            implemented: self.is_implemented(operation),
+                        })
+                        .collect()
+                }
+
+                #(#calls)*
+
+                /// Handles one request: finds the operation named by the target (and names it
+                /// in `ctx`), reads and validates its input, calls its handler, and serializes
+                /// the output or the error.
+                pub async fn handle(
+                    &self,
+                    ctx: &mut ::berth_runtime::RequestContext,
+                    request: ::berth_runtime::protocol::Request<'_>,
+                ) -> ::berth_runtime::protocol::Response {
+                    let operation = match ::berth_runtime::protocol::operation_name(&SERVICE, &request) {
+                        ::std::result::Result::Ok(name) => Operation::from_name(name),
+                        ::std::result::Result::Err(response) => return response.finish(ctx),
+                    };
+                    if let ::std::option::Option::Some(operation) = operation {
+                        ctx.operation = operation.name();
+                    }
+                    let ctx = &*ctx;
+                    let response = match operation {
+                        #(#arms)*
+                        ::std::option::Option::None => ::berth_runtime::protocol::unknown_operation(&SERVICE, &request),
+                    };
+                    response.finish(ctx)
+                }
+            }
+
+            impl<S> ::std::fmt::Debug for #service_type<S> {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    let implemented: ::std::vec::Vec<&'static str> = Operation::ALL
+                        .into_iter()
+                        .filter(|operation| self.handlers.is_registered(*operation))
+                        .map(Operation::name)
+                        .collect();
+                    f.debug_struct(#service_name)
+                        .field("implemented", &implemented)
+                        .finish_non_exhaustive()
+                }
             }
         }
     }
@@ -124,41 +281,69 @@ fn description(service: &Service) -> TokenStream {
     }
 }
 
-fn io_types(service: &Service, op: &Operation) -> (Option<TokenStream>, TokenStream) {
+/// The handler's input type (`()` for an operation without input) and its result type.
+fn io_types(service: &Service, op: &Operation) -> (TokenStream, TokenStream) {
     let input = op
         .input
         .as_ref()
-        .map(|id| typed_type(service, id, From::Other));
+        .map_or(quote!(()), |id| typed_type(service, id, From::Other));
     let output = op
         .output
         .as_ref()
         .map_or(quote!(()), |id| typed_type(service, id, From::Other));
-    (input, output)
+    let error = format_ident!("{}", op.error_enum);
+    (
+        input,
+        quote!(::std::result::Result<#output, super::errors::#error>),
+    )
 }
 
-fn method(service: &Service, op: &Operation) -> TokenStream {
+/// The operation's field in the handler table.
+fn slot(service: &Service, op: &Operation) -> TokenStream {
+    let field = ident(&op.method);
+    let (input, result) = io_types(service, op);
+    quote! {
+        #field: ::std::option::Option<::berth_runtime::service::BoxedHandler<S, #input, #result>>,
+    }
+}
+
+/// The builder's setter registering the operation's handler.
+fn setter(service: &Service, op: &Operation) -> TokenStream {
     let method = ident(&op.method);
-    let error = format_ident!("{}", op.error_enum);
+    let (input, result) = io_types(service, op);
+    let doc = format!(
+        " Registers the handler of `{}`: an `async fn(&S, &RequestContext, {}) -> {}`.",
+        op.name,
+        if op.input.is_some() { "Input" } else { "()" },
+        "Result<Output, Error>"
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn #method<F>(mut self, handler: F) -> Self
+        where
+            F: for<'a> ::berth_runtime::service::Handler<'a, S, #input, #result>,
+        {
+            self.handlers.#method = ::std::option::Option::Some(::berth_runtime::service::boxed(handler));
+            self
+        }
+    }
+}
+
+/// The service's typed call of the operation: its handler, or `NotImplementedException`.
+fn call(service: &Service, op: &Operation) -> TokenStream {
+    let method = ident(&op.method);
     let name = &op.name;
-    let variant = ident(&op.name);
     let docs = doc_attrs(&op.docs);
-    let (input, output) = io_types(service, op);
-    let (input_param, unused) = match &input {
-        Some(ty) => (quote!(, input: #ty), quote!(let _ = (ctx, input);)),
-        None => (TokenStream::new(), quote!(let _ = ctx;)),
-    };
+    let (input, result) = io_types(service, op);
     quote! {
         #docs
-        fn #method(
-            &self,
-            ctx: &::berth_runtime::RequestContext
-            #input_param
-        ) -> impl ::std::future::Future<Output = ::std::result::Result<#output, super::errors::#error>> + ::std::marker::Send {
-            #unused
-            async {
-                ::std::result::Result::Err(
-                    ::berth_runtime::error::CommonError::not_implemented(#name, Self::IMPLEMENTED.contains(&Operation::#variant)).into(),
-                )
+        pub async fn #method(&self, ctx: &::berth_runtime::RequestContext, input: #input) -> #result {
+            let ctx = ctx.for_operation(#name);
+            match &self.handlers.#method {
+                ::std::option::Option::Some(handler) => handler(&self.state, &ctx, input).await,
+                ::std::option::Option::None => ::std::result::Result::Err(
+                    ::berth_runtime::error::CommonError::not_implemented(#name).into(),
+                ),
             }
         }
     }
@@ -167,28 +352,22 @@ fn method(service: &Service, op: &Operation) -> TokenStream {
 fn route(service: &Service, op: &Operation) -> TokenStream {
     let variant = ident(&op.name);
     let method = ident(&op.method);
-    let (validator, param, call) = match &op.input {
+    let validator = match &op.input {
         Some(id) => {
             let wire = ident(&service.shapes[id].rust_name);
-            (
-                quote!(super::wire::#wire::validate),
-                quote!(input),
-                quote!(service.#method(ctx, input)),
-            )
+            quote!(super::wire::#wire::validate)
         }
-        None => (
-            quote!(::berth_runtime::protocol::no_input),
-            quote!(()),
-            quote!(service.#method(ctx)),
-        ),
+        None => quote!(::berth_runtime::protocol::no_input),
     };
     let call = match &op.output {
-        Some(_) => call,
-        None => quote!(async move { #call.await.map(|()| ::berth_runtime::protocol::EmptyOutput) }),
+        Some(_) => quote!(self.#method(ctx, input)),
+        None => quote!(async move {
+            self.#method(ctx, input).await.map(|()| ::berth_runtime::protocol::EmptyOutput)
+        }),
     };
     quote! {
         ::std::option::Option::Some(Operation::#variant) => {
-            ::berth_runtime::protocol::invoke(&SERVICE, &request, #validator, |#param| #call).await
+            ::berth_runtime::protocol::invoke(&SERVICE, &request, #validator, |input| #call).await
         }
     }
 }

@@ -17,6 +17,7 @@ pub fn file(service: &Service, source: &str) -> Result<String, String> {
     let types = types::module(service);
     let wire = validate::module(service);
     let errors = errors::module(service);
+    dispatch::check(service)?;
     let operations = dispatch::module(service);
     let tokens = quote! {
         #types
@@ -42,7 +43,13 @@ fn item_names(service: &Service) -> std::collections::BTreeSet<String> {
         .filter(|s| s.newtype().is_some() || !matches!(s.kind, ShapeKind::Simple(_)))
         .map(|s| s.rust_name.clone());
     let enums = service.operations.iter().map(|op| op.error_enum.clone());
-    let fixed = ["Operation", "SERVICE", service.trait_name.as_str()].map(str::to_owned);
+    let fixed = [
+        "Operation".to_owned(),
+        "SERVICE".to_owned(),
+        dispatch::HANDLERS.to_owned(),
+        service.type_name.clone(),
+        dispatch::builder_name(&service.type_name),
+    ];
     shapes.chain(enums).chain(fixed).collect()
 }
 

@@ -6,32 +6,47 @@ pub mod repository_policy;
 pub mod settings;
 pub mod tagging;
 
+use std::sync::Arc;
+
 use berth_runtime::RequestContext;
 use berth_runtime::error::CommonError;
 use ecr_generated::errors::{
     InvalidParameterException, RepositoryNotFoundException, ServerException,
 };
-use ecr_generated::operations::Operation;
+use ecr_generated::operations::EcrServiceBuilder;
 use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, RepositoryName};
 
 use crate::arn::{self, ArnError, RepositoryArn, RepositoryUri};
 use crate::messages;
-use crate::store::{RepositoryRecord, Scope, StoreError};
+use crate::store::{RepositoryRecord, Scope, Store, StoreError};
+
+/// The state every handler receives: the one state interface.
+pub(crate) type SharedStore = Arc<dyn Store>;
+
+/// The service builder the modules register their handlers with.
+pub(crate) type Builder = EcrServiceBuilder<SharedStore>;
+
+/// Registers every implemented operation: each module registers its own handlers, beside them.
+pub(crate) fn register(builder: Builder) -> Builder {
+    let builder = repositories::register(builder);
+    let builder = repository_policy::register(builder);
+    let builder = settings::register(builder);
+    tagging::register(builder)
+}
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
-/// caller's; another account's registry is AccessDenied for `action` on `repository`
-/// (a name, or `*` for calls about every repository).
+/// caller's; another account's registry is AccessDenied for the operation being served on
+/// `repository` (a name, or `*` for calls about every repository).
 pub(crate) fn caller_registry(
     ctx: &RequestContext,
     registry_id: Option<&RegistryId>,
-    action: Operation,
     repository: &str,
 ) -> Result<Scope, CommonError> {
     let scope = caller_scope(ctx)?;
     match registry_id {
         Some(registry_id) if *registry_id != scope.account_id => {
             let resource = arn::repository_arn_text(&scope.region, registry_id, repository);
-            Err(access_denied(ctx, action, &resource))
+            Err(access_denied(ctx, &resource))
         }
         _ => Ok(scope),
     }
@@ -43,10 +58,11 @@ fn caller_scope(ctx: &RequestContext) -> Result<Scope, CommonError> {
         .map_err(|reason| CommonError::internal(messages::invalid_caller(&reason.to_string())))
 }
 
-fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) -> CommonError {
+/// AccessDenied for the operation the context names (the action in IAM's terms).
+fn access_denied(ctx: &RequestContext, resource_arn: &str) -> CommonError {
     CommonError::access_denied(messages::access_denied(
         &arn::caller_arn(&ctx.account_id),
-        action.name(),
+        ctx.operation,
         resource_arn,
     ))
 }
@@ -57,7 +73,6 @@ fn access_denied(ctx: &RequestContext, action: Operation, resource_arn: &str) ->
 pub(crate) fn repository_at<E>(
     ctx: &RequestContext,
     resource_arn: &str,
-    action: Operation,
 ) -> Result<(Scope, RepositoryName), E>
 where
     E: From<InvalidParameterException> + From<RepositoryNotFoundException> + From<CommonError>,
@@ -71,7 +86,7 @@ where
     };
     let caller = caller_scope(ctx)?;
     if scope.account_id != caller.account_id {
-        return Err(access_denied(ctx, action, resource_arn).into());
+        return Err(access_denied(ctx, resource_arn).into());
     }
     match name {
         Ok(name) if scope.region == caller.region => Ok((scope, name)),

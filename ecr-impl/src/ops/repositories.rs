@@ -6,7 +6,6 @@ use ecr_generated::errors::{
     InvalidParameterException, RepositoryAlreadyExistsException, RepositoryNotEmptyException,
     ServerException,
 };
-use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     CreateRepositoryRequest, CreateRepositoryResponse, DeleteRepositoryRequest,
     DeleteRepositoryResponse, DescribeRepositoriesRequest, DescribeRepositoriesResponse,
@@ -15,7 +14,10 @@ use ecr_generated::types::{
 
 use super::settings::tag_mutability;
 use super::tagging::too_many_tags;
-use super::{caller_registry, not_found, repository_failure, repository_view, server_failure};
+use super::{
+    Builder, SharedStore, caller_registry, not_found, repository_failure, repository_view,
+    server_failure,
+};
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
 use crate::store::{RepositoryRecord, Scope, Store, StoreError};
 use crate::{arn, messages, pagination, tags};
@@ -57,18 +59,21 @@ fn encryption(
     }
 }
 
+/// Registers this module's operations with their handlers.
+pub(crate) fn register(builder: Builder) -> Builder {
+    builder
+        .create_repository(create)
+        .delete_repository(delete)
+        .describe_repositories(describe)
+}
+
 pub(crate) async fn create(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: CreateRepositoryRequest,
 ) -> Result<CreateRepositoryResponse, CreateRepositoryError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::CreateRepository,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let mode = input
         .image_tag_mutability
         .unwrap_or(ImageTagMutability::Mutable);
@@ -109,17 +114,12 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn delete(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: DeleteRepositoryRequest,
 ) -> Result<DeleteRepositoryResponse, DeleteRepositoryError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::DeleteRepository,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let record = store
         .delete_repository(&scope, &name, input.force)
         .await
@@ -138,7 +138,7 @@ pub(crate) async fn delete(
 }
 
 pub(crate) async fn describe(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: DescribeRepositoriesRequest,
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
@@ -147,12 +147,7 @@ pub(crate) async fn describe(
             let first = names
                 .first()
                 .map_or(EVERY_REPOSITORY, RepositoryName::as_str);
-            let scope = caller_registry(
-                ctx,
-                input.registry_id.as_ref(),
-                Operation::DescribeRepositories,
-                first,
-            )?;
+            let scope = caller_registry(ctx, input.registry_id.as_ref(), first)?;
             let paging_member = match (input.max_results, input.next_token) {
                 (Some(_), _) => Some("maxResults"),
                 (None, Some(_)) => Some("nextToken"),
@@ -164,22 +159,23 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(store, &scope, &names).await
+            describe_named(store.as_ref(), &scope, &names).await
         }
         None => {
-            let scope = caller_registry(
-                ctx,
-                input.registry_id.as_ref(),
-                Operation::DescribeRepositories,
-                EVERY_REPOSITORY,
-            )?;
+            let scope = caller_registry(ctx, input.registry_id.as_ref(), EVERY_REPOSITORY)?;
             // The model bounds maxResults to 1..=1000; the fallback only guards the conversion.
             let page_size = input
                 .max_results
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|&n| n > 0)
                 .unwrap_or(DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE);
-            describe_page(store, &scope, input.next_token.as_deref(), page_size).await
+            describe_page(
+                store.as_ref(),
+                &scope,
+                input.next_token.as_deref(),
+                page_size,
+            )
+            .await
         }
     }
 }

@@ -5,15 +5,14 @@ use ecr_generated::errors::{
     DeleteRepositoryPolicyError, GetRepositoryPolicyError, InvalidParameterException,
     RepositoryPolicyNotFoundException, SetRepositoryPolicyError,
 };
-use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     DeleteRepositoryPolicyRequest, DeleteRepositoryPolicyResponse, GetRepositoryPolicyRequest,
     GetRepositoryPolicyResponse, RepositoryName, SetRepositoryPolicyRequest,
     SetRepositoryPolicyResponse,
 };
 
-use super::{caller_registry, repository_failure};
-use crate::store::{RepositoryChange, Scope, Store, StoreError};
+use super::{Builder, SharedStore, caller_registry, repository_failure};
+use crate::store::{RepositoryChange, Scope, StoreError};
 use crate::{messages, policy};
 
 fn policy_not_found(scope: &Scope, name: &RepositoryName) -> RepositoryPolicyNotFoundException {
@@ -23,18 +22,21 @@ fn policy_not_found(scope: &Scope, name: &RepositoryName) -> RepositoryPolicyNot
     ))
 }
 
+/// Registers this module's operations with their handlers.
+pub(crate) fn register(builder: Builder) -> Builder {
+    builder
+        .set_repository_policy(set)
+        .get_repository_policy(get)
+        .delete_repository_policy(delete)
+}
+
 pub(crate) async fn set(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: SetRepositoryPolicyRequest,
 ) -> Result<SetRepositoryPolicyResponse, SetRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::SetRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     policy::check(&input.policy_text)
         .map_err(|_| InvalidParameterException::new(messages::invalid_repository_policy()))?;
     // `force` only matters to IAM lock-out checks, which Berth does not have.
@@ -54,17 +56,12 @@ pub(crate) async fn set(
 }
 
 pub(crate) async fn get(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: GetRepositoryPolicyRequest,
 ) -> Result<GetRepositoryPolicyResponse, GetRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::GetRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let record = store
         .repository(&scope, &name)
         .await
@@ -80,17 +77,12 @@ pub(crate) async fn get(
 }
 
 pub(crate) async fn delete(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: DeleteRepositoryPolicyRequest,
 ) -> Result<DeleteRepositoryPolicyResponse, DeleteRepositoryPolicyError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::DeleteRepositoryPolicy,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let updated = store
         .update_repository(&scope, &name, RepositoryChange::DeletePolicy)
         .await

@@ -4,16 +4,15 @@ use berth_runtime::RequestContext;
 use ecr_generated::errors::{
     InvalidParameterException, PutImageScanningConfigurationError, PutImageTagMutabilityError,
 };
-use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     ImageScanningConfiguration, ImageTagMutability, ImageTagMutabilityExclusionFilter,
     PutImageScanningConfigurationRequest, PutImageScanningConfigurationResponse,
     PutImageTagMutabilityRequest, PutImageTagMutabilityResponse,
 };
 
-use super::{caller_registry, repository_failure};
+use super::{Builder, SharedStore, caller_registry, repository_failure};
 use crate::messages;
-use crate::store::{RepositoryChange, Store, TagMutability};
+use crate::store::{RepositoryChange, TagMutability};
 
 /// A mode and its filters, when they go together: the `*_WITH_EXCLUSION` modes need
 /// filters, the others take none. (The filters' own shape is checked by the model.)
@@ -39,18 +38,20 @@ pub(crate) fn tag_mutability(
     }
 }
 
+/// Registers this module's operations with their handlers.
+pub(crate) fn register(builder: Builder) -> Builder {
+    builder
+        .put_image_tag_mutability(put_image_tag_mutability)
+        .put_image_scanning_configuration(put_image_scanning_configuration)
+}
+
 pub(crate) async fn put_image_tag_mutability(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: PutImageTagMutabilityRequest,
 ) -> Result<PutImageTagMutabilityResponse, PutImageTagMutabilityError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::PutImageTagMutability,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let setting = tag_mutability(
         input.image_tag_mutability,
         input.image_tag_mutability_exclusion_filters,
@@ -73,17 +74,12 @@ pub(crate) async fn put_image_tag_mutability(
 }
 
 pub(crate) async fn put_image_scanning_configuration(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: PutImageScanningConfigurationRequest,
 ) -> Result<PutImageScanningConfigurationResponse, PutImageScanningConfigurationError> {
     let name = input.repository_name;
-    let scope = caller_registry(
-        ctx,
-        input.registry_id.as_ref(),
-        Operation::PutImageScanningConfiguration,
-        &name,
-    )?;
+    let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     // An absent scanOnPush (the Rust SDK omits false) arrives here as false.
     let change = RepositoryChange::SetScanOnPush(input.image_scanning_configuration.scan_on_push);
     let updated = store

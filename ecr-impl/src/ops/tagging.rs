@@ -4,28 +4,34 @@ use berth_runtime::RequestContext;
 use ecr_generated::errors::{
     ListTagsForResourceError, TagResourceError, TooManyTagsException, UntagResourceError,
 };
-use ecr_generated::operations::Operation;
 use ecr_generated::types::{
     ListTagsForResourceRequest, ListTagsForResourceResponse, TagResourceRequest,
     TagResourceResponse, UntagResourceRequest, UntagResourceResponse,
 };
 
-use super::{repository_at, repository_failure};
+use super::{Builder, SharedStore, repository_at, repository_failure};
 use crate::limits::MAX_TAGS_PER_REPOSITORY;
-use crate::store::{RepositoryChange, Store, StoreError};
+use crate::store::{RepositoryChange, StoreError};
 use crate::{messages, tags};
 
 pub(crate) fn too_many_tags(count: usize) -> TooManyTagsException {
     TooManyTagsException::new(messages::too_many_tags(count, MAX_TAGS_PER_REPOSITORY))
 }
 
+/// Registers this module's operations with their handlers.
+pub(crate) fn register(builder: Builder) -> Builder {
+    builder
+        .tag_resource(tag)
+        .untag_resource(untag)
+        .list_tags_for_resource(list)
+}
+
 pub(crate) async fn tag(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: TagResourceRequest,
 ) -> Result<TagResourceResponse, TagResourceError> {
-    let (scope, name) =
-        repository_at::<TagResourceError>(ctx, &input.resource_arn, Operation::TagResource)?;
+    let (scope, name) = repository_at::<TagResourceError>(ctx, &input.resource_arn)?;
     tags::check_tags(&input.tags)?;
     store
         .update_repository(&scope, &name, RepositoryChange::AddTags(input.tags))
@@ -40,12 +46,11 @@ pub(crate) async fn tag(
 }
 
 pub(crate) async fn untag(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: UntagResourceRequest,
 ) -> Result<UntagResourceResponse, UntagResourceError> {
-    let (scope, name) =
-        repository_at::<UntagResourceError>(ctx, &input.resource_arn, Operation::UntagResource)?;
+    let (scope, name) = repository_at::<UntagResourceError>(ctx, &input.resource_arn)?;
     tags::check_tag_keys(&input.tag_keys)?;
     store
         .update_repository(&scope, &name, RepositoryChange::RemoveTags(input.tag_keys))
@@ -55,15 +60,11 @@ pub(crate) async fn untag(
 }
 
 pub(crate) async fn list(
-    store: &dyn Store,
+    store: &SharedStore,
     ctx: &RequestContext,
     input: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, ListTagsForResourceError> {
-    let (scope, name) = repository_at::<ListTagsForResourceError>(
-        ctx,
-        &input.resource_arn,
-        Operation::ListTagsForResource,
-    )?;
+    let (scope, name) = repository_at::<ListTagsForResourceError>(ctx, &input.resource_arn)?;
     let record = store
         .repository(&scope, &name)
         .await

@@ -1,6 +1,6 @@
 //! Deserialize + validate of every operation's generated `wire` input, alone: through the
-//! generated router against a service that implements nothing, so a body either fails to
-//! parse, fails validation, or passes and reaches the default "not implemented" method.
+//! generated router against a service built with no handler, so a body either fails to
+//! parse, fails validation, or passes and reaches the "not implemented" answer.
 //!
 //! Input format (what a file under `fuzz/regressions/inputs/` holds): the first byte picks
 //! the operation (`Operation::ALL[byte % count]`), the rest is the JSON body.
@@ -9,18 +9,17 @@
 //! follows the model's template; and a body that passes still passes after a round trip
 //! through `serde_json::Value` (re-encoding a valid request cannot make it invalid).
 
+use std::sync::LazyLock;
+
 use berth_runtime::protocol::{Request, SERIALIZATION, UNKNOWN_OPERATION};
-use ecr_generated::operations::{self, EcrApi, Operation, SERVICE};
+use ecr_generated::operations::{EcrService, Operation, SERVICE};
 use serde_json::Value;
 
 use crate::{block_on, check, context};
 
-/// A service without any behaviour: only the generated parsing and validation run.
-struct ImplementsNothing;
-
-impl EcrApi for ImplementsNothing {
-    const IMPLEMENTED: &'static [Operation] = &[];
-}
+/// A service without any handler: only the generated parsing and validation run.
+static IMPLEMENTS_NOTHING: LazyLock<EcrService<()>> =
+    LazyLock::new(|| EcrService::builder(()).build_partial());
 
 /// How one fuzzed body ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +62,7 @@ pub fn verdict(operation: Operation, body: &[u8]) -> Verdict {
         content_type: Some(SERVICE.content_type),
         body,
     };
-    let response = block_on(operations::handle(&ImplementsNothing, &context(0), request));
+    let response = block_on(IMPLEMENTS_NOTHING.handle(&mut context(0), request));
     let parsed = check::well_formed(&response);
     assert_eq!(response.status, 400, "nothing is implemented: {parsed:?}");
     let message = parsed["message"].as_str().unwrap_or_default();

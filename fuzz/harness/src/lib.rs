@@ -1,7 +1,7 @@
 //! What Berth's fuzz targets run, as plain functions that panic when an invariant breaks.
 //!
 //! - [`requests::run`]: the request entry point. A sequence of raw requests (target header
-//!   and body bytes) through the generated router (`operations::handle`) against a fresh
+//!   and body bytes) through the generated router (`EcrService::handle`) against a fresh
 //!   in-memory [`ecr_impl::Ecr`], then checks of the state they left.
 //! - [`inputs::run`]: deserialize + validate of every operation's generated `wire` input,
 //!   against a service that implements nothing (so nothing but parsing and validation runs).
@@ -34,6 +34,7 @@ fn context(index: usize) -> RequestContext {
         account_id: account_id.to_owned(),
         region: region.to_owned(),
         request_id: "fuzz".to_owned(),
+        operation: "",
     }
 }
 

@@ -17,7 +17,7 @@
 use std::collections::BTreeMap;
 
 use berth_runtime::protocol::{Request, Response};
-use ecr_generated::operations::{self, SERVICE};
+use ecr_generated::operations::SERVICE;
 use ecr_impl::Ecr;
 use serde_json::{Value, json};
 
@@ -103,7 +103,7 @@ fn send(ecr: &Ecr, caller: usize, target: Option<&str>, body: &[u8]) -> Response
         content_type: Some(SERVICE.content_type),
         body,
     };
-    block_on(operations::handle(ecr, &context(caller), request))
+    block_on(ecr.handle(&mut context(caller), request))
 }
 
 /// Calls `operation` as `caller` with a JSON body; the status and checked body.
