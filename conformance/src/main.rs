@@ -1,6 +1,8 @@
-//! `conformance --endpoint URL [--model PATH] [--settings PATH] [--operation NAME]...
-//! [--verbose]`: runs every generated variant of every implemented operation against a running Berth, prints the
-//! table and exits non-zero unless every variant passed.
+//! `conformance --endpoint URL [--model PATH] [--operation NAME]... [--verbose]`: runs
+//! every generated variant of every implemented operation against a running Berth, prints
+//! the table and exits non-zero unless every variant passed. The model and its codegen
+//! settings are found as the build finds them (`aws-models/ecr.pin`); the server must have
+//! been built from the same model.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,29 +14,20 @@ use conformance::model::Model;
 use conformance::report::{self, OperationReport};
 use conformance::run;
 
-/// Where the build finds the model when `BERTH_ECR_MODEL` does not say.
-const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
-/// The codegen settings the build generates ECR's validators with, wherever the model is.
-const DEFAULT_SETTINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../aws-models/ecr.codegen.json"
-);
-const MODEL_ENV: &str = "BERTH_ECR_MODEL";
-const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--settings PATH] [--operation NAME]... [--verbose]";
+const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--operation NAME]... [--verbose]";
+const HEALTH_PATH: &str = "/_berth/health";
 
 struct Args {
     endpoint: String,
-    model: PathBuf,
-    settings: PathBuf,
+    /// A model other than the one the build finds.
+    model: Option<PathBuf>,
     operations: Vec<String>,
     verbose: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut endpoint = None;
-    let mut model =
-        std::env::var_os(MODEL_ENV).map_or_else(|| PathBuf::from(DEFAULT_MODEL), PathBuf::from);
-    let mut settings = PathBuf::from(DEFAULT_SETTINGS);
+    let mut model = None;
     let mut operations = Vec::new();
     let mut verbose = false;
     let mut args = std::env::args().skip(1);
@@ -45,8 +38,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match arg.as_str() {
             "--endpoint" => endpoint = Some(value("--endpoint")?),
-            "--model" => model = PathBuf::from(value("--model")?),
-            "--settings" => settings = PathBuf::from(value("--settings")?),
+            "--model" => model = Some(PathBuf::from(value("--model")?)),
             "--operation" => operations.push(value("--operation")?),
             "--verbose" | "-v" => verbose = true,
             "--help" | "-h" => {
@@ -59,7 +51,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args {
         endpoint: endpoint.ok_or_else(|| format!("--endpoint is required\n{USAGE}"))?,
         model,
-        settings,
         operations,
         verbose,
     })
@@ -79,8 +70,16 @@ fn main() -> ExitCode {
 /// Runs everything; `Ok(true)` when every variant passed.
 fn run_all() -> Result<bool, String> {
     let args = parse_args()?;
-    let model = Model::load(&args.model, Some(&args.settings))?;
+    let (model, located) = Model::load(&conformance::ecr_config()?, args.model.as_deref())?;
     let mut client = Client::new(&args.endpoint)?;
+    let served = served_model_sha256(&mut client)?;
+    if served != located.sha256 {
+        return Err(format!(
+            "the server was built from the model with sha256 {served}, not {} ({}): the expected answers would be another model's",
+            located.path.display(),
+            located.sha256
+        ));
+    }
     let implemented = run::implemented_operations(&mut client)?;
     let mut selected = Vec::new();
     for name in &implemented {
@@ -127,4 +126,17 @@ fn run_all() -> Result<bool, String> {
         totals.pass_percent()
     );
     Ok(totals.failed == 0)
+}
+
+/// The sha256 of the model the server was built from, as its health endpoint reports it.
+fn served_model_sha256(client: &mut Client) -> Result<String, String> {
+    let response = client
+        .get(HEALTH_PATH)
+        .map_err(|e| format!("GET {HEALTH_PATH}: {e}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&response.body)
+        .map_err(|e| format!("GET {HEALTH_PATH}: not JSON ({e}): {}", response.text()))?;
+    body["model"]["sha256"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("GET {HEALTH_PATH}: no model.sha256 in {body}"))
 }

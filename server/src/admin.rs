@@ -29,6 +29,13 @@ struct Health {
     status: &'static str,
     version: &'static str,
     operations: OperationCounts,
+    model: ModelIdentity,
+}
+
+/// Which model the server was generated from.
+#[derive(Debug, Serialize)]
+struct ModelIdentity {
+    sha256: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -52,7 +59,8 @@ struct Repositories {
     repositories: Vec<Repository>,
 }
 
-/// `GET /_berth/health`: alive, which version, how much of ECR it implements.
+/// `GET /_berth/health`: alive, which version, how much of ECR it implements, and the
+/// sha256 of the ECR model it was generated from.
 pub async fn health() -> Response {
     let catalog = operations::catalog::<Ecr>();
     let implemented = catalog
@@ -65,6 +73,9 @@ pub async fn health() -> Response {
         operations: OperationCounts {
             implemented,
             total: catalog.len(),
+        },
+        model: ModelIdentity {
+            sha256: ecr_generated::MODEL_SHA256,
         },
     })
 }

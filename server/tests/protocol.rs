@@ -333,6 +333,38 @@ async fn every_response_carries_a_fresh_request_id_and_the_content_type() {
     berth.shutdown().await;
 }
 
+/// The bytes of the model this build was generated from: `BERTH_ECR_MODEL` when the build
+/// had it, else the kept copy (read here directly, not through the generator's config).
+fn model_bytes() -> Vec<u8> {
+    let path = std::env::var_os("BERTH_ECR_MODEL").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json"),
+        std::path::PathBuf::from,
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn health_reports_the_version_the_operations_and_the_model() {
+    use sha2::{Digest, Sha256};
+    let berth = berth().await;
+    let health = get(berth.local_addr(), "/_berth/health").await;
+    assert_eq!(health.status, 200);
+    let sha256: String = Sha256::digest(model_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        health.json(),
+        json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "operations": { "implemented": implemented().len(), "total": Operation::ALL.len() },
+            "model": { "sha256": sha256 },
+        })
+    );
+    berth.shutdown().await;
+}
+
 #[tokio::test]
 async fn errors_sent_by_the_api_are_aws_shaped() {
     let berth = berth().await;
