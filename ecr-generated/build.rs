@@ -1,51 +1,49 @@
-//! Generates ECR's API layer from the pinned Smithy model into `OUT_DIR`.
+//! Generates ECR's API layer into `OUT_DIR` from the model that `aws-models/ecr.pin` names
+//! (see `codegen::config`): `BERTH_ECR_MODEL` if set, else `aws-models/ecr.json`, else a
+//! download of the pinned URL, checked against its sha256 and kept as `aws-models/ecr.json`.
 //!
-//! The model comes from, in order: `BERTH_ECR_MODEL` (a path); `aws-models/ecr.json`; a
-//! download of the URL pinned in `aws-models/ecr.pin`, checked against its sha256 and saved
-//! as `aws-models/ecr.json` (see `codegen::pin`).
+//! A failure is reported as an error naming the model and what is wrong, not as a panic.
 
 use std::path::PathBuf;
 
-const MODEL_ENV: &str = "BERTH_ECR_MODEL";
+use codegen::config::Config;
 
 fn main() {
-    if let Err(message) = generate() {
-        // A build script's panic message is what cargo shows: make it the explanation.
-        panic!("\n\necr-generated: {message}\n\n");
+    match generate() {
+        Ok(directives) => {
+            for directive in directives {
+                println!("cargo:{directive}");
+            }
+        }
+        Err(message) => {
+            // Only the message: cargo shows it under "failed to run custom build command".
+            // The rerun directives are left out, as a failed build script always reruns.
+            eprintln!("error: {message}");
+            std::process::exit(1);
+        }
     }
 }
 
-fn generate() -> Result<(), String> {
+/// Generates the code; on success, the directives for cargo.
+fn generate() -> Result<Vec<String>, String> {
     let manifest_dir = PathBuf::from(
         std::env::var_os("CARGO_MANIFEST_DIR").ok_or("CARGO_MANIFEST_DIR is not set")?,
     );
-    let models_dir = manifest_dir.join("../aws-models");
-    let pin_path = models_dir.join("ecr.pin");
-    let settings_path = models_dir.join("ecr.codegen.json");
-    let local_model = models_dir.join("ecr.json");
-    println!("cargo:rerun-if-env-changed={MODEL_ENV}");
-    println!("cargo:rerun-if-changed={}", pin_path.display());
-    println!("cargo:rerun-if-changed={}", settings_path.display());
-    // Watching the local path also notices it appearing when it was missing.
-    println!("cargo:rerun-if-changed={}", local_model.display());
-
-    let pin = codegen::pin::Pin::read(&pin_path)?;
-    let explicit = std::env::var_os(MODEL_ENV).map(PathBuf::from);
-    let model = codegen::pin::locate(explicit.as_deref(), &local_model, &pin, MODEL_ENV)?;
-    println!("cargo:rerun-if-changed={}", model.path.display());
-    if let Some(warning) = model.mismatch(&pin) {
-        println!("cargo:warning={warning}");
+    let config = Config::load(&manifest_dir.join("../aws-models/ecr.pin"))?;
+    let mut directives: Vec<String> = config
+        .watched_files()
+        .iter()
+        .map(|file| format!("rerun-if-changed={}", file.display()))
+        .collect();
+    if let Some(name) = &config.model_env {
+        directives.push(format!("rerun-if-env-changed={name}"));
     }
-
-    let json = std::fs::read_to_string(&model.path)
-        .map_err(|e| format!("{}: {e}", model.path.display()))?;
-    let settings_json = std::fs::read_to_string(&settings_path)
-        .map_err(|e| format!("{}: {e}", settings_path.display()))?;
-    let settings = codegen::Settings::from_json(&settings_json)?;
-    let code =
-        codegen::generate(&json, &settings, "ecr.json").map_err(|e| format!("codegen: {e}"))?;
     let out =
         PathBuf::from(std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set")?).join("ecr.rs");
-    codegen::write_if_changed(&out, &code).map_err(|e| format!("{}: {e}", out.display()))?;
-    Ok(())
+    let model = config.build(&out)?;
+    directives.push(format!("rerun-if-changed={}", model.path.display()));
+    if let Some(warning) = model.pin_mismatch(&config) {
+        directives.push(format!("warning={warning}"));
+    }
+    Ok(directives)
 }

@@ -7,10 +7,10 @@ use std::hint::black_box;
 use std::path::PathBuf;
 
 fn ecr_model() -> (String, codegen::Settings) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json");
-    let model = std::fs::read_to_string(&path)
-        .expect("aws-models/ecr.json (copy it from ../shared/aws-models/)");
-    (model, codegen::settings_for(&path).expect("settings"))
+    let pin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.pin");
+    let config = codegen::config::Config::load(&pin).expect("the ECR config");
+    let model = config.locate(None).expect("the ECR model");
+    (model.json, config.settings().expect("settings"))
 }
 
 fn generate(c: &mut Criterion) {

@@ -5,13 +5,14 @@
 //! The pipeline: [`model`] parses the AST, [`resolve`] turns it into the [`ir`] (names,
 //! optionality, constraints), `emit` writes tokens and formats them.
 
+pub mod config;
+pub mod diff;
 pub mod docs;
 mod emit;
 pub mod ir;
 pub mod model;
 pub mod names;
 pub mod pattern;
-pub mod pin;
 pub mod resolve;
 pub mod settings;
 
@@ -20,12 +21,21 @@ use std::path::Path;
 pub use settings::Settings;
 
 /// Generates the Rust source for the model's service. `source` names the model in the
-/// `@generated` header (a file name, not a path, so output does not depend on checkouts).
+/// `@generated` header, beside the sha256 of `model_json`, which the generated code also
+/// exposes as `MODEL_SHA256`. [`config::Config::generate`] names the model the same way
+/// for every tool.
 pub fn generate(model_json: &str, settings: &Settings, source: &str) -> Result<String, String> {
     let model = model::parse(model_json)?;
     let service = resolve::resolve(&model, settings)?;
     check_patterns(&service)?;
-    emit::file(&service, source)
+    let sha256 = config::sha256_hex(model_json.as_bytes());
+    emit::file(
+        &service,
+        &emit::Source {
+            name: source,
+            sha256: &sha256,
+        },
+    )
 }
 
 /// Writes `contents` to `path` only when they differ, so an unchanged model causes no
@@ -36,25 +46,6 @@ pub fn write_if_changed(path: &Path, contents: &str) -> std::io::Result<bool> {
     }
     std::fs::write(path, contents)?;
     Ok(true)
-}
-
-/// The settings file conventionally kept beside a model: `ecr.json` → `ecr.codegen.json`.
-pub fn settings_path_for(model: &Path) -> std::path::PathBuf {
-    let stem = model
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("model");
-    model.with_file_name(format!("{stem}.codegen.json"))
-}
-
-/// Reads the settings beside `model`, or the defaults when there is no such file.
-pub fn settings_for(model: &Path) -> Result<Settings, String> {
-    let path = settings_path_for(model);
-    match std::fs::read_to_string(&path) {
-        Ok(json) => Settings::from_json(&json).map_err(|e| format!("{}: {e}", path.display())),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
-        Err(e) => Err(format!("{}: {e}", path.display())),
-    }
 }
 
 /// Every translated pattern must compile, so the generated `expect` can never fire.

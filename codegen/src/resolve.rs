@@ -169,16 +169,29 @@ impl Resolver<'_> {
                 services.len()
             ));
         };
-        check_traits(service_id, None, &service.traits)?;
+        // The protocol first: an unsupported one is the clearer message than its trait.
         let protocol = if service.traits.contains_key(traits::AWS_JSON_1_1) {
             Protocol::AwsJson1_1
         } else if service.traits.contains_key(traits::AWS_JSON_1_0) {
             Protocol::AwsJson1_0
         } else {
+            let found: Vec<&str> = service
+                .traits
+                .keys()
+                .filter(|t| t.starts_with("aws.protocols#") || t.starts_with("smithy.protocols#"))
+                .map(String::as_str)
+                .collect();
+            let found = match found.as_slice() {
+                [] => "no protocol trait".to_owned(),
+                traits => format!("the protocol {}", traits.join(", ")),
+            };
             return Err(format!(
-                "service {service_id} uses no awsJson1_0/awsJson1_1 protocol trait"
+                "service {service_id} uses {found}; the generator supports {} and {}",
+                traits::AWS_JSON_1_0,
+                traits::AWS_JSON_1_1
             ));
         };
+        check_traits(service_id, None, &service.traits)?;
         let target_prefix = names::short_name(service_id).to_owned();
         let sdk_id = service
             .traits

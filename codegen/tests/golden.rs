@@ -41,16 +41,11 @@ fn output_is_deterministic() {
 
 #[test]
 fn ecr_output_is_deterministic_and_has_no_inner_attributes() {
-    let model_path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json");
-    let Ok(model) = std::fs::read_to_string(&model_path) else {
-        panic!(
-            "{} is missing: copy it from ../shared/aws-models/",
-            model_path.display()
-        );
-    };
-    let settings = codegen::settings_for(&model_path).expect("settings");
-    let first = codegen::generate(&model, &settings, "ecr.json").expect("ECR generates");
-    let second = codegen::generate(&model, &settings, "ecr.json").expect("ECR generates");
+    let pin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.pin");
+    let config = codegen::config::Config::load(&pin).expect("the ECR config");
+    let model = config.locate(None).expect("the ECR model");
+    let first = config.generate(&model).expect("ECR generates");
+    let second = config.generate(&model).expect("ECR generates");
     assert_eq!(first, second);
     assert!(first.starts_with("// @generated"));
     assert!(

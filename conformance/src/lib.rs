@@ -27,3 +27,12 @@ pub mod path;
 pub mod report;
 pub mod run;
 pub mod strings;
+
+/// Berth's config for the ECR model (`aws-models/ecr.pin`): the runner finds the model and
+/// its codegen settings through it, as the build does.
+pub fn ecr_config() -> Result<codegen::config::Config, String> {
+    codegen::config::Config::load(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../aws-models/ecr.pin"
+    )))
+}

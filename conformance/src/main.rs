@@ -1,10 +1,13 @@
-//! `conformance --endpoint URL [--model PATH] [--settings PATH] [--operation NAME]...
-//! [--verbose]`: runs every generated variant of every implemented operation against a running Berth, prints the
-//! table and exits non-zero unless every variant passed. With `--golden DIR` and/or
-//! `--botocore PATH` it also runs the independent checks below and reports both passes.
+//! `conformance --endpoint URL [--model PATH] [--operation NAME]... [--verbose]
+//! [--golden DIR] [--botocore PATH]`: runs every generated variant of every implemented
+//! operation against a running Berth, prints the table and exits non-zero unless every
+//! variant passed. The model and its codegen settings are found as the build finds them
+//! (`aws-models/ecr.pin`); the server must have been built from the same model. With
+//! `--golden DIR` and/or `--botocore PATH` it also runs the independent checks below and
+//! reports both passes.
 //!
-//! `conformance crosscheck --botocore PATH [--explained FILE] [--model PATH] [--settings PATH]`:
-//! the generated constraints against botocore's description of ECR (no server needed).
+//! `conformance crosscheck --botocore PATH [--explained FILE] [--model PATH]`: the
+//! generated constraints against botocore's description of ECR (no server needed).
 //!
 //! `conformance golden --endpoint URL [--golden DIR]`: the golden request → response pairs.
 
@@ -20,17 +23,10 @@ use conformance::model::Model;
 use conformance::report::{self, OperationReport};
 use conformance::run;
 
-/// Where the build finds the model when `BERTH_ECR_MODEL` does not say.
-const DEFAULT_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
-/// The codegen settings the build generates ECR's validators with, wherever the model is.
-const DEFAULT_SETTINGS: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../aws-models/ecr.codegen.json"
-);
-const MODEL_ENV: &str = "BERTH_ECR_MODEL";
-const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--settings PATH] [--operation NAME]... [--verbose] [--golden DIR] [--botocore PATH]
-       conformance crosscheck --botocore PATH [--explained FILE] [--model PATH] [--settings PATH]
+const USAGE: &str = "usage: conformance --endpoint http://HOST:PORT [--model PATH] [--operation NAME]... [--verbose] [--golden DIR] [--botocore PATH]
+       conformance crosscheck --botocore PATH [--explained FILE] [--model PATH]
        conformance golden --endpoint http://HOST:PORT [--golden DIR]";
+const HEALTH_PATH: &str = "/_berth/health";
 /// The disagreements with botocore that have a known reason.
 const DEFAULT_EXPLAINED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crosscheck-explained.json");
 /// The golden request → response pairs.
@@ -38,8 +34,8 @@ const DEFAULT_GOLDEN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/golden");
 
 struct Args {
     endpoint: String,
-    model: PathBuf,
-    settings: PathBuf,
+    /// A model other than the one the build finds.
+    model: Option<PathBuf>,
     operations: Vec<String>,
     verbose: bool,
     golden: Option<PathBuf>,
@@ -51,9 +47,7 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut endpoint = None;
-    let mut model =
-        std::env::var_os(MODEL_ENV).map_or_else(|| PathBuf::from(DEFAULT_MODEL), PathBuf::from);
-    let mut settings = PathBuf::from(DEFAULT_SETTINGS);
+    let mut model = None;
     let mut operations = Vec::new();
     let mut verbose = false;
     let mut golden = None;
@@ -74,8 +68,7 @@ fn parse_args() -> Result<Args, String> {
         };
         match arg.as_str() {
             "--endpoint" => endpoint = Some(value("--endpoint")?),
-            "--model" => model = PathBuf::from(value("--model")?),
-            "--settings" => settings = PathBuf::from(value("--settings")?),
+            "--model" => model = Some(PathBuf::from(value("--model")?)),
             "--operation" => operations.push(value("--operation")?),
             "--verbose" | "-v" => verbose = true,
             "--golden" => golden = Some(PathBuf::from(value("--golden")?)),
@@ -102,7 +95,6 @@ fn parse_args() -> Result<Args, String> {
     Ok(Args {
         endpoint: endpoint?,
         model,
-        settings,
         operations,
         verbose,
         golden,
@@ -145,8 +137,16 @@ fn run_all() -> Result<bool, String> {
         }
         _ => {}
     }
-    let model = Model::load(&args.model, Some(&args.settings))?;
+    let (model, located) = Model::load(&conformance::ecr_config()?, args.model.as_deref())?;
     let mut client = Client::new(&args.endpoint)?;
+    let served = served_model_sha256(&mut client)?;
+    if served != located.sha256 {
+        return Err(format!(
+            "the server was built from the model with sha256 {served}, not {} ({}): the expected answers would be another model's",
+            located.path.display(),
+            located.sha256
+        ));
+    }
     let implemented = run::implemented_operations(&mut client)?;
     let mut selected = Vec::new();
     for name in &implemented {
@@ -214,7 +214,7 @@ fn run_all() -> Result<bool, String> {
 /// The generated constraints against botocore's, every disagreement printed.
 fn run_crosscheck(args: &Args) -> Result<crosscheck::Outcome, String> {
     let botocore_path = args.botocore.as_deref().expect("checked by parse_args");
-    let model = Model::load(&args.model, Some(&args.settings))?;
+    let (model, _) = Model::load(&conformance::ecr_config()?, args.model.as_deref())?;
     let botocore = crosscheck::read_botocore(botocore_path)?;
     let explained = std::fs::read_to_string(&args.explained)
         .map_err(|e| format!("{}: {e}", args.explained.display()))
@@ -234,4 +234,17 @@ fn run_golden(args: &Args) -> Result<golden::Totals, String> {
     run::reset(&mut client)?;
     print!("{}", golden::render(&verdicts));
     Ok(golden::Totals::of(&verdicts))
+}
+
+/// The sha256 of the model the server was built from, as its health endpoint reports it.
+fn served_model_sha256(client: &mut Client) -> Result<String, String> {
+    let response = client
+        .get(HEALTH_PATH)
+        .map_err(|e| format!("GET {HEALTH_PATH}: {e}"))?;
+    let body: serde_json::Value = serde_json::from_slice(&response.body)
+        .map_err(|e| format!("GET {HEALTH_PATH}: not JSON ({e}): {}", response.text()))?;
+    body["model"]["sha256"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("GET {HEALTH_PATH}: no model.sha256 in {body}"))
 }

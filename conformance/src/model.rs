@@ -19,24 +19,23 @@ pub struct Model {
 }
 
 impl Model {
-    /// Reads the JSON AST at `path` with the codegen settings at `settings`, or else the
-    /// ones beside the model (`ecr.json` → `ecr.codegen.json`).
-    pub fn load(path: &Path, settings: Option<&Path>) -> Result<Model, String> {
-        let json = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let settings = match settings {
-            Some(file) => {
-                let text = std::fs::read_to_string(file)
-                    .map_err(|e| format!("{}: {e}", file.display()))?;
-                codegen::Settings::from_json(&text)?
-            }
-            None => codegen::settings_for(path)?,
-        };
-        Model::from_json(&json, &settings)
+    /// The model `config` locates (`explicit` if given, else as the build finds it),
+    /// resolved with the settings `config` names, as the build resolves it.
+    pub fn load(
+        config: &codegen::config::Config,
+        explicit: Option<&Path>,
+    ) -> Result<(Model, codegen::config::LocatedModel), String> {
+        let located = config.locate(explicit)?;
+        let model = Model::from_service(config.resolve(&located)?)?;
+        Ok((model, located))
     }
 
     pub fn from_json(json: &str, settings: &codegen::Settings) -> Result<Model, String> {
         let parsed = codegen::model::parse(json)?;
-        let service = codegen::resolve::resolve(&parsed, settings)?;
+        Model::from_service(codegen::resolve::resolve(&parsed, settings)?)
+    }
+
+    fn from_service(service: Service) -> Result<Model, String> {
         let mut patterns = HashMap::new();
         for shape in service.shapes.values() {
             for member in shape.kind.members() {

@@ -3,7 +3,6 @@
 //! holds only because of ECR's particular shapes.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use codegen::ir::{Member, Presence, ShapeKind};
 use conformance::check::{self, Violation};
@@ -14,7 +13,6 @@ use conformance::model::Model;
 use conformance::path::{self, Step};
 use serde_json::{Value, json};
 
-const ECR_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
 const WEATHER_MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../codegen/tests/fixtures/weather.json"
@@ -35,11 +33,15 @@ const ECR_OPERATIONS: &[&str] = &[
 ];
 
 fn ecr() -> Model {
-    Model::load(Path::new(ECR_MODEL), None).expect("the ECR model loads")
+    Model::load(&conformance::ecr_config().expect("the ECR config"), None)
+        .expect("the ECR model loads")
+        .0
 }
 
 fn weather() -> Model {
-    Model::load(Path::new(WEATHER_MODEL), None).expect("the Weather model loads")
+    // The made-up service has no settings of its own: the generator's defaults.
+    let json = std::fs::read_to_string(WEATHER_MODEL).expect("the Weather model");
+    Model::from_json(&json, &codegen::Settings::default()).expect("the Weather model loads")
 }
 
 fn ecr_fixture() -> EcrFixture {

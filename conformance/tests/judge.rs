@@ -1,8 +1,6 @@
 //! The judge and the output checker catch what a broken server would send: answers are
 //! built by hand here, one fault each, so every rule of the runner is shown to fail.
 
-use std::path::Path;
-
 use conformance::check::{self, Violation};
 use conformance::generate::Expect;
 use conformance::http::Response;
@@ -10,10 +8,10 @@ use conformance::model::Model;
 use conformance::run::{Verdict, judge};
 use serde_json::{Value, json};
 
-const ECR_MODEL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
-
 fn ecr() -> Model {
-    Model::load(Path::new(ECR_MODEL), None).expect("the ECR model loads")
+    Model::load(&conformance::ecr_config().expect("the ECR config"), None)
+        .expect("the ECR model loads")
+        .0
 }
 
 fn answer(status: u16, body: Value) -> Response {

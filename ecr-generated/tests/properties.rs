@@ -34,16 +34,19 @@ const MAX_EXTRA_REPEATS: u32 = 3;
 /// Structures nested deeper than this get only their required members.
 const MAX_DEPTH: usize = 6;
 
-/// The IR of the model this crate was generated from.
+/// The IR of the model this crate was generated from, found through the same config as the
+/// build (`aws-models/ecr.pin`: `BERTH_ECR_MODEL`, else `aws-models/ecr.json`).
 static IR: LazyLock<Service> = LazyLock::new(|| {
-    let path = std::env::var_os("BERTH_ECR_MODEL").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json"),
-        std::path::PathBuf::from,
+    let pin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.pin");
+    let config = codegen::config::Config::load(&pin).unwrap_or_else(|e| panic!("{e}"));
+    let model = config.locate(None).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        model.sha256,
+        ecr_generated::MODEL_SHA256,
+        "{} is not the model this crate was built from: rebuild",
+        model.path.display()
     );
-    let json = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let settings = codegen::settings_for(&path).expect("the codegen settings");
-    let model = codegen::model::parse(&json).expect("the model parses");
-    codegen::resolve::resolve(&model, &settings).expect("the model resolves")
+    config.resolve(&model).unwrap_or_else(|e| panic!("{e}"))
 });
 
 /// A service without any handler: only the generated parsing and validation run.

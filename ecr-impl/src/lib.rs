@@ -115,8 +115,8 @@ mod tests {
         use conformance::model::Model;
         use ecr_generated::operations::{Operation, SERVICE};
 
-        let model_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../aws-models/ecr.json");
-        let model = Model::load(std::path::Path::new(model_path), None).expect("the model loads");
+        let config = conformance::ecr_config().expect("the ECR config");
+        let (model, _) = Model::load(&config, None).expect("the model loads");
         let generator = Generator::new(&model, &NoFixture);
         let ecr = Ecr::in_memory();
         let mut answered = 0;

@@ -28,6 +28,13 @@ struct Health {
     status: &'static str,
     version: &'static str,
     operations: OperationCounts,
+    model: ModelIdentity,
+}
+
+/// Which model the server was generated from.
+#[derive(Debug, Serialize)]
+struct ModelIdentity {
+    sha256: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,7 +58,8 @@ struct Repositories {
     repositories: Vec<Repository>,
 }
 
-/// `GET /_berth/health`: alive, which version, how much of ECR it implements.
+/// `GET /_berth/health`: alive, which version, how much of ECR it implements, and the
+/// sha256 of the ECR model it was generated from.
 pub async fn health(State(state): State<AppState>) -> Response {
     reply::admin_json(&Health {
         status: OK,
@@ -59,6 +67,9 @@ pub async fn health(State(state): State<AppState>) -> Response {
         operations: OperationCounts {
             implemented: state.ecr.implemented().count(),
             total: Operation::ALL.len(),
+        },
+        model: ModelIdentity {
+            sha256: ecr_generated::MODEL_SHA256,
         },
     })
 }

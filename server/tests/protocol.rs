@@ -49,8 +49,8 @@ fn model_operation_names() -> Vec<String> {
 /// with a valid input (the conformance generator's minimal one), an unimplemented operation
 /// answers NotImplementedException naming it, an implemented one never does.
 async fn implemented_by_behaviour(addr: SocketAddr) -> Vec<(String, bool)> {
-    let model = conformance::model::Model::load(std::path::Path::new(MODEL), None)
-        .expect("the model resolves");
+    let config = conformance::ecr_config().expect("the ECR config");
+    let (model, _) = conformance::model::Model::load(&config, None).expect("the model resolves");
     let generator = conformance::generate::Generator::new(&model, &conformance::fixture::NoFixture);
     let mut found = Vec::new();
     for name in model_operation_names() {
@@ -384,6 +384,40 @@ async fn every_response_carries_a_fresh_request_id_and_the_content_type() {
             "request id repeated: {response:?}"
         );
     }
+    berth.shutdown().await;
+}
+
+/// The bytes of the model this build was generated from: `BERTH_ECR_MODEL` when the build
+/// had it, else the kept copy (read here directly, not through the generator's config).
+fn model_bytes() -> Vec<u8> {
+    let path = std::env::var_os("BERTH_ECR_MODEL").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../aws-models/ecr.json"),
+        std::path::PathBuf::from,
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[tokio::test]
+async fn health_reports_the_version_the_operations_and_the_model() {
+    use sha2::{Digest, Sha256};
+    let berth = berth().await;
+    let health = get(berth.local_addr(), "/_berth/health").await;
+    assert_eq!(health.status, 200);
+    let operations = implemented_by_behaviour(berth.local_addr()).await;
+    let implemented = operations.iter().filter(|(_, yes)| *yes).count();
+    let sha256: String = Sha256::digest(model_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        health.json(),
+        json!({
+            "status": "ok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "operations": { "implemented": implemented, "total": operations.len() },
+            "model": { "sha256": sha256 },
+        })
+    );
     berth.shutdown().await;
 }
 
