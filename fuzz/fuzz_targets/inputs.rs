@@ -5,5 +5,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    berth_fuzz_harness::inputs::run(data);
+    fuzz_harness::inputs::run(data);
 });

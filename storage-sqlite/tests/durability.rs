@@ -1,6 +1,6 @@
 //! What the SQLite backend keeps across a restart (a close and a reopen of the same data
 //! directory), and the directories it refuses: locked, newer schema, not Berth's, damaged.
-//! The crash test (SIGKILL during a write storm) runs the real binary: server/tests/durable.rs.
+//! The crash test (SIGKILL during a write storm) runs the real binary: berth/tests/durable.rs.
 
 mod support;
 

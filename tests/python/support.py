@@ -160,7 +160,7 @@ class BerthProcess:
     def __init__(self, binary: Path, log_path: Path, extra_env: dict[str, str] | None = None):
         # Every BERTH_* of the machine is dropped (a developer's BERTH_VERIFY_SIGV4 or
         # BERTH_ACCOUNT_ID would change what the tests see); only `extra_env` sets them.
-        # server/tests/support/process.rs strips the same for the Rust tests.
+        # berth/tests/support/process.rs strips the same for the Rust tests.
         env = {k: v for k, v in clean_aws_env().items() if not k.startswith("BERTH_")}
         env.update(extra_env or {})
         self.log_path = log_path

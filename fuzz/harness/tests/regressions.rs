@@ -7,8 +7,8 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use berth_fuzz_harness::inputs::{self, Verdict};
-use berth_fuzz_harness::requests;
+use fuzz_harness::inputs::{self, Verdict};
+use fuzz_harness::requests;
 
 fn fuzz_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
