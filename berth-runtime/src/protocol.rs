@@ -28,8 +28,9 @@ pub struct ServiceDescription {
     pub content_type: &'static str,
     /// `__type` of the error sent for a constraint violation.
     pub validation_error: &'static str,
-    /// Its message template, with `{path}` and `{reason}`.
-    pub validation_message: &'static str,
+    /// Its message for a violation at `path` (as `tags.2.member.Key`) of rule `reason`: the
+    /// generated `wire::violation_message`, so the template is filled in one place.
+    pub violation_message: fn(&str, &str) -> String,
 }
 
 /// One request, as the HTTP layer received it.
@@ -165,10 +166,9 @@ where
         (Some(input), None) => input,
         (_, first) => {
             let message = match first {
-                Some(violation) => description
-                    .validation_message
-                    .replace("{path}", &violation.path)
-                    .replace("{reason}", violation.reason),
+                Some(violation) => {
+                    (description.violation_message)(&violation.path, violation.reason)
+                }
                 None => "Invalid request".to_owned(),
             };
             return Response::protocol_error(description, description.validation_error, &message);

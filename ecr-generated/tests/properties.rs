@@ -673,10 +673,7 @@ fn breaking_one_constraint_is_reported_for_exactly_that_member() {
             let (place, chosen) = pick.get(&generated.breaks).clone();
             let mut value = generated.value.clone();
             apply(&mut value, &place.pointer, &chosen.change);
-            let expected = SERVICE
-                .validation_message
-                .replace("{path}", &place.path.join("."))
-                .replace("{reason}", &chosen.reason);
+            let expected = (SERVICE.violation_message)(&place.path.join("."), &chosen.reason);
             let (status, type_name, message) = call(operation, &value);
             prop_assert_eq!(status, 400);
             prop_assert_eq!(

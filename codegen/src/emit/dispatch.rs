@@ -267,7 +267,6 @@ fn description(service: &Service) -> TokenStream {
     let prefix = &service.target_prefix;
     let content_type = service.protocol.content_type();
     let validation_type = &service.validation.type_name;
-    let validation_message = &service.validation.message;
     let version = &service.version;
     quote! {
         /// What the protocol layer needs to know about the service.
@@ -276,7 +275,7 @@ fn description(service: &Service) -> TokenStream {
             version: #version,
             content_type: #content_type,
             validation_error: #validation_type,
-            validation_message: #validation_message,
+            violation_message: super::wire::violation_message,
         };
     }
 }

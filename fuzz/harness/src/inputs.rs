@@ -69,8 +69,9 @@ pub fn verdict(operation: Operation, body: &[u8]) -> Verdict {
     match check::error_type(&parsed) {
         Some(SERIALIZATION) => Verdict::Unparsable,
         Some(name) if name == SERVICE.validation_error => {
-            let (prefix, rest) = SERVICE
-                .validation_message
+            // The message of a violation at `{path}` of rule `{reason}` is the template.
+            let template = (SERVICE.violation_message)("{path}", "{reason}");
+            let (prefix, rest) = template
                 .split_once("{path}")
                 .expect("the template has {path}");
             let (middle, _) = rest
