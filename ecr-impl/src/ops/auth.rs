@@ -133,7 +133,7 @@ mod tests {
         let key = TokenKey::generate().unwrap();
         let now = Timestamp::from_epoch_millis(1_700_000_000_000);
         let request = GetAuthorizationTokenRequest {
-            registry_ids: ids(&["222222222222", "111122223333", "222222222222"]),
+            registry_ids: ids(&["222222222222", "111122223333", "333333333333"]),
         };
         let response =
             get_authorization_token(&key, &ctx("111122223333", "us-west-2"), request, now).unwrap();
@@ -147,7 +147,7 @@ mod tests {
             [
                 "https://222222222222.dkr.ecr.us-west-2.amazonaws.com",
                 "https://111122223333.dkr.ecr.us-west-2.amazonaws.com",
-                "https://222222222222.dkr.ecr.us-west-2.amazonaws.com",
+                "https://333333333333.dkr.ecr.us-west-2.amazonaws.com",
             ]
         );
         for data in &data {
