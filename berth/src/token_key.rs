@@ -135,7 +135,7 @@ mod tests {
                 .unwrap()
                 .permissions()
                 .mode();
-            assert_eq!(mode & 0o777, TOKEN_KEY_MODE);
+            assert_eq!(mode & 0o777, 0o600, "only the owner may read the key");
         }
     }
 
