@@ -4,14 +4,13 @@
 use std::future;
 use std::sync::Arc;
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::GetAuthorizationTokenError;
 use ecr_generated::types::{
     AuthorizationData, GetAuthorizationTokenRequest, GetAuthorizationTokenResponse,
 };
-
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 
 use super::{Builder, SharedStore, caller_scope};
 use crate::arn::RegistryHost;
