@@ -28,12 +28,14 @@ mod reply;
 mod serve;
 pub mod signals;
 pub mod sigv4;
+pub mod token_key;
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use ecr_impl::Ecr;
+use ecr_impl::auth::TokenKey;
 use storage_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -49,6 +51,7 @@ pub struct Running {
     /// Sending, or dropping it, tells the server to stop.
     stop: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
+    ecr: Arc<Ecr>,
 }
 
 /// Opens the state, binds `config.host:config.port`, then serves in a background task of
@@ -68,8 +71,9 @@ pub async fn start(config: Config) -> io::Result<Running> {
             )
         })?;
     let local_addr = listener.local_addr()?;
+    let ecr = Arc::new(ecr);
     let state = app::AppState {
-        ecr: Arc::new(ecr),
+        ecr: ecr.clone(),
         account_id: config.account_id,
         region: config.region,
         max_body_bytes: config.max_body_bytes,
@@ -90,29 +94,46 @@ pub async fn start(config: Config) -> io::Result<Running> {
         local_addr,
         stop,
         task,
+        ecr,
     })
 }
 
 /// The ECR state a server starts with. The one place that decides where state lives: in
-/// the data directory when there is one (durable), in memory otherwise.
+/// the data directory when there is one (durable, with the key that signs login passwords),
+/// in memory otherwise (with a new key).
 fn open_state(config: &Config) -> io::Result<Ecr> {
     let Some(dir) = &config.data_dir else {
-        return Ok(Ecr::in_memory());
+        let key = TokenKey::generate()
+            .map_err(|e| io::Error::other(format!("cannot generate a token key: {e}")))?;
+        return Ok(Ecr::new(ecr_impl::store::memory::MemoryStore::new(), key));
     };
+    // Read first: a damaged key file stops startup before the database is opened.
+    let key = token_key::read(dir)?;
     let store = SqliteStore::open(dir).map_err(|e| {
         io::Error::other(format!(
             "cannot use the data directory {}: {e}",
             dir.display()
         ))
     })?;
+    // Created only now, while this process holds the directory's lock.
+    let key = match key {
+        Some(key) => key,
+        None => token_key::create(dir)?,
+    };
     tracing::info!(data_dir = %dir.display(), "state is kept in the data directory");
-    Ok(Ecr::with_store(store))
+    Ok(Ecr::new(store, key))
 }
 
 impl Running {
     /// The address actually bound (the real port when 0 was asked for).
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The ECR this server serves, for what has no API, such as checking a login password
+    /// (`Ecr::verify_login_password`).
+    pub fn ecr(&self) -> &Ecr {
+        &self.ecr
     }
 
     /// The URL clients use: `http://HOST:PORT`. An unspecified bind address (0.0.0.0, ::)

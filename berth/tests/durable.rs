@@ -487,3 +487,108 @@ async fn a_damaged_database_stops_startup_and_leaves_the_files_untouched() {
         "{stderr}"
     );
 }
+
+/// The key file that signs login passwords (GetAuthorizationToken).
+fn token_key_file(dir: &TempDir) -> PathBuf {
+    dir.path().join(berth::token_key::TOKEN_KEY_FILE)
+}
+
+/// A fresh login password from `addr`, for the default account in us-east-1.
+async fn login_password(addr: SocketAddr) -> String {
+    use base64::Engine;
+    let answer = ok(addr, "GetAuthorizationToken", json!({})).await;
+    let token = answer["authorizationData"][0]["authorizationToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .unwrap();
+    let login = String::from_utf8(decoded).unwrap();
+    login.strip_prefix("AWS:").unwrap().to_owned()
+}
+
+/// Berth, in this process, on `dir`.
+async fn embedded_on(dir: Option<&TempDir>) -> berth::Running {
+    berth::start(berth::Config {
+        data_dir: dir.map(|dir| dir.path().to_owned()),
+        ..berth::Config::ephemeral()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_login_password_survives_a_restart_with_the_data_directory() {
+    let dir = TempDir::new("token-key");
+    let server = start_on(&dir).await;
+    let password = login_password(server.addr).await;
+    server.stop().await;
+    let key_file = std::fs::read(token_key_file(&dir)).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(token_key_file(&dir))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "only the owner may read the key");
+    }
+
+    // A second start keeps the key as it was.
+    let server = start_on(&dir).await;
+    let second = login_password(server.addr).await;
+    server.stop().await;
+    assert_eq!(std::fs::read(token_key_file(&dir)).unwrap(), key_file);
+
+    let restarted = embedded_on(Some(&dir)).await;
+    let now = berth_runtime::Timestamp::now();
+    for password in [&password, &second] {
+        let grant = restarted
+            .ecr()
+            .verify_login_password(password, now)
+            .expect("a password issued before the restart is still accepted");
+        assert_eq!(grant.registry.account_id.as_str(), "123456789012");
+        assert_eq!(grant.registry.region.as_str(), "us-east-1");
+    }
+    restarted.shutdown().await;
+
+    // The key is the directory's: another directory, or none, refuses the password.
+    let elsewhere = TempDir::new("token-key-elsewhere");
+    for other in [embedded_on(Some(&elsewhere)).await, embedded_on(None).await] {
+        assert_eq!(
+            other.ecr().verify_login_password(&password, now),
+            Err(ecr_impl::auth::TokenError::BadSignature)
+        );
+        other.shutdown().await;
+    }
+}
+
+#[tokio::test]
+async fn a_damaged_token_key_file_stops_startup_and_is_left_untouched() {
+    let dir = used_directory("damaged-key").await;
+    let original = std::fs::read_to_string(token_key_file(&dir)).unwrap();
+    for damaged in [
+        String::new(),
+        "not a key\n".to_owned(),
+        // One character short.
+        format!(
+            "{}\n",
+            &original.trim_end()[..original.trim_end().len() - 1]
+        ),
+    ] {
+        std::fs::write(token_key_file(&dir), &damaged).unwrap();
+        let stderr = refuses_to_start(&dir).await;
+        assert!(
+            stderr.contains("token key file")
+                && stderr.contains("is damaged")
+                && stderr.contains("left it untouched"),
+            "{stderr}"
+        );
+    }
+    // Restored, the directory starts again with its repository.
+    std::fs::write(token_key_file(&dir), &original).unwrap();
+    let server = start_on(&dir).await;
+    assert!(repositories(server.addr).await.contains_key("app"));
+    server.stop().await;
+}

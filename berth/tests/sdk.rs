@@ -2395,3 +2395,175 @@ async fn another_accounts_registry_id_is_access_denied() {
     );
     berth.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// GetAuthorizationToken
+// ---------------------------------------------------------------------------------------
+
+/// The user and password inside an `authorizationToken` (standard base64 of `user:password`).
+fn login_of(token: &str) -> (String, String) {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .expect("the token is standard base64");
+    let text = String::from_utf8(decoded).expect("the token is text");
+    let (user, password) = text.split_once(':').expect("the token is user:password");
+    (user.to_owned(), password.to_owned())
+}
+
+/// A time as the SDK decoded it, in milliseconds. The wire's epoch seconds are a float, so
+/// the SDK may land one millisecond below the value sent (`….893` read as `….892999…`).
+fn millis(time: &aws_sdk_ecr::primitives::DateTime) -> i64 {
+    time.to_millis().expect("a representable time")
+}
+
+/// Whether the SDK's reading of a time (`decoded`) is `sent`, within the float's rounding.
+fn same_millis(decoded: i64, sent: i64) -> bool {
+    (sent - 1..=sent).contains(&decoded)
+}
+
+fn now_millis() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+const TWELVE_HOURS_MS: i64 = 12 * 60 * 60 * 1000;
+
+/// What the server's own key says the login in `data` grants now; the user must be `AWS`.
+fn accepted_login(
+    berth: &Berth,
+    data: &aws_sdk_ecr::types::AuthorizationData,
+) -> ecr_impl::auth::LoginGrant {
+    let (user, password) = login_of(data.authorization_token().unwrap());
+    assert_eq!(user, "AWS");
+    berth
+        .running
+        .ecr()
+        .verify_login_password(&password, berth_runtime::Timestamp::now())
+        .expect("the server's key accepts the password")
+}
+
+fn proxy_endpoint(account: &str, region: &str) -> String {
+    format!("https://{account}.dkr.ecr.{region}.amazonaws.com")
+}
+
+#[tokio::test]
+async fn an_authorization_token_is_a_login_this_server_accepts_for_twelve_hours() {
+    let berth = Berth::start().await;
+    for (key, region, account) in [
+        (PLAIN_KEY, "us-east-1", DEFAULT_ACCOUNT),
+        (ACCOUNT_A, "eu-west-3", ACCOUNT_A),
+        (ACCOUNT_B, "ap-southeast-2", ACCOUNT_B),
+    ] {
+        // Whole milliseconds, as the wire carries them.
+        let before = now_millis();
+        let output = berth
+            .client_as(key, region)
+            .get_authorization_token()
+            .send()
+            .await
+            .unwrap();
+        let after = now_millis();
+        let [data] = output.authorization_data() else {
+            panic!("one entry without registryIds: {output:?}");
+        };
+        assert_eq!(
+            data.proxy_endpoint(),
+            Some(proxy_endpoint(account, region).as_str())
+        );
+        let expires_at = millis(data.expires_at().unwrap());
+        assert!(
+            (before + TWELVE_HOURS_MS - 1..=after + TWELVE_HOURS_MS).contains(&expires_at),
+            "expiresAt {expires_at} is not 12 h after the call ({before}..={after})"
+        );
+        let grant = accepted_login(&berth, data);
+        assert_eq!(grant.registry.account_id.as_str(), account);
+        assert_eq!(grant.registry.region.as_str(), region);
+        assert!(same_millis(expires_at, grant.expires_at.epoch_millis()));
+        // Refused from its expiry on.
+        let (_, password) = login_of(data.authorization_token().unwrap());
+        let expired = berth
+            .running
+            .ecr()
+            .verify_login_password(&password, grant.expires_at)
+            .unwrap_err();
+        assert!(
+            matches!(expired, ecr_impl::auth::TokenError::Expired { .. }),
+            "{expired:?}"
+        );
+    }
+    berth.stop().await;
+}
+
+#[tokio::test]
+async fn another_server_does_not_accept_the_password() {
+    let issuer = Berth::start().await;
+    let other = Berth::start().await;
+    let output = issuer
+        .client()
+        .get_authorization_token()
+        .send()
+        .await
+        .unwrap();
+    let (_, password) = login_of(
+        output.authorization_data()[0]
+            .authorization_token()
+            .unwrap(),
+    );
+    assert_eq!(
+        other
+            .running
+            .ecr()
+            .verify_login_password(&password, berth_runtime::Timestamp::now()),
+        Err(ecr_impl::auth::TokenError::BadSignature)
+    );
+    issuer.stop().await;
+    other.stop().await;
+}
+
+#[tokio::test]
+// registryIds is deprecated in the model, and still answered by ECR.
+#[allow(deprecated)]
+async fn registry_ids_give_an_entry_per_id_in_order_with_the_callers_login() {
+    let berth = Berth::start().await;
+    let output = berth
+        .client_as(ACCOUNT_A, "us-west-2")
+        .get_authorization_token()
+        .registry_ids(ACCOUNT_B)
+        .registry_ids(ACCOUNT_A)
+        .registry_ids(DEFAULT_ACCOUNT)
+        .send()
+        .await
+        .expect("another account's id is no AccessDenied");
+    let endpoints: Vec<_> = output
+        .authorization_data()
+        .iter()
+        .map(|data| data.proxy_endpoint().unwrap())
+        .collect();
+    assert_eq!(
+        endpoints,
+        [ACCOUNT_B, ACCOUNT_A, DEFAULT_ACCOUNT].map(|account| proxy_endpoint(account, "us-west-2"))
+    );
+    for data in output.authorization_data() {
+        let grant = accepted_login(&berth, data);
+        // The password is the caller's, whichever registry the entry names.
+        assert_eq!(grant.registry.account_id.as_str(), ACCOUNT_A);
+        assert!(same_millis(
+            millis(data.expires_at().unwrap()),
+            grant.expires_at.epoch_millis()
+        ));
+    }
+    // The model's limits on registryIds: 1 to 10 ids of 12 digits.
+    let error = service_error(
+        berth
+            .client()
+            .get_authorization_token()
+            .registry_ids("12345")
+            .send()
+            .await,
+    );
+    assert_eq!(error.code, "InvalidParameterException", "{error:?}");
+    berth.stop().await;
+}

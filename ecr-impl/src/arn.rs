@@ -97,12 +97,19 @@ pub struct RepositoryUri<'a> {
 
 impl fmt::Display for RepositoryUri<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Scope { account_id, region } = self.scope;
-        write!(
-            f,
-            "{account_id}.dkr.ecr.{region}.amazonaws.com/{}",
-            self.name
-        )
+        write!(f, "{}/{}", RegistryHost(self.scope), self.name)
+    }
+}
+
+/// A registry's host name, where `docker login` and `docker push` go:
+/// `<account>.dkr.ecr.<region>.amazonaws.com`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RegistryHost<'a>(pub &'a Scope);
+
+impl fmt::Display for RegistryHost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Scope { account_id, region } = self.0;
+        write!(f, "{account_id}.dkr.ecr.{region}.amazonaws.com")
     }
 }
 

@@ -5,10 +5,13 @@
 //!   each handler checks what the model cannot state and asks the store;
 //! - [`store`]: the one state interface ([`store::Store`]) and its in-memory backend (the
 //!   durable one, SQLite, is the `storage-sqlite` crate, so this one links no database);
+//! - [`auth`]: the login passwords GetAuthorizationToken issues, signed with the
+//!   [`auth::TokenKey`] an [`Ecr`] holds, and their verification;
 //! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;
 //! - `messages` and `limits`: every error message and every limit, each in one place.
 
 mod arn;
+pub mod auth;
 mod limits;
 mod messages;
 mod ops;
@@ -20,20 +23,23 @@ mod tags;
 use std::ops::Deref;
 use std::sync::Arc;
 
+use berth_runtime::Timestamp;
 use ecr_generated::errors;
 use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
+use crate::auth::{LoginGrant, TokenError, TokenKey};
 use crate::store::Store;
 use crate::store::memory::MemoryStore;
 
 /// Berth's ECR: the generated service with every handler of `ops` registered, over one
-/// state interface holding every account's and region's repositories. Dereferences to the
-/// service (`handle` a request, call an operation, read the catalog). Cheap to clone;
-/// clones share their state.
+/// state interface holding every account's and region's repositories, and the key its login
+/// passwords are signed with. Dereferences to the service (`handle` a request, call an
+/// operation, read the catalog). Cheap to clone; clones share their state and key.
 #[derive(Debug, Clone)]
 pub struct Ecr {
     service: Arc<EcrService<Arc<dyn Store>>>,
+    token_key: Arc<TokenKey>,
 }
 
 impl Default for Ecr {
@@ -43,19 +49,45 @@ impl Default for Ecr {
 }
 
 impl Ecr {
-    /// An ECR whose state lives in memory.
+    /// An ECR whose state lives in memory, with a new random token key.
+    ///
+    /// # Panics
+    /// If the operating system has no random source (as `uuid` would).
     pub fn in_memory() -> Ecr {
         Ecr::with_store(MemoryStore::new())
     }
 
-    /// An ECR whose state lives in `store`.
+    /// An ECR whose state lives in `store`, with a new random token key: the passwords it
+    /// issues are accepted only by this value and its clones.
+    ///
+    /// # Panics
+    /// If the operating system has no random source (as `uuid` would).
     pub fn with_store(store: impl Store + 'static) -> Ecr {
+        let token_key = TokenKey::generate().expect("the operating system's random source works");
+        Ecr::new(store, token_key)
+    }
+
+    /// An ECR whose state lives in `store` and whose login passwords are signed with
+    /// `token_key` (a persisted key keeps passwords valid across restarts).
+    pub fn new(store: impl Store + 'static, token_key: TokenKey) -> Ecr {
         let store: Arc<dyn Store> = Arc::new(store);
+        let token_key = Arc::new(token_key);
         // Partial: the operations no module registers answer NotImplementedException.
-        let service = ops::register(EcrService::builder(store)).build_partial();
+        let service = ops::register(EcrService::builder(store), token_key.clone()).build_partial();
         Ecr {
             service: Arc::new(service),
+            token_key,
         }
+    }
+
+    /// What a password from GetAuthorizationToken grants at `now` (the registry it was
+    /// issued for and its expiry), if this ECR's key issued it and it has not expired.
+    pub fn verify_login_password(
+        &self,
+        password: &str,
+        now: Timestamp,
+    ) -> Result<LoginGrant, TokenError> {
+        self.token_key.verify(password, now)
     }
 
     fn store(&self) -> &dyn Store {

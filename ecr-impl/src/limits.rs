@@ -14,3 +14,7 @@ pub const RESERVED_TAG_KEY_PREFIX: &str = "aws:";
 
 /// Repositories per DescribeRepositories page when the caller gives no `maxResults`.
 pub const DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE: usize = 100;
+
+/// How long a GetAuthorizationToken password is accepted after it is issued (ECR: 12 hours).
+pub const AUTHORIZATION_TOKEN_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(12 * 60 * 60);

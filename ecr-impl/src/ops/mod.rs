@@ -1,6 +1,7 @@
 //! The operations, grouped by topic, and what they share: who may act on which registry,
 //! how a stored repository is shown, and how store failures become ECR errors.
 
+pub mod auth;
 pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
@@ -17,6 +18,7 @@ use ecr_generated::operations::EcrServiceBuilder;
 use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, RepositoryName};
 
 use crate::arn::{self, ArnError, RepositoryArn, RepositoryUri};
+use crate::auth::TokenKey;
 use crate::messages;
 use crate::store::{RepositoryRecord, Scope, Store, StoreError};
 
@@ -27,7 +29,9 @@ pub(crate) type SharedStore = Arc<dyn Store>;
 pub(crate) type Builder = EcrServiceBuilder<SharedStore>;
 
 /// Registers every implemented operation: each module registers its own handlers, beside them.
-pub(crate) fn register(builder: Builder) -> Builder {
+/// `token_key` signs the passwords GetAuthorizationToken issues.
+pub(crate) fn register(builder: Builder, token_key: Arc<TokenKey>) -> Builder {
+    let builder = auth::register(builder, token_key);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
@@ -53,7 +57,7 @@ pub(crate) fn caller_registry(
 }
 
 /// The caller's scope; a context the server could not have built is a server fault.
-fn caller_scope(ctx: &RequestContext) -> Result<Scope, CommonError> {
+pub(crate) fn caller_scope(ctx: &RequestContext) -> Result<Scope, CommonError> {
     Scope::of_caller(ctx)
         .map_err(|reason| CommonError::internal(messages::invalid_caller(&reason.to_string())))
 }
