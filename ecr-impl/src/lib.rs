@@ -14,6 +14,7 @@ mod messages;
 mod ops;
 mod pagination;
 mod policy;
+pub mod state;
 pub mod store;
 mod tags;
 
