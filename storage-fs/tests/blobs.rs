@@ -158,12 +158,13 @@ async fn publishing_bytes_already_stored_keeps_the_blob_as_it_is() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_publishes_of_one_digest_leave_one_whole_blob() {
     let store = Arc::new(FsBlobStore::temporary().unwrap());
-    let bytes = Arc::new(pattern(4, WRITE_CHUNK_BYTES + 17));
+    let bytes = Arc::new(pattern(4, 4 * WRITE_CHUNK_BYTES + 17));
     let mut staged = Vec::new();
     for _ in 0..16 {
         staged.push(stage_all(store.as_ref(), &bytes, 100_000).await);
     }
-    let barrier = Arc::new(tokio::sync::Barrier::new(staged.len()));
+    // The publishers and one reader start together.
+    let barrier = Arc::new(tokio::sync::Barrier::new(staged.len() + 1));
     let tasks: Vec<_> = staged
         .into_iter()
         .map(|(upload, digest)| {
@@ -176,10 +177,34 @@ async fn concurrent_publishes_of_one_digest_leave_one_whole_blob() {
             })
         })
         .collect();
-    for task in tasks {
-        assert_eq!(task.await.unwrap(), Ok(oracle_digest(&bytes)));
-    }
+    // Meanwhile a reader finds either no blob or all of it, never a part.
     let digest = oracle_digest(&bytes);
+    let reader = {
+        let (store, bytes, barrier) = (store.clone(), bytes.clone(), barrier.clone());
+        tokio::spawn(async move {
+            let len = bytes.len() as u64;
+            barrier.wait().await;
+            let mut whole_reads = 0;
+            for _ in 0..10_000 {
+                match store.open(&digest, 0..len).await {
+                    Err(BlobError::NotFound) => tokio::task::yield_now().await,
+                    opened => {
+                        let read = collect(opened.expect("the whole blob")).await;
+                        assert!(read.expect("every byte") == *bytes, "a whole blob");
+                        whole_reads += 1;
+                        if whole_reads == 5 {
+                            break;
+                        }
+                    }
+                }
+            }
+            whole_reads
+        })
+    };
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), Ok(digest));
+    }
+    assert!(reader.await.unwrap() > 0, "the reader saw the blob");
     assert_eq!(files_under(store.root()), vec![blob_file(&digest)]);
     let read = collect(store.open(&digest, 0..bytes.len() as u64).await.unwrap())
         .await
@@ -343,8 +368,9 @@ async fn deleted_blobs_are_gone() {
 #[tokio::test]
 async fn listings_page_in_order() {
     let store = FsBlobStore::temporary().unwrap();
+    // Enough blobs that many share a prefix folder, so pages start and end inside one.
     let mut digests = Vec::new();
-    for seed in 0..40 {
+    for seed in 0..150 {
         digests.push(put(&store, &pattern(seed, 100)).await);
     }
     digests.sort();

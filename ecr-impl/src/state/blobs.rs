@@ -221,9 +221,8 @@ impl fmt::Display for UploadIdError {
 impl std::error::Error for UploadIdError {}
 
 impl UploadId {
-    /// Where the hyphens of the hyphenated form stand; every other character is a hex digit.
-    const HYPHENS: [usize; 4] = [8, 13, 18, 23];
-    const LEN: usize = 36;
+    /// The length of the hyphenated form, `8-4-4-4-12` hex digits.
+    const HYPHENATED_LEN: usize = 36;
 
     /// A new random id.
     pub fn random() -> UploadId {
@@ -235,17 +234,9 @@ impl FromStr for UploadId {
     type Err = UploadIdError;
 
     fn from_str(text: &str) -> Result<UploadId, UploadIdError> {
-        // Checked here rather than by `Uuid::parse_str`, which also takes the simple, braced
-        // and URN forms: one upload must have exactly one spelling.
-        let hyphenated = text.len() == UploadId::LEN
-            && text.bytes().enumerate().all(|(at, byte)| {
-                if UploadId::HYPHENS.contains(&at) {
-                    byte == b'-'
-                } else {
-                    byte.is_ascii_hexdigit()
-                }
-            });
-        if !hyphenated {
+        // `Uuid::try_parse` also takes the simple, braced and URN forms; of its forms only
+        // the hyphenated one has this length. One upload must have exactly one spelling.
+        if text.len() != UploadId::HYPHENATED_LEN {
             return Err(UploadIdError);
         }
         uuid::Uuid::try_parse(text)
