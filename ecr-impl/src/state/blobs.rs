@@ -17,6 +17,7 @@ use std::pin::Pin;
 use std::str::FromStr;
 
 use bytes::Bytes;
+use ecr_generated::types;
 use futures_core::Stream;
 use sha2::{Digest as _, Sha256};
 
@@ -202,8 +203,8 @@ impl fmt::Debug for Sha256Digest {
     }
 }
 
-/// An upload's id: a UUID in its hyphenated form (`8-4-4-4-12` hex digits), the model's
-/// `uploadId` pattern. Parsed in either letter case (UUIDs are case-insensitive), printed in
+/// An upload's id: a UUID in its hyphenated form (`8-4-4-4-12` hex digits), as the model's
+/// `uploadId` pattern requires. Parsed in either letter case (UUIDs are case-insensitive), printed in
 /// lowercase, so one upload has one file or object name.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct UploadId(uuid::Uuid);
@@ -221,9 +222,6 @@ impl fmt::Display for UploadIdError {
 impl std::error::Error for UploadIdError {}
 
 impl UploadId {
-    /// The length of the hyphenated form, `8-4-4-4-12` hex digits.
-    const HYPHENATED_LEN: usize = 36;
-
     /// A new random id.
     pub fn random() -> UploadId {
         UploadId(uuid::Uuid::new_v4())
@@ -234,12 +232,18 @@ impl FromStr for UploadId {
     type Err = UploadIdError;
 
     fn from_str(text: &str) -> Result<UploadId, UploadIdError> {
-        // `Uuid::try_parse` also takes the simple, braced and URN forms; of its forms only
-        // the hyphenated one has this length. One upload must have exactly one spelling.
-        if text.len() != UploadId::HYPHENATED_LEN {
-            return Err(UploadIdError);
-        }
-        uuid::Uuid::try_parse(text)
+        let valid = types::UploadId::try_from(text).map_err(|_| UploadIdError)?;
+        UploadId::try_from(&valid)
+    }
+}
+
+impl TryFrom<&types::UploadId> for UploadId {
+    type Error = UploadIdError;
+
+    /// The model's `uploadId` pattern admits only the hyphenated form (of the forms
+    /// `Uuid::try_parse` takes), so a UUID has one spelling but for letter case.
+    fn try_from(valid: &types::UploadId) -> Result<UploadId, UploadIdError> {
+        uuid::Uuid::try_parse(valid.as_str())
             .map(UploadId)
             .map_err(|_| UploadIdError)
     }
