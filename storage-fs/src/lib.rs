@@ -92,31 +92,26 @@ impl FsBlobStore {
     /// leftovers of an interrupted write. Returns how many it removed. Anything else
     /// (folders, other places) is left alone.
     pub fn sweep(&self) -> io::Result<usize> {
-        let mut removed = remove_files_not_named(&self.uploads, |name| {
-            name.parse::<UploadId>()
-                .is_ok_and(|id| id.to_string() == name)
-        })?;
+        let mut removed =
+            remove_files_not_named(&self.uploads, |name| upload_named(name).is_some())?;
         for entry in fs::read_dir(&self.blobs)? {
             let entry = entry?;
-            let prefix = entry.file_name();
-            let Some(prefix) = prefix.to_str().filter(|prefix| is_prefix_dir(prefix)) else {
+            let Some(prefix) = entry.file_name().to_str().and_then(prefix_dir_named) else {
                 continue;
             };
             if !entry.file_type()?.is_dir() {
                 continue;
             }
-            removed += remove_files_not_named(&entry.path(), |name| {
-                Sha256Digest::from_hex(name)
-                    .is_ok_and(|digest| digest.hex() == name && name.starts_with(prefix))
-            })?;
+            removed +=
+                remove_files_not_named(&entry.path(), |name| blob_named(name, prefix).is_some())?;
         }
         Ok(removed)
     }
 
+    /// Blob `digest`'s prefix folder and file.
     fn blob_path(&self, digest: &Sha256Digest) -> (PathBuf, PathBuf) {
-        let hex = digest.hex();
-        let dir = self.blobs.join(&hex[..2]);
-        let path = dir.join(hex);
+        let dir = self.blobs.join(prefix_dir(digest.as_bytes()[0]));
+        let path = dir.join(digest.hex());
         (dir, path)
     }
 
@@ -125,11 +120,27 @@ impl FsBlobStore {
     }
 }
 
-fn is_prefix_dir(name: &str) -> bool {
-    name.len() == 2
-        && name
-            .bytes()
-            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+/// The folder of the blobs whose digest starts with byte `prefix`: two lowercase hex digits.
+fn prefix_dir(prefix: u8) -> String {
+    format!("{prefix:02x}")
+}
+
+/// The prefix byte a folder's name gives, if it is one this store gives.
+fn prefix_dir_named(name: &str) -> Option<u8> {
+    let prefix = u8::from_str_radix(name, 16).ok()?;
+    (prefix_dir(prefix) == name).then_some(prefix)
+}
+
+/// The blob a file in prefix folder `prefix` holds, if its name is one this store gives.
+fn blob_named(name: &str, prefix: u8) -> Option<Sha256Digest> {
+    let digest = Sha256Digest::from_hex(name).ok()?;
+    (digest.hex() == name && digest.as_bytes()[0] == prefix).then_some(digest)
+}
+
+/// The upload a file in `uploads/` holds, if its name is one this store gives.
+fn upload_named(name: &str) -> Option<UploadId> {
+    let upload = name.parse::<UploadId>().ok()?;
+    (upload.to_string() == name).then_some(upload)
 }
 
 fn remove_files_not_named(dir: &Path, kept: impl Fn(&str) -> bool) -> io::Result<usize> {
@@ -294,12 +305,9 @@ impl BlobStore for FsBlobStore {
                 if listed.len() >= limit {
                     break;
                 }
-                let dir = blobs.join(format!("{prefix:02x}"));
+                let dir = blobs.join(prefix_dir(prefix));
                 let mut found: Vec<Sha256Digest> = names_in(&dir)?
-                    .filter_map(|name| {
-                        let digest = Sha256Digest::from_hex(&name).ok()?;
-                        (digest.hex() == name && digest.as_bytes()[0] == prefix).then_some(digest)
-                    })
+                    .filter_map(|name| blob_named(&name, prefix))
                     .filter(|digest| after.is_none_or(|after| *digest > after))
                     .collect();
                 found.sort_unstable();
@@ -319,10 +327,7 @@ impl BlobStore for FsBlobStore {
         let after = after.copied();
         Box::pin(blocking(move || {
             let mut listed: Vec<UploadId> = names_in(&uploads)?
-                .filter_map(|name| {
-                    let id = name.parse::<UploadId>().ok()?;
-                    (id.to_string() == name).then_some(id)
-                })
+                .filter_map(|name| upload_named(&name))
                 .filter(|id| after.is_none_or(|after| *id > after))
                 .collect();
             listed.sort_unstable();

@@ -42,8 +42,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     fn read_staged<'a>(&'a self, upload: &'a UploadId) -> BlobFuture<'a, ByteStream>;
 
     /// Durably and atomically makes the staged bytes of `upload` blob `digest`, which the
-    /// caller has verified; a no-op when blob `digest` exists already (the staged bytes then
-    /// stay for [`BlobStore::discard`]). No [`Staged`] of `upload` may be open meanwhile.
+    /// caller has verified: the blob is whole from the moment it can be opened. A no-op when
+    /// blob `digest` exists already, even with nothing staged, so a publish repeated after a
+    /// crash succeeds. The staged bytes may be moved into the blob or left for
+    /// [`BlobStore::discard`], which the caller calls after its commit either way. No
+    /// [`Staged`] of `upload` may be open meanwhile.
     fn publish<'a>(&'a self, upload: &'a UploadId, digest: &'a Sha256Digest) -> BlobFuture<'a, ()>;
 
     /// Drops what is staged under `upload`, if anything.
