@@ -43,7 +43,8 @@ const BLOBS_DIR: &str = "blobs/sha256";
 /// Where uploads are staged, below the root.
 const UPLOADS_DIR: &str = "uploads";
 
-/// Blobs and staged uploads in one directory.
+/// Blobs and staged uploads in one directory. Its futures run their file work on the
+/// blocking pool of the tokio runtime that polls them.
 #[derive(Debug)]
 pub struct FsBlobStore {
     root: PathBuf,
