@@ -3,8 +3,9 @@
 //!
 //! - `ops`: the operations, by topic; each module registers its handlers beside them, and
 //!   each handler checks what the model cannot state and asks the store;
-//! - [`store`]: the one state interface ([`store::Store`]) and its in-memory backend (the
-//!   durable one, SQLite, is the `storage-sqlite` crate, so this one links no database);
+//! - [`store`]: the state interfaces ([`store::Store`] and its in-memory backend, the
+//!   durable one being the `storage-sqlite` crate, so this one links no database; and
+//!   [`store::blobs::BlobStore`], whose backend is the `storage-fs` crate);
 //! - [`auth`]: the login passwords GetAuthorizationToken issues, signed with the
 //!   [`auth::TokenKey`] an [`Ecr`] holds, and their verification;
 //! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;

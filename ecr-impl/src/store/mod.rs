@@ -1,4 +1,6 @@
-//! The one state interface: every repository of every registry (account and region).
+//! The state interfaces: [`Store`], every repository of every registry (account and region),
+//! and [`blobs::BlobStore`], layer and manifest bytes by sha256 (its filesystem backend is the
+//! `storage-fs` crate; no operation uses it yet).
 //!
 //! Each method is one atomic step, so a transactional backend (SQLite) implements each as
 //! one transaction: a create carries its tags, an update carries one [`RepositoryChange`]
@@ -6,6 +8,7 @@
 //! return futures so a backend may wait for a disk or a group commit without blocking the
 //! server's threads.
 
+pub mod blobs;
 pub mod memory;
 mod record;
 
