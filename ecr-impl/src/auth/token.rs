@@ -99,7 +99,7 @@ impl TokenKey {
         Ok(TokenKey(bytes))
     }
 
-    /// A password for `registry`, valid from `now` for [`AUTHORIZATION_TOKEN_LIFETIME`].
+    /// A password for `registry`, valid from `now` for `limits::AUTHORIZATION_TOKEN_LIFETIME` (12 hours).
     pub fn mint(&self, registry: &Scope, now: Timestamp) -> MintedPassword {
         let lifetime_ms = AUTHORIZATION_TOKEN_LIFETIME.as_millis() as i64;
         let expires_at = Timestamp::from_epoch_millis(now.epoch_millis() + lifetime_ms);
