@@ -9,6 +9,7 @@
 //! - `messages` and `limits`: every error message and every limit, each in one place.
 
 mod arn;
+pub mod images;
 mod limits;
 mod messages;
 mod ops;
