@@ -175,17 +175,19 @@ pub fn image_digest_does_not_match(given: &str, computed: &str) -> String {
 
 /// [choice] The config or layers an image manifest names that the repository lacks.
 pub fn layers_not_found(digests: &[&str], name: &str, registry_id: &str) -> String {
-    format!(
-        "Layers with digests '[{}]' required for pushing image into repository with name \
-         '{name}' in the registry with id '{registry_id}' do not exist",
-        digests.join(", ")
-    )
+    missing_for_push("Layers", digests, name, registry_id)
 }
 
 /// [choice] The manifests an index or manifest list names that the repository lacks.
 pub fn referenced_images_not_found(digests: &[&str], name: &str, registry_id: &str) -> String {
+    missing_for_push("Images", digests, name, registry_id)
+}
+
+/// Shaped like the docker-side text seen for a manifest list; the digests as Java prints a
+/// list.
+fn missing_for_push(what: &str, digests: &[&str], name: &str, registry_id: &str) -> String {
     format!(
-        "Images with digests '[{}]' required for pushing image into repository with name \
+        "{what} with digests '[{}]' required for pushing image into repository with name \
          '{name}' in the registry with id '{registry_id}' do not exist",
         digests.join(", ")
     )

@@ -94,10 +94,12 @@ impl fmt::Display for MediaType {
 /// lenient view needs only the digest and the size).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Descriptor {
+    /// The referenced content's media type (a layer keeps the first one a manifest gives).
     #[serde(rename = "mediaType")]
     pub media_type: Option<String>,
     #[serde(deserialize_with = "content_digest")]
     pub digest: String,
+    /// The size the manifest declares (what `imageSizeInBytes` sums).
     pub size: u64,
 }
 
@@ -225,33 +227,25 @@ pub fn check_given_digest(
     }
 }
 
-/// Step 6: some of the config and layer digests an image manifest needs are not layers of
-/// the repository (`missing`, in manifest order).
-pub fn layers_not_found<'a>(
-    missing: impl IntoIterator<Item = &'a str>,
+/// Step 6: the config and layer digests (in manifest order) an image manifest needs that
+/// are not layers of the repository.
+pub fn layers_not_found(
+    missing: &[&str],
     repository_name: &str,
     registry_id: &str,
 ) -> LayersNotFoundException {
-    let missing: Vec<&str> = missing.into_iter().collect();
-    LayersNotFoundException::new(messages::layers_not_found(
-        &missing,
-        repository_name,
-        registry_id,
-    ))
+    let message = messages::layers_not_found(missing, repository_name, registry_id);
+    LayersNotFoundException::new(message)
 }
 
-/// Step 6: some of the manifests an index or list needs are not images of the repository.
-pub fn referenced_images_not_found<'a>(
-    missing: impl IntoIterator<Item = &'a str>,
+/// Step 6: the manifests an index or list needs that are not images of the repository.
+pub fn referenced_images_not_found(
+    missing: &[&str],
     repository_name: &str,
     registry_id: &str,
 ) -> ReferencedImagesNotFoundException {
-    let missing: Vec<&str> = missing.into_iter().collect();
-    ReferencedImagesNotFoundException::new(messages::referenced_images_not_found(
-        &missing,
-        repository_name,
-        registry_id,
-    ))
+    let message = messages::referenced_images_not_found(missing, repository_name, registry_id);
+    ReferencedImagesNotFoundException::new(message)
 }
 
 impl Manifest {
@@ -265,6 +259,7 @@ impl Manifest {
         self.media_type
     }
 
+    /// What the manifest holds: a config and layers, or other manifests.
     pub fn content(&self) -> &Content {
         &self.content
     }

@@ -47,25 +47,26 @@ pub fn is_image_digest(digest: &str) -> bool {
 /// An `imageTag` parameter (PutImage, DescribeImages) that breaks [`IMAGE_TAG_PATTERN`] is
 /// an InvalidParameterException naming the pattern.
 pub fn check_image_tag(tag: &str) -> Result<(), InvalidParameterException> {
-    if is_image_tag(tag) {
-        Ok(())
-    } else {
-        Err(InvalidParameterException::new(messages::pattern_violation(
-            "imageTag",
-            IMAGE_TAG_PATTERN,
-        )))
-    }
+    check_pattern(tag, &IMAGE_TAG, "imageTag", IMAGE_TAG_PATTERN)
 }
 
 /// An `imageDigest` parameter (PutImage, DescribeImages) that breaks
 /// [`IMAGE_DIGEST_PATTERN`] is an InvalidParameterException naming the pattern.
 pub fn check_image_digest(digest: &str) -> Result<(), InvalidParameterException> {
-    if is_image_digest(digest) {
+    check_pattern(digest, &IMAGE_DIGEST, "imageDigest", IMAGE_DIGEST_PATTERN)
+}
+
+fn check_pattern(
+    value: &str,
+    matcher: &Regex,
+    member: &str,
+    pattern: &str,
+) -> Result<(), InvalidParameterException> {
+    if matcher.is_match(value) {
         Ok(())
     } else {
         Err(InvalidParameterException::new(messages::pattern_violation(
-            "imageDigest",
-            IMAGE_DIGEST_PATTERN,
+            member, pattern,
         )))
     }
 }

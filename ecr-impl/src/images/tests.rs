@@ -601,6 +601,18 @@ fn an_oci_image_index_with_an_attestation_entry() {
 }
 
 #[test]
+fn index_entries_without_a_platform_have_none_to_show() {
+    let text = edited(OCI_INDEX_JSON, |json| remove(json, "/manifests/0/platform"));
+    let index = accepted(&text, None);
+    let platforms = index.platforms();
+    let shown: Vec<&str> = platforms.iter().map(|(digest, _)| *digest).collect();
+    let entries = digests(index.required_images());
+    assert_eq!(shown, entries[1..]);
+    assert_eq!(platforms[0].1.architecture.as_deref(), Some("arm64"));
+    assert_eq!(platforms[0].1.variant.as_deref(), Some("v8"));
+}
+
+#[test]
 fn an_oci_artifact_names_its_type_and_its_subject() {
     let artifact = accepted(OCI_ARTIFACT, None);
     assert_eq!(artifact.media_type(), MediaType::OciManifest);
@@ -884,7 +896,7 @@ fn a_manifest_berth_cannot_read_is_reported_before_a_digest_mismatch() {
 fn missing_layers_and_images_are_named_in_ecrs_words() {
     let a = format!("sha256:{}", hex64('a'));
     let b = format!("sha256:{}", hex64('b'));
-    let layers = manifest::layers_not_found([a.as_str(), b.as_str()], "team/app", "123456789012");
+    let layers = manifest::layers_not_found(&[&a, &b], "team/app", "123456789012");
     assert_eq!(layers.type_name(), "LayersNotFoundException");
     assert_eq!(
         message_of(&layers),
@@ -893,7 +905,7 @@ fn missing_layers_and_images_are_named_in_ecrs_words() {
              name 'team/app' in the registry with id '123456789012' do not exist"
         )
     );
-    let images = manifest::referenced_images_not_found([a.as_str()], "app", "210987654321");
+    let images = manifest::referenced_images_not_found(&[&a], "app", "210987654321");
     assert_eq!(images.type_name(), "ReferencedImagesNotFoundException");
     assert_eq!(
         message_of(&images),
