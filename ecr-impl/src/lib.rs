@@ -6,6 +6,7 @@
 //! - [`store`]: the state interfaces ([`store::Store`] and its in-memory backend, the
 //!   durable one being the `storage-sqlite` crate, so this one links no database; and
 //!   [`store::blobs::BlobStore`], whose backend is the `storage-fs` crate);
+//! - [`images`]: what a manifest says and ECR's rules for reading it (PutImage's steps);
 //! - [`auth`]: the login passwords GetAuthorizationToken issues, signed with the
 //!   [`auth::TokenKey`] an [`Ecr`] holds, and their verification;
 //! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;
@@ -13,6 +14,7 @@
 
 mod arn;
 pub mod auth;
+pub mod images;
 mod limits;
 mod messages;
 mod ops;

@@ -145,6 +145,54 @@ pub fn invalid_caller(reason: &str) -> String {
     format!("The request context names no valid registry: {reason}")
 }
 
+// ---- images ----
+
+/// [real] A value that breaks one of ECR's patterns the model does not state (the
+/// `imageTag` and `imageDigest` of PutImage and DescribeImages).
+pub fn pattern_violation(member: &str, pattern: &str) -> String {
+    invalid_parameter(
+        member,
+        &format!("must satisfy regular expression '{pattern}'"),
+    )
+}
+
+/// [real] A manifest ECR cannot read: not JSON, not the structure of its media type, or
+/// with no media type at all (capital `I`, unlike the member's name).
+pub fn invalid_manifest_json() -> String {
+    invalid_parameter("ImageManifest", "Invalid JSON syntax")
+}
+
+/// [choice] A media type PutImage does not accept, or an `imageManifestMediaType` that
+/// contradicts the manifest's own `mediaType`.
+pub fn unsupported_manifest_media_type() -> String {
+    invalid_parameter("imageManifestMediaType", "Unsupported manifest media type")
+}
+
+/// [choice] PutImage's `imageDigest` is not the digest of the manifest's bytes.
+pub fn image_digest_does_not_match(given: &str, computed: &str) -> String {
+    format!("The image digest '{given}' does not match the digest '{computed}' of the manifest")
+}
+
+/// [choice] The config or layers an image manifest names that the repository lacks.
+pub fn layers_not_found(digests: &[&str], name: &str, registry_id: &str) -> String {
+    missing_for_push("Layers", digests, name, registry_id)
+}
+
+/// [choice] The manifests an index or manifest list names that the repository lacks.
+pub fn referenced_images_not_found(digests: &[&str], name: &str, registry_id: &str) -> String {
+    missing_for_push("Images", digests, name, registry_id)
+}
+
+/// Shaped like the docker-side text seen for a manifest list; the digests as Java prints a
+/// list.
+fn missing_for_push(what: &str, digests: &[&str], name: &str, registry_id: &str) -> String {
+    format!(
+        "{what} with digests '[{}]' required for pushing image into repository with name \
+         '{name}' in the registry with id '{registry_id}' do not exist",
+        digests.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
