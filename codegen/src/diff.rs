@@ -338,7 +338,6 @@ fn enum_values(kind: &ShapeKind) -> BTreeSet<String> {
 }
 
 fn kind_name(kind: &ShapeKind) -> &'static str {
-    use crate::ir::Primitive;
     match kind {
         ShapeKind::Structure { .. } => "structure",
         ShapeKind::Union { .. } => "union",
@@ -346,18 +345,6 @@ fn kind_name(kind: &ShapeKind) -> &'static str {
         ShapeKind::Map { .. } => "map",
         ShapeKind::Enum { .. } => "enum",
         ShapeKind::IntEnum { .. } => "intEnum",
-        ShapeKind::Simple(primitive) => match primitive {
-            Primitive::String => "string",
-            Primitive::Boolean => "boolean",
-            Primitive::Byte => "byte",
-            Primitive::Short => "short",
-            Primitive::Integer => "integer",
-            Primitive::Long => "long",
-            Primitive::Float => "float",
-            Primitive::Double => "double",
-            Primitive::Timestamp => "timestamp",
-            Primitive::Blob => "blob",
-            Primitive::Document => "document",
-        },
+        ShapeKind::Simple(primitive) => primitive.smithy_name(),
     }
 }

@@ -163,6 +163,23 @@ pub enum Primitive {
 }
 
 impl Primitive {
+    /// The Smithy type, as the JSON AST spells it.
+    pub fn smithy_name(self) -> &'static str {
+        match self {
+            Primitive::String => "string",
+            Primitive::Boolean => "boolean",
+            Primitive::Byte => "byte",
+            Primitive::Short => "short",
+            Primitive::Integer => "integer",
+            Primitive::Long => "long",
+            Primitive::Float => "float",
+            Primitive::Double => "double",
+            Primitive::Timestamp => "timestamp",
+            Primitive::Blob => "blob",
+            Primitive::Document => "document",
+        }
+    }
+
     pub fn is_number(self) -> bool {
         matches!(
             self,

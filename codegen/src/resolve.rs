@@ -465,7 +465,7 @@ impl Resolver<'_> {
         let member_id = format!("{container}${name}");
         let place = at(container, Some(name));
         let (target_kind, target_traits) = match prelude(&member.target) {
-            Some(primitive) => (prelude_kind(primitive), BTreeMap::new()),
+            Some(primitive) => (primitive.smithy_name(), BTreeMap::new()),
             None => {
                 let target = self.shape(&member.target)?;
                 (ast_kind(target), target.traits.clone())
@@ -833,23 +833,6 @@ fn prelude(id: &str) -> Option<Primitive> {
         "Document" => Primitive::Document,
         _ => return None,
     })
-}
-
-/// The Smithy type of a prelude primitive, as the AST spells it.
-fn prelude_kind(primitive: Primitive) -> &'static str {
-    match primitive {
-        Primitive::String => "string",
-        Primitive::Boolean => "boolean",
-        Primitive::Byte => "byte",
-        Primitive::Short => "short",
-        Primitive::Integer => "integer",
-        Primitive::Long => "long",
-        Primitive::Float => "float",
-        Primitive::Double => "double",
-        Primitive::Timestamp => "timestamp",
-        Primitive::Blob => "blob",
-        Primitive::Document => "document",
-    }
 }
 
 /// A shape's type, with a Smithy 1.0 `@enum` string counted as an enum.
