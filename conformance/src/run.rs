@@ -55,16 +55,13 @@ pub fn implemented_operations(client: &mut Client) -> Result<Vec<String>, String
     let response = client
         .get(OPERATIONS_PATH)
         .map_err(|e| format!("GET {OPERATIONS_PATH}: {e}"))?;
-    let body: Value = serde_json::from_slice(&response.body)
-        .map_err(|e| format!("GET {OPERATIONS_PATH}: not JSON ({e}): {}", response.text()))?;
-    let operations = body["operations"]
-        .as_array()
-        .ok_or_else(|| format!("GET {OPERATIONS_PATH}: no `operations` array in {body}"))?;
-    Ok(operations
-        .iter()
-        .filter(|op| op["implemented"].as_bool() == Some(true))
-        .filter_map(|op| op["name"].as_str().map(str::to_owned))
-        .collect())
+    // The endpoint's JSON is read as the model-bump diff reads it: one reader of it.
+    match codegen::diff::Implemented::from_json(&response.body)
+        .map_err(|e| format!("GET {OPERATIONS_PATH}: {e}: {}", response.text()))?
+    {
+        codegen::diff::Implemented::Known(names) => Ok(names.into_iter().collect()),
+        codegen::diff::Implemented::Unknown => Err(format!("GET {OPERATIONS_PATH}: no answer")),
+    }
 }
 
 /// One API call, as an AWS SDK sends it.
