@@ -2,13 +2,30 @@
 //! at `POST /` (generated from AWS's model, behaviour in `ecr-impl`) and the admin
 //! endpoints under `/_berth/`.
 //!
-//! It is a library first so tests embed it in-process:
+//! It is a library first so tests embed it in-process: [`start`] serves on a free port in
+//! the background of the current tokio runtime, [`Running::endpoint`] is the URL to point
+//! any AWS client at, and dropping the [`Running`] stops it (or [`Running::shutdown`] to
+//! stop and wait). The example `examples/in_process.rs` is the same as a program.
 //!
-//! ```no_run
-//! # async fn example() -> std::io::Result<()> {
-//! let running = berth::start(berth::Config::ephemeral()).await?;
-//! println!("{}", running.endpoint());
-//! running.shutdown().await;
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use aws_sdk_ecr::config::{BehaviorVersion, Credentials, Region};
+//!
+//! let berth = berth::start(berth::Config::ephemeral()).await?;
+//! let ecr = aws_sdk_ecr::Client::from_conf(
+//!     aws_sdk_ecr::Config::builder()
+//!         .behavior_version(BehaviorVersion::latest())
+//!         .region(Region::new("us-east-1"))
+//!         .credentials_provider(Credentials::new("test", "test", None, None, "doc"))
+//!         .endpoint_url(berth.endpoint())
+//!         .http_client(aws_smithy_http_client::Builder::new().build_http())
+//!         .build(),
+//! );
+//! ecr.create_repository().repository_name("team/web").send().await?;
+//! let listed = ecr.describe_repositories().send().await?;
+//! assert_eq!(listed.repositories()[0].repository_name(), Some("team/web"));
+//! drop(berth); // stops it
 //! # Ok(())
 //! # }
 //! ```
