@@ -222,8 +222,8 @@ impl Config {
     /// The Rust generated from `model` with this config's settings.
     pub fn generate(&self, model: &LocatedModel) -> Result<String, String> {
         let settings = self.settings()?;
-        parse_model(model)?;
-        crate::generate(&model.json, &settings, &model.name)
+        let parsed = parse_model(model)?;
+        crate::generate_parsed(&parsed, &settings, &model.name, &model.sha256)
             .map_err(|e| format!("{}: {e}", model.path.display()))
     }
 
@@ -256,9 +256,14 @@ impl LocatedModel {
 /// both name the file and the line and column.
 pub fn parse_model(model: &LocatedModel) -> Result<crate::model::Model, String> {
     let path = model.path.display();
-    serde_json::from_str::<serde::de::IgnoredAny>(&model.json)
-        .map_err(|e| format!("{path}: malformed JSON: {e}"))?;
-    crate::model::parse(&model.json).map_err(|e| format!("{path}: {e}"))
+    crate::model::parse(&model.json).map_err(|not_a_model| {
+        // Read again only on failure: a syntax error anywhere in the file is reported as
+        // malformed JSON, before any mismatch with the AST's shape.
+        match serde_json::from_str::<serde::de::IgnoredAny>(&model.json) {
+            Err(syntax) => format!("{path}: malformed JSON: {syntax}"),
+            Ok(_) => format!("{path}: {not_a_model}"),
+        }
+    })
 }
 
 /// Runs `curl` on `url`: into `output` when given, else returning the body.

@@ -26,14 +26,24 @@ pub use settings::Settings;
 /// for every tool.
 pub fn generate(model_json: &str, settings: &Settings, source: &str) -> Result<String, String> {
     let model = model::parse(model_json)?;
-    let service = resolve::resolve(&model, settings)?;
-    check_patterns(&service)?;
     let sha256 = config::sha256_hex(model_json.as_bytes());
+    generate_parsed(&model, settings, source, &sha256)
+}
+
+/// [`generate`] for a model already parsed, whose file's sha256 is known.
+pub fn generate_parsed(
+    model: &model::Model,
+    settings: &Settings,
+    source: &str,
+    sha256: &str,
+) -> Result<String, String> {
+    let service = resolve::resolve(model, settings)?;
+    check_patterns(&service)?;
     emit::file(
         &service,
         &emit::Source {
             name: source,
-            sha256: &sha256,
+            sha256,
         },
     )
 }
