@@ -25,6 +25,10 @@ pub struct RequestContext {
     /// The operation being served, as in `X-Amz-Target` (e.g. `CreateRepository`): the
     /// router names it before the handler runs. Empty until then.
     pub operation: &'static str,
+    /// Where the client reached Berth, as a URL prefix (`http://127.0.0.1:4566`): the
+    /// scheme Berth serves and the request's `Host`, for answers that point back at Berth
+    /// (GetDownloadUrlForLayer). Empty when unknown (a call made in-process).
+    pub endpoint: String,
 }
 
 impl RequestContext {

@@ -93,6 +93,7 @@ mod tests {
             region: "local".into(),
             request_id: "r".into(),
             operation: "Add",
+            endpoint: String::new(),
         };
         assert_eq!(
             block_on(handler(&Counter(40), &ctx, 2)),
@@ -107,6 +108,7 @@ mod tests {
             region: "local".into(),
             request_id: "r".into(),
             operation: "",
+            endpoint: String::new(),
         };
         let named = ctx.for_operation("Add");
         assert_eq!(named.operation, "Add");

@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::header::CONTENT_TYPE;
+use axum::http::header::{CONTENT_TYPE, HOST};
 use axum::http::{HeaderMap, Method, Uri};
 use axum::{Extension, response::Response};
 use berth_runtime::RequestContext;
@@ -49,6 +49,7 @@ pub async fn handle(
         request_id,
         // Named by the router, once it has read the target.
         operation: "",
+        endpoint: endpoint(&headers),
     };
     // Headers that are not UTF-8 are passed on lossily, so the pipeline reports them as
     // an unknown operation or a wrong content type rather than as missing.
@@ -62,6 +63,22 @@ pub async fn handle(
     let response = state.ecr.handle(&mut ctx, request).await;
     log(&ctx, target.as_deref(), response.status);
     reply::to_http(response)
+}
+
+/// Where the client reached Berth: Berth serves plain HTTP, at the `Host` the client used
+/// (never the bind address, which may be `0.0.0.0`). Empty without a usable `Host`.
+fn endpoint(headers: &HeaderMap) -> String {
+    headers
+        .get(HOST)
+        .and_then(|host| host.to_str().ok())
+        .filter(|host| !host.is_empty() && host.bytes().all(is_authority_byte))
+        .map(|host| format!("http://{host}"))
+        .unwrap_or_default()
+}
+
+/// Whether `byte` may appear in a `Host` Berth echoes into a URL: a name or address and a port.
+fn is_authority_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b':' | b'[' | b']')
 }
 
 /// The first value of a header, as text.

@@ -607,6 +607,7 @@ fn call(operation: &str, body: &Value) -> (u16, String, String) {
         region: "us-east-1".to_owned(),
         request_id: "property".to_owned(),
         operation: "",
+        endpoint: String::new(),
     };
     let target = format!("{}.{operation}", SERVICE.target_prefix);
     let body = serde_json::to_vec(body).expect("json");

@@ -29,6 +29,7 @@ fn send<S: Send + Sync + 'static>(
         region: "us-east-1".to_owned(),
         request_id: "test".to_owned(),
         operation: "",
+        endpoint: String::new(),
     };
     let target = format!("AmazonEC2ContainerRegistry_V20150921.{operation}");
     let body = serde_json::to_vec(&body).expect("json");

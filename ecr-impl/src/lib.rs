@@ -172,6 +172,7 @@ mod tests {
                 region: "us-east-1".into(),
                 request_id: "r".into(),
                 operation: "",
+                endpoint: String::new(),
             };
             let request = Request {
                 target: Some(&target),

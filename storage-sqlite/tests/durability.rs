@@ -40,6 +40,7 @@ fn context(account_id: &str, region: &str) -> RequestContext {
         region: region.into(),
         request_id: "test-request".into(),
         operation: "",
+        endpoint: String::new(),
     }
 }
 

@@ -89,6 +89,7 @@ fn context(registry: &Registry) -> RequestContext {
         region: registry.region.clone(),
         request_id: "upgrade-test".into(),
         operation: "",
+        endpoint: String::new(),
     }
 }
 

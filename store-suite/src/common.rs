@@ -18,6 +18,7 @@ pub fn context(account_id: &str, region: &str) -> RequestContext {
         region: region.into(),
         request_id: "test-request".into(),
         operation: "",
+        endpoint: String::new(),
     }
 }
 

@@ -79,6 +79,7 @@ mod tests {
             region: region.into(),
             request_id: "r".into(),
             operation: "GetAuthorizationToken",
+            endpoint: String::new(),
         }
     }
 

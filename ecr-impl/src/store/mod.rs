@@ -10,6 +10,7 @@
 
 pub mod blobs;
 pub mod memory;
+pub mod meta;
 mod record;
 
 use std::fmt;

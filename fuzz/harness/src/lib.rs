@@ -35,6 +35,7 @@ fn context(index: usize) -> RequestContext {
         region: region.to_owned(),
         request_id: "fuzz".to_owned(),
         operation: "",
+        endpoint: String::new(),
     }
 }
 
