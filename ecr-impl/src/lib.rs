@@ -15,6 +15,7 @@
 mod arn;
 pub mod auth;
 pub mod images;
+pub mod layers;
 mod limits;
 mod messages;
 mod ops;

@@ -18,3 +18,23 @@ pub const DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE: usize = 100;
 /// How long a GetAuthorizationToken password is accepted after it is issued (ECR: 12 hours).
 pub const AUTHORIZATION_TOKEN_LIFETIME: std::time::Duration =
     std::time::Duration::from_secs(12 * 60 * 60);
+
+// ---- Layer uploads and downloads (ecr-impl/src/layers) ----
+
+/// [real] The `partSize` InitiateLayerUpload answers (AWS CLI example): 10 MiB.
+pub const LAYER_PART_SIZE: u64 = 10 * 1024 * 1024;
+
+/// [model] Every part of a layer upload but the last must be at least this long (5 MiB),
+/// else CompleteLayerUpload fails with LayerPartTooSmall.
+pub const MIN_LAYER_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+/// [choice] How long an upload may stay incomplete: older uploads are dropped, rows and
+/// staged bytes, by `Ecr::expire_uploads` (7 days, counted from InitiateLayerUpload).
+pub const UPLOAD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+
+/// [choice] How long a GetDownloadUrlForLayer URL stays valid (1 hour).
+pub const LAYER_DOWNLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// [choice] How long a blob no repository links survives garbage collection: a blob published
+/// by a layer upload that has not linked it yet must survive (1 hour).
+pub const UNLINKED_BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
