@@ -755,3 +755,45 @@ impl Tx for Writing<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::meta;
+
+    #[tokio::test]
+    async fn a_job_that_panics_keeps_nothing_and_the_store_goes_on() {
+        let store = MemoryMeta::new();
+        let scope = Scope {
+            account_id: "123456789012".parse().unwrap(),
+            region: "us-east-1".parse().unwrap(),
+        };
+        let record = crate::store::RepositoryRecord {
+            name: "app".parse().unwrap(),
+            created_at: Timestamp::from_epoch_millis(1),
+            tag_mutability: crate::store::TagMutability {
+                mode: ecr_generated::types::ImageTagMutability::Mutable,
+                exclusion_filters: Vec::new(),
+            },
+            scan_on_push: false,
+            encryption: ecr_generated::types::EncryptionConfiguration {
+                encryption_type: ecr_generated::types::EncryptionType::Aes256,
+                kms_key: None,
+            },
+            tags: Vec::new(),
+            policy_text: None,
+        };
+        let (panicking_scope, panicking_record) = (scope.clone(), record.clone());
+        let outcome: Result<(), StoreError> = meta::write(&store, move |tx| {
+            tx.insert_repository(&panicking_scope, &panicking_record)?;
+            panic!("a bug in a job");
+        })
+        .await;
+        assert!(matches!(outcome, Err(StoreError::Unavailable(_))));
+        let (read_scope, name) = (scope.clone(), record.name.clone());
+        let found = meta::read(&store, move |tx| tx.repository(&read_scope, &name)).await;
+        assert_eq!(found, Ok(None));
+        let id = meta::write(&store, move |tx| tx.insert_repository(&scope, &record)).await;
+        assert!(id.is_ok(), "the store still takes writes");
+    }
+}
