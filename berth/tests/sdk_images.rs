@@ -224,7 +224,11 @@ async fn the_sdk_paginators_walk_every_image_once() {
         .await;
     let error = modeled(&missing);
     assert!(error.is_image_not_found_exception(), "{error:?}");
-    let not_empty = client.delete_repository().repository_name("paged").send().await;
+    let not_empty = client
+        .delete_repository()
+        .repository_name("paged")
+        .send()
+        .await;
     assert!(modeled(&not_empty).is_repository_not_empty_exception());
     client
         .delete_repository()
