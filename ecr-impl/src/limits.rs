@@ -33,7 +33,8 @@ pub const MIN_LAYER_PART_SIZE: u64 = 5 * 1024 * 1024;
 pub const UPLOAD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
 
 /// [choice] How long a GetDownloadUrlForLayer URL stays valid (1 hour).
-pub const LAYER_DOWNLOAD_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+pub const LAYER_DOWNLOAD_URL_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(60 * 60);
 
 /// [choice] How long a blob no repository links survives garbage collection: a blob published
 /// by a layer upload that has not linked it yet must survive (1 hour).

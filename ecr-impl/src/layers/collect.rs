@@ -35,10 +35,13 @@ fn unavailable(error: BlobError) -> StoreError {
     StoreError::Unavailable(error.to_string())
 }
 
-/// Drops every upload started `limits::UPLOAD_LIFETIME` or more before `now`: its row, then
+/// Drops every upload started more than `limits::UPLOAD_LIFETIME` before `now`: its row, then
 /// its staged bytes. An upload receiving a part is dropped after that part (its lock).
 /// Answers how many were dropped.
-pub(crate) async fn expire_uploads(stores: Stores<'_>, now: Timestamp) -> Result<usize, StoreError> {
+pub(crate) async fn expire_uploads(
+    stores: Stores<'_>,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
     let cutoff = before(now, UPLOAD_LIFETIME);
     let mut expired = 0;
     loop {
@@ -123,7 +126,10 @@ async fn drop_orphan_uploads(stores: Stores<'_>) -> Result<usize, StoreError> {
     }
     for id in stores.uploads.session_ids() {
         let session = stores.uploads.lock(id).await;
-        if meta::read(stores.meta, move |tx| tx.upload(&id)).await?.is_none() {
+        if meta::read(stores.meta, move |tx| tx.upload(&id))
+            .await?
+            .is_none()
+        {
             drop(session);
             stores.uploads.forget(&id);
         }

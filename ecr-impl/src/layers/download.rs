@@ -224,7 +224,9 @@ pub(crate) async fn open_layer_download(
         let Some(repository) = tx.repository(&grant.scope, &grant.repository)? else {
             return Ok(None);
         };
-        Ok(tx.layer(repository.id, &grant.digest)?.map(|layer| layer.size))
+        Ok(tx
+            .layer(repository.id, &grant.digest)?
+            .map(|layer| layer.size))
     })
     .await
     .map_err(|error: crate::store::StoreError| LayerDownloadError::Unavailable(error.to_string()))?

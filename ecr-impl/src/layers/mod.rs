@@ -43,8 +43,9 @@ use crate::store::meta::{MetaStore, UploadRow};
 
 pub use availability::{stat, stat_all};
 pub use collect::Collected;
-pub use download::{LAYER_DOWNLOAD_PATH, LayerDownload, LayerDownloadError};
 pub(crate) use download::download_url;
+pub use download::{LAYER_DOWNLOAD_PATH, LayerDownload, LayerDownloadError};
+pub(crate) use uploads::last_valid_byte;
 pub use uploads::{Appended, Completed, Part, append, complete, initiate};
 
 /// What the layer functions work on: the handlers' state, borrowed.
@@ -53,6 +54,64 @@ pub struct Stores<'a> {
     pub meta: &'a dyn MetaStore,
     pub blobs: &'a dyn BlobStore,
     pub uploads: &'a Uploads,
+}
+
+impl crate::ops::State {
+    /// What the layer functions work on.
+    pub(crate) fn layer_stores(&self) -> Stores<'_> {
+        Stores {
+            meta: self.meta.as_ref(),
+            blobs: self.blobs.as_ref(),
+            uploads: &self.uploads,
+        }
+    }
+}
+
+/// Layer downloads and garbage collection: what the server calls besides the API.
+impl crate::Ecr {
+    /// The layer a download URL's `token` grants at `now` (see `GetDownloadUrlForLayer`),
+    /// ready to stream whole or in part: refused if this Berth's key did not sign the token
+    /// or it has expired, `Gone` if the repository no longer has the layer.
+    pub async fn open_layer_download(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<LayerDownload, LayerDownloadError> {
+        let state = self.service.state();
+        download::open_layer_download(
+            state.meta(),
+            state.blobs.clone(),
+            &state.token_key,
+            token,
+            now,
+        )
+        .await
+    }
+
+    /// Drops every upload started more than `limits::UPLOAD_LIFETIME` (7 days) before `now`,
+    /// rows and staged bytes; answers how many. [`Ecr::collect_garbage`] does this first.
+    ///
+    /// [`Ecr::collect_garbage`]: crate::Ecr::collect_garbage
+    pub async fn expire_uploads(
+        &self,
+        now: Timestamp,
+    ) -> Result<usize, ecr_generated::errors::ServerException> {
+        collect::expire_uploads(self.service.state().layer_stores(), now)
+            .await
+            .map_err(crate::ops::server_failure)
+    }
+
+    /// Expires old uploads, drops staged bytes no upload owns, and deletes blobs no
+    /// repository has linked for `limits::UNLINKED_BLOB_GRACE` (the rule, in full, is
+    /// `layers::collect`'s); for the server to call at startup and periodically.
+    pub async fn collect_garbage(
+        &self,
+        now: Timestamp,
+    ) -> Result<Collected, ecr_generated::errors::ServerException> {
+        collect::collect_garbage(self.service.state().layer_stores(), now)
+            .await
+            .map_err(crate::ops::server_failure)
+    }
 }
 
 /// Why a layer function did not do what was asked. Each protocol words these its own way

@@ -10,7 +10,7 @@ use super::{LayerError, Session, Stores, hasher_for, next};
 use crate::limits::MIN_LAYER_PART_SIZE;
 use crate::store::Scope;
 use crate::store::blobs::{Sha256Digest, Sha256Writer, UploadId};
-use crate::store::meta::{self, LayerRow, RepoId, ReadTx, UploadRow};
+use crate::store::meta::{self, LayerRow, ReadTx, RepoId, UploadRow};
 
 /// Where a part goes in its upload: it starts at `first_byte`, which must be the count of
 /// bytes received so far; when `last_byte` is given (UploadLayerPart; a `/v2` PATCH with a
@@ -236,7 +236,10 @@ pub async fn complete(
         return Err(LayerError::PartTooSmall);
     }
     let digest = hasher_for(stores.blobs, &session, &row).await?.digest();
-    if let Some(given) = expected.iter().find(|given| !matches_digest(given, &digest)) {
+    if let Some(given) = expected
+        .iter()
+        .find(|given| !matches_digest(given, &digest))
+    {
         let error = LayerError::DigestMismatch {
             given: (*given).to_owned(),
             computed: digest,
