@@ -167,37 +167,6 @@ fn list_page(
     // One more than a page, to know whether another follows.
     let wanted = limit + 1;
     let mut entries: Vec<(ImagePosition, ImageIdentifier)> = Vec::new();
-    let mut add_image = |tx: &mut dyn ReadTx,
-                         row: &ImageRow,
-                         after_tag: Option<&ImageTag>,
-                         entries: &mut Vec<(ImagePosition, ImageIdentifier)>|
-     -> Result<(), StoreError> {
-        if !selection.status_selects(row) {
-            return Ok(());
-        }
-        let mut tags = tx.tags_of(repo, &row.digest)?;
-        if !selection.tags_select(&tags) {
-            return Ok(());
-        }
-        // Within an image, entries go by tag (byte order), so a token can name one.
-        tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-        if tags.is_empty() {
-            if after_tag.is_none() {
-                entries.push((row.position(), identifier(row, None)));
-            }
-            return Ok(());
-        }
-        for tag in tags
-            .iter()
-            .filter(|tag| after_tag.is_none_or(|after| tag.as_str() > after.as_str()))
-        {
-            if entries.len() == wanted {
-                break;
-            }
-            entries.push((row.position(), identifier(row, Some(tag))));
-        }
-        Ok(())
-    };
     // The rest of the image a page ended in, if it is still there.
     if let Some(Cursor {
         position,
@@ -206,12 +175,12 @@ fn list_page(
         && let Some(row) = tx.image(repo, &position.digest)?
         && row.position() == *position
     {
-        add_image(tx, &row, Some(after_tag), &mut entries)?;
+        add_entries(tx, repo, selection, &row, Some(after_tag), wanted, &mut entries)?;
     }
     let after = cursor.map(|cursor| cursor.position);
     if entries.len() < wanted {
         each_image_after(tx, repo, after, wanted, |tx, row| {
-            add_image(tx, &row, None, &mut entries)?;
+            add_entries(tx, repo, selection, &row, None, wanted, &mut entries)?;
             Ok(entries.len() < wanted)
         })?;
     }
@@ -231,6 +200,42 @@ fn list_page(
         image_ids: Some(entries.into_iter().map(|(_, id)| id).collect()),
         next_token,
     })
+}
+
+/// Adds the entries of image `row` (one per tag, after `after_tag` when resuming inside it;
+/// one for the image when untagged) if the selection shows it, up to `wanted` entries.
+fn add_entries(
+    tx: &mut dyn ReadTx,
+    repo: RepoId,
+    selection: Selection,
+    row: &ImageRow,
+    after_tag: Option<&ImageTag>,
+    wanted: usize,
+    entries: &mut Vec<(ImagePosition, ImageIdentifier)>,
+) -> Result<(), StoreError> {
+    if !selection.status_selects(row) {
+        return Ok(());
+    }
+    let mut tags = tx.tags_of(repo, &row.digest)?;
+    if !selection.tags_select(&tags) {
+        return Ok(());
+    }
+    if tags.is_empty() {
+        if after_tag.is_none() {
+            entries.push((row.position(), identifier(row, None)));
+        }
+        return Ok(());
+    }
+    // Within an image, entries go by tag (byte order), so a token can name one.
+    tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    let after = |tag: &&ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
+    for tag in tags.iter().filter(after) {
+        if entries.len() == wanted {
+            break;
+        }
+        entries.push((row.position(), identifier(row, Some(tag))));
+    }
+    Ok(())
 }
 
 fn identifier(row: &ImageRow, tag: Option<&ImageTag>) -> ImageIdentifier {

@@ -116,7 +116,7 @@ where
             if !selection.selects(&row) {
                 continue;
             }
-            referrers.push((row.digest, referrer(tx, repo, &row)?));
+            referrers.push((row.digest, referrer::<E>(tx, repo, &row)?));
             if referrers.len() == wanted {
                 break 'fetch;
             }
