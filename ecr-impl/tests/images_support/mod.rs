@@ -1,7 +1,7 @@
 //! What the image tests share: an in-memory Berth whose metadata store the test can also
 //! reach (to link layers without the layer upload operations), manifests, and calls.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 use std::sync::Arc;
 
