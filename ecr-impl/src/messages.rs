@@ -331,12 +331,7 @@ mod image_operation_tests {
     #[test]
     fn real_image_messages_match_ecr_word_for_word() {
         assert_eq!(
-            image_already_exists(
-                "sha256:abc",
-                Some("v1"),
-                "app",
-                "123456789012"
-            ),
+            image_already_exists("sha256:abc", Some("v1"), "app", "123456789012"),
             "Image with digest 'sha256:abc' and tag 'v1' already exists in the repository with \
              name 'app' in registry with id '123456789012'"
         );

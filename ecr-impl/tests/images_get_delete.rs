@@ -12,8 +12,7 @@ const NAME: &str = "team/app";
 
 const NOT_FOUND: &str = "Requested image not found";
 const MISSING: &str = "Invalid request parameters: both tag and digest cannot be null";
-const BAD_DIGEST: &str =
-    "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
+const BAD_DIGEST: &str = "Invalid request parameters: image digest should satisfy the regex '[a-zA-Z0-9-_+.]+:[a-fA-F0-9]+'";
 const BAD_TAG: &str =
     "Invalid request parameters: image tag should satisfy the regex '[a-zA-Z0-9-_.]+'";
 const MISMATCH: &str = "Invalid request parameters: given tag does not map to the given digest";
@@ -66,7 +65,12 @@ async fn every_entry_gets_an_image_or_a_failure_in_request_order_once() {
     let got: Vec<(String, Option<String>)> = images
         .iter()
         .map(|image| image.image_id.clone().unwrap())
-        .map(|id| (id.image_digest.unwrap(), id.image_tag.map(|t| t.to_string())))
+        .map(|id| {
+            (
+                id.image_digest.unwrap(),
+                id.image_tag.map(|t| t.to_string()),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -79,7 +83,10 @@ async fn every_entry_gets_an_image_or_a_failure_in_request_order_once() {
     for image in &images {
         assert_eq!(image.registry_id.as_deref(), Some(ACCOUNT));
         assert_eq!(image.repository_name.as_deref(), Some(NAME));
-        assert_eq!(image.image_manifest_media_type.as_deref(), Some(DOCKER_MANIFEST));
+        assert_eq!(
+            image.image_manifest_media_type.as_deref(),
+            Some(DOCKER_MANIFEST)
+        );
         assert_eq!(digest_of(image.image_manifest.as_deref().unwrap()), app);
     }
     let s = |text: &str| text.to_owned();
@@ -87,11 +94,19 @@ async fn every_entry_gets_an_image_or_a_failure_in_request_order_once() {
         failures(&response.failures.unwrap()),
         [
             (raw(None, None), s("MissingDigestAndTag"), s(MISSING)),
-            (by_digest("sha256:not-hex"), s("InvalidImageDigest"), s(BAD_DIGEST)),
+            (
+                by_digest("sha256:not-hex"),
+                s("InvalidImageDigest"),
+                s(BAD_DIGEST)
+            ),
             (by_tag("bad tag"), s("InvalidImageTag"), s(BAD_TAG)),
             (by_tag("nope"), s("ImageNotFound"), s(NOT_FOUND)),
             (by_digest(&unknown), s("ImageNotFound"), s(NOT_FOUND)),
-            (by_both(&other, "v1"), s("ImageTagDoesNotMatchDigest"), s(MISMATCH)),
+            (
+                by_both(&other, "v1"),
+                s("ImageTagDoesNotMatchDigest"),
+                s(MISMATCH)
+            ),
             (by_both(&unknown, "nope"), s("ImageNotFound"), s(NOT_FOUND)),
             (by_digest("md5:abc"), s("ImageNotFound"), s(NOT_FOUND)),
         ]
@@ -124,16 +139,34 @@ async fn a_get_is_a_pull_and_records_its_time() {
     let berth = Berth::new();
     berth.repo(NAME).await;
     let digest = berth.push(NAME, "app", Some("v1")).await;
-    assert_eq!(berth.detail(NAME, by_digest(&digest)).await.last_recorded_pull_time, None);
+    assert_eq!(
+        berth
+            .detail(NAME, by_digest(&digest))
+            .await
+            .last_recorded_pull_time,
+        None
+    );
     // A failed get is no pull.
     berth.get(NAME, vec![by_both(&digest, "nope")]).await;
-    assert_eq!(berth.detail(NAME, by_digest(&digest)).await.last_recorded_pull_time, None);
+    assert_eq!(
+        berth
+            .detail(NAME, by_digest(&digest))
+            .await
+            .last_recorded_pull_time,
+        None
+    );
     berth.get(NAME, vec![by_tag("v1")]).await;
-    let first = berth.detail(NAME, by_digest(&digest)).await.last_recorded_pull_time;
+    let first = berth
+        .detail(NAME, by_digest(&digest))
+        .await
+        .last_recorded_pull_time;
     assert!(first.is_some());
     std::thread::sleep(std::time::Duration::from_millis(5));
     berth.get(NAME, vec![by_digest(&digest)]).await;
-    let second = berth.detail(NAME, by_digest(&digest)).await.last_recorded_pull_time;
+    let second = berth
+        .detail(NAME, by_digest(&digest))
+        .await
+        .last_recorded_pull_time;
     assert!(second > first);
 }
 
@@ -143,14 +176,21 @@ async fn deleting_by_tag_removes_the_tag_and_the_image_with_its_last_tag() {
     berth.repo(NAME).await;
     let config = digest_of("app/config");
     let digest = berth.push(NAME, "app", Some("v1")).await;
-    let manifest = berth.get(NAME, vec![by_digest(&digest)]).await.images.unwrap()[0]
+    let manifest = berth
+        .get(NAME, vec![by_digest(&digest)])
+        .await
+        .images
+        .unwrap()[0]
         .image_manifest
         .clone()
         .unwrap();
     berth.put(NAME, &manifest, Some("latest")).await.unwrap();
 
     let response = berth.delete(NAME, vec![by_tag("v1")]).await;
-    assert_eq!(pairs(&response.image_ids.unwrap()), [(digest.clone(), Some("v1".into()))]);
+    assert_eq!(
+        pairs(&response.image_ids.unwrap()),
+        [(digest.clone(), Some("v1".into()))]
+    );
     assert_eq!(response.failures, Some(vec![]));
     assert_eq!(
         berth.list_all(NAME, None, None).await,
@@ -158,7 +198,10 @@ async fn deleting_by_tag_removes_the_tag_and_the_image_with_its_last_tag() {
     );
 
     let response = berth.delete(NAME, vec![by_tag("latest")]).await;
-    assert_eq!(pairs(&response.image_ids.unwrap()), [(digest.clone(), Some("latest".into()))]);
+    assert_eq!(
+        pairs(&response.image_ids.unwrap()),
+        [(digest.clone(), Some("latest".into()))]
+    );
     assert!(berth.list_all(NAME, None, None).await.is_empty());
     // Its layers stay in the repository.
     assert!(berth.layer(NAME, &config).await.is_some());
@@ -172,7 +215,11 @@ async fn deleting_by_digest_answers_every_tag_it_had_or_the_digest_alone() {
     let berth = Berth::new();
     berth.repo(NAME).await;
     let tagged = berth.push(NAME, "tagged", Some("a")).await;
-    let manifest = berth.get(NAME, vec![by_digest(&tagged)]).await.images.unwrap()[0]
+    let manifest = berth
+        .get(NAME, vec![by_digest(&tagged)])
+        .await
+        .images
+        .unwrap()[0]
         .image_manifest
         .clone()
         .unwrap();
@@ -218,19 +265,31 @@ async fn a_tag_with_its_digest_is_removed_only_when_they_match() {
     berth.repo(NAME).await;
     let one = berth.push(NAME, "one", Some("v1")).await;
     let two = berth.push(NAME, "two", Some("v2")).await;
-    let response = berth.delete(NAME, vec![by_both(&two, "v1"), raw(None, None)]).await;
+    let response = berth
+        .delete(NAME, vec![by_both(&two, "v1"), raw(None, None)])
+        .await;
     assert_eq!(response.image_ids, Some(vec![]));
     let s = |text: &str| text.to_owned();
     assert_eq!(
         failures(&response.failures.unwrap()),
         [
-            (by_both(&two, "v1"), s("ImageTagDoesNotMatchDigest"), s(MISMATCH)),
+            (
+                by_both(&two, "v1"),
+                s("ImageTagDoesNotMatchDigest"),
+                s(MISMATCH)
+            ),
             (raw(None, None), s("MissingDigestAndTag"), s(MISSING)),
         ]
     );
     let response = berth.delete(NAME, vec![by_both(&one, "v1")]).await;
-    assert_eq!(pairs(&response.image_ids.unwrap()), [(one, Some("v1".into()))]);
-    assert_eq!(berth.list_all(NAME, None, None).await, [(two, Some("v2".into()))]);
+    assert_eq!(
+        pairs(&response.image_ids.unwrap()),
+        [(one, Some("v1".into()))]
+    );
+    assert_eq!(
+        berth.list_all(NAME, None, None).await,
+        [(two, Some("v2".into()))]
+    );
 }
 
 #[tokio::test]
@@ -244,19 +303,34 @@ async fn an_image_an_index_references_is_kept_until_the_index_goes() {
     let index = digest_of(&list);
     let reason = format!("Requested image referenced by manifest list: [{index}]");
 
-    let response = berth.delete(NAME, vec![by_digest(&amd), by_tag("arm")]).await;
+    let response = berth
+        .delete(NAME, vec![by_digest(&amd), by_tag("arm")])
+        .await;
     assert_eq!(response.image_ids, Some(vec![]));
     let s = |text: &str| text.to_owned();
     assert_eq!(
         failures(&response.failures.unwrap()),
         [
-            (by_digest(&amd), s("ImageReferencedByManifestList"), reason.clone()),
-            (by_tag("arm"), s("ImageReferencedByManifestList"), reason.clone()),
+            (
+                by_digest(&amd),
+                s("ImageReferencedByManifestList"),
+                reason.clone()
+            ),
+            (
+                by_tag("arm"),
+                s("ImageReferencedByManifestList"),
+                reason.clone()
+            ),
         ]
     );
     assert_eq!(berth.list_all(NAME, None, None).await.len(), 3);
     assert_eq!(
-        berth.detail(NAME, by_digest(&arm)).await.image_tags.unwrap()[0].as_str(),
+        berth
+            .detail(NAME, by_digest(&arm))
+            .await
+            .image_tags
+            .unwrap()[0]
+            .as_str(),
         "arm"
     );
 
@@ -267,11 +341,17 @@ async fn an_image_an_index_references_is_kept_until_the_index_goes() {
         .unwrap();
     berth.put(NAME, &manifest, Some("arm-too")).await.unwrap();
     let response = berth.delete(NAME, vec![by_tag("arm")]).await;
-    assert_eq!(pairs(&response.image_ids.unwrap()), [(arm.clone(), Some("arm".into()))]);
+    assert_eq!(
+        pairs(&response.image_ids.unwrap()),
+        [(arm.clone(), Some("arm".into()))]
+    );
 
     // With the index in the same request, in any order, everything goes.
     let response = berth
-        .delete(NAME, vec![by_digest(&amd), by_digest(&index), by_digest(&arm)])
+        .delete(
+            NAME,
+            vec![by_digest(&amd), by_digest(&index), by_digest(&arm)],
+        )
         .await;
     assert_eq!(response.failures, Some(vec![]));
     assert_eq!(
@@ -298,7 +378,9 @@ async fn a_nested_index_that_stays_keeps_its_whole_tree() {
     let outer = digest_of(&outer_list);
 
     // The inner index goes with this request, but the outer one stays: both are kept.
-    let response = berth.delete(NAME, vec![by_digest(&leaf), by_digest(&inner)]).await;
+    let response = berth
+        .delete(NAME, vec![by_digest(&leaf), by_digest(&inner)])
+        .await;
     let codes: Vec<(ImageIdentifier, String, String)> = failures(&response.failures.unwrap());
     assert_eq!(
         codes,
@@ -394,7 +476,15 @@ async fn archiving_hides_an_image_and_restoring_brings_it_back() {
     assert!(detail.last_activated_at.is_some());
     assert!(detail.last_archived_at.is_some());
     assert_eq!(berth.list_all(NAME, None, None).await.len(), 2);
-    assert_eq!(berth.get(NAME, vec![by_tag("v1")]).await.images.unwrap().len(), 1);
+    assert_eq!(
+        berth
+            .get(NAME, vec![by_tag("v1")])
+            .await
+            .images
+            .unwrap()
+            .len(),
+        1
+    );
     let standard = berth
         .set_storage_class(NAME, by_digest(&digest), TargetStorageClass::Standard)
         .await

@@ -22,10 +22,22 @@ async fn the_digest_is_the_sha256_of_the_exact_bytes_which_come_back_unchanged()
     berth.repo(NAME).await;
     let fixture = include_str!("../src/images/testdata/docker-image.json");
     for (digest, size) in [
-        ("sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7", 7023),
-        ("sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f", 32654),
-        ("sha256:3c3a4604a545cdc127456d94e421cd355bca5b528f4a9c1905b15da2eb4a4c6b", 16724),
-        ("sha256:ec4b8955958665577945c89419d1af06b5f7636b4ac3da7f12184802ad867736", 73109),
+        (
+            "sha256:b5b2b2c507a0944348e0303114d8d93aaaa081732b86451d9bce1f432a537bc7",
+            7023,
+        ),
+        (
+            "sha256:e692418e4cbaf90ca69d05a66403747baa33ee08806650b51fab815ad7fc331f",
+            32654,
+        ),
+        (
+            "sha256:3c3a4604a545cdc127456d94e421cd355bca5b528f4a9c1905b15da2eb4a4c6b",
+            16724,
+        ),
+        (
+            "sha256:ec4b8955958665577945c89419d1af06b5f7636b4ac3da7f12184802ad867736",
+            73109,
+        ),
     ] {
         berth.link_layer(NAME, digest, size).await;
     }
@@ -39,7 +51,10 @@ async fn the_digest_is_the_sha256_of_the_exact_bytes_which_come_back_unchanged()
     assert_eq!(image.registry_id.as_deref(), Some(ACCOUNT));
     assert_eq!(image.repository_name.as_deref(), Some(NAME));
     assert_eq!(image.image_manifest.as_deref(), Some(fixture));
-    assert_eq!(image.image_manifest_media_type.as_deref(), Some(DOCKER_MANIFEST));
+    assert_eq!(
+        image.image_manifest_media_type.as_deref(),
+        Some(DOCKER_MANIFEST)
+    );
 
     // The same JSON with a trailing newline is another image; both come back byte for byte.
     let with_newline = format!("{fixture}\n");
@@ -66,7 +81,12 @@ async fn an_untagged_push_answers_no_tag() {
     let config = digest_of("c");
     berth.link_layer(NAME, &config, 5).await;
     let manifest = docker_manifest((&config, 5), &[], "untagged");
-    let image = berth.put(NAME, &manifest, None).await.unwrap().image.unwrap();
+    let image = berth
+        .put(NAME, &manifest, None)
+        .await
+        .unwrap()
+        .image
+        .unwrap();
     let id = image.image_id.unwrap();
     assert_eq!(id.image_tag, None);
     assert_eq!(id.image_digest, Some(digest_of(&manifest)));
@@ -111,7 +131,12 @@ async fn a_push_labels_its_unlabelled_layers_with_the_manifests_media_types() {
     assert_eq!(config_row.media_type.as_deref(), Some(DOCKER_CONFIG));
     assert_eq!(config_row.size, 2777);
     assert_eq!(
-        berth.layer(NAME, &layer).await.unwrap().media_type.as_deref(),
+        berth
+            .layer(NAME, &layer)
+            .await
+            .unwrap()
+            .media_type
+            .as_deref(),
         Some(DOCKER_LAYER)
     );
     // A later manifest naming the config with another type does not relabel it.
@@ -120,7 +145,12 @@ async fn a_push_labels_its_unlabelled_layers_with_the_manifests_media_types() {
     );
     berth.put(NAME, &oci, Some("oci")).await.unwrap();
     assert_eq!(
-        berth.layer(NAME, &config).await.unwrap().media_type.as_deref(),
+        berth
+            .layer(NAME, &config)
+            .await
+            .unwrap()
+            .media_type
+            .as_deref(),
         Some(DOCKER_CONFIG)
     );
 }
@@ -151,12 +181,23 @@ async fn an_index_needs_its_images_and_is_as_large_as_the_largest() {
     assert_eq!(berth.list_all(NAME, None, None).await.len(), 2);
 
     let list = docker_list(&[&small, &big]);
-    let image = berth.put(NAME, &list, Some("multi")).await.unwrap().image.unwrap();
-    assert_eq!(image.image_manifest_media_type.as_deref(), Some(DOCKER_LIST));
+    let image = berth
+        .put(NAME, &list, Some("multi"))
+        .await
+        .unwrap()
+        .image
+        .unwrap();
+    assert_eq!(
+        image.image_manifest_media_type.as_deref(),
+        Some(DOCKER_LIST)
+    );
     let detail = berth.detail(NAME, by_tag("multi")).await;
     assert_eq!(detail.image_size_in_bytes, Some(1000));
     assert_eq!(detail.artifact_media_type, None);
-    assert_eq!(detail.image_manifest_media_type.as_deref(), Some(DOCKER_LIST));
+    assert_eq!(
+        detail.image_manifest_media_type.as_deref(),
+        Some(DOCKER_LIST)
+    );
 }
 
 #[tokio::test]
@@ -222,7 +263,11 @@ async fn a_new_tag_on_a_stored_manifest_adds_it_and_keeps_the_push_time() {
     let digest = berth.push(NAME, "app", Some("v1")).await;
     let before = berth.detail(NAME, by_digest(&digest)).await;
     std::thread::sleep(std::time::Duration::from_millis(5));
-    let manifest = berth.get(NAME, vec![by_digest(&digest)]).await.images.unwrap()[0]
+    let manifest = berth
+        .get(NAME, vec![by_digest(&digest)])
+        .await
+        .images
+        .unwrap()[0]
         .image_manifest
         .clone()
         .unwrap();
@@ -235,7 +280,12 @@ async fn a_new_tag_on_a_stored_manifest_adds_it_and_keeps_the_push_time() {
     assert_eq!(image.image_id.unwrap().image_tag.as_deref(), Some("latest"));
     let after = berth.detail(NAME, by_digest(&digest)).await;
     assert_eq!(after.image_pushed_at, before.image_pushed_at);
-    let tags: Vec<String> = after.image_tags.unwrap().iter().map(|t| t.to_string()).collect();
+    let tags: Vec<String> = after
+        .image_tags
+        .unwrap()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
     assert_eq!(tags, ["v1", "latest"]);
 }
 
@@ -245,9 +295,13 @@ async fn in_a_mutable_repository_a_tag_moves_and_the_old_image_stays_untagged() 
     berth.repo(NAME).await;
     let old = berth.push(NAME, "old", Some("latest")).await;
     let new = berth.push(NAME, "new", Some("latest")).await;
-    let tagged = berth.list_all(NAME, Some((Some(TagStatus::Tagged), None)), None).await;
+    let tagged = berth
+        .list_all(NAME, Some((Some(TagStatus::Tagged), None)), None)
+        .await;
     assert_eq!(tagged, [(new.clone(), Some("latest".to_owned()))]);
-    let untagged = berth.list_all(NAME, Some((Some(TagStatus::Untagged), None)), None).await;
+    let untagged = berth
+        .list_all(NAME, Some((Some(TagStatus::Untagged), None)), None)
+        .await;
     assert_eq!(untagged, [(old.clone(), None)]);
     assert_eq!(berth.detail(NAME, by_digest(&old)).await.image_tags, None);
 
@@ -258,7 +312,11 @@ async fn in_a_mutable_repository_a_tag_moves_and_the_old_image_stays_untagged() 
         &[(&digest_of("third/layer"), 20)],
         "third",
     ));
-    let manifest = berth.get(NAME, vec![by_digest(&third)]).await.images.unwrap()[0]
+    let manifest = berth
+        .get(NAME, vec![by_digest(&third)])
+        .await
+        .images
+        .unwrap()[0]
         .image_manifest
         .clone()
         .unwrap();
@@ -321,7 +379,11 @@ async fn an_immutable_tag_never_moves_and_the_refused_image_is_not_stored() {
 async fn exclusion_filters_pick_the_tags_that_behave_the_other_way() {
     let berth = Berth::new();
     berth
-        .repo_with(NAME, ImageTagMutability::ImmutableWithExclusion, &["latest", "dev-*"])
+        .repo_with(
+            NAME,
+            ImageTagMutability::ImmutableWithExclusion,
+            &["latest", "dev-*"],
+        )
         .await;
     for tag in ["latest", "dev-1", "dev-", "v1", "xdev-1"] {
         berth.push(NAME, &format!("a-{tag}"), Some(tag)).await;
@@ -340,7 +402,11 @@ async fn exclusion_filters_pick_the_tags_that_behave_the_other_way() {
 
     let other = "team/other";
     berth
-        .repo_with(other, ImageTagMutability::MutableWithExclusion, &["release-*"])
+        .repo_with(
+            other,
+            ImageTagMutability::MutableWithExclusion,
+            &["release-*"],
+        )
         .await;
     berth.push(other, "r1", Some("release-1")).await;
     berth.push(other, "l1", Some("latest")).await;
@@ -351,7 +417,10 @@ async fn exclusion_filters_pick_the_tags_that_behave_the_other_way() {
     let (code, _) = failure(berth.put(other, &manifest, Some("release-1")).await);
     assert_eq!(code, "ImageTagAlreadyExistsException");
     // A new matching tag is always allowed.
-    berth.put(other, &manifest, Some("release-2")).await.unwrap();
+    berth
+        .put(other, &manifest, Some("release-2"))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -359,7 +428,11 @@ async fn the_thousand_and_first_tag_of_an_image_is_refused() {
     let berth = Berth::new();
     berth.repo(NAME).await;
     let digest = berth.push(NAME, "busy", Some("t0")).await;
-    let manifest = berth.get(NAME, vec![by_digest(&digest)]).await.images.unwrap()[0]
+    let manifest = berth
+        .get(NAME, vec![by_digest(&digest)])
+        .await
+        .images
+        .unwrap()[0]
         .image_manifest
         .clone()
         .unwrap();
@@ -378,7 +451,11 @@ async fn the_thousand_and_first_tag_of_an_image_is_refused() {
              id '{ACCOUNT}' exceeds the maximum allowed number of tags per image which is '1000'"
         )
     );
-    let tags = berth.detail(NAME, by_digest(&digest)).await.image_tags.unwrap();
+    let tags = berth
+        .detail(NAME, by_digest(&digest))
+        .await
+        .image_tags
+        .unwrap();
     assert_eq!(tags.len(), 1000);
     assert!(!tags.iter().any(|tag| tag.as_str() == "t1000"));
 }
@@ -433,7 +510,11 @@ async fn input_rules_come_first_then_the_repository_then_the_manifest() {
     );
     // The right digest, in uppercase hex, is accepted.
     let mut request = put_request(NAME, &manifest, None);
-    request.image_digest = Some(digest_of(&manifest).to_uppercase().replace("SHA256", "sha256"));
+    request.image_digest = Some(
+        digest_of(&manifest)
+            .to_uppercase()
+            .replace("SHA256", "sha256"),
+    );
     berth.ecr.put_image(&ctx(), request).await.unwrap();
 
     let mut request = put_request(NAME, &manifest, Some("v1"));
@@ -464,12 +545,23 @@ async fn an_oci_artifact_names_its_type_and_its_subject() {
         )
         .await;
     // The subject need not exist.
-    let image = berth.put(NAME, artifact, None).await.unwrap().image.unwrap();
-    assert_eq!(image.image_manifest_media_type.as_deref(), Some(OCI_MANIFEST));
+    let image = berth
+        .put(NAME, artifact, None)
+        .await
+        .unwrap()
+        .image
+        .unwrap();
+    assert_eq!(
+        image.image_manifest_media_type.as_deref(),
+        Some(OCI_MANIFEST)
+    );
     // `sha256sum src/images/testdata/oci-artifact.json`
     let digest = "sha256:6b5b6458fc1eeb8c868e56617612f74fa4ecad2ccbcb0adcb1b9642a23b71818";
     let detail = berth.detail(NAME, by_digest(digest)).await;
-    assert_eq!(detail.artifact_media_type.as_deref(), Some("application/spdx+json"));
+    assert_eq!(
+        detail.artifact_media_type.as_deref(),
+        Some("application/spdx+json")
+    );
     assert_eq!(
         detail.subject_manifest_digest.as_deref(),
         Some("sha256:4a7c1e0b2d9f8e6a5c3b1d0f9e8a7c6b5d4f3e2a1c0b9d8e7f6a5c4b3d2e1f0a")

@@ -91,9 +91,8 @@ fn delete_job(
     for (_, target) in &entries {
         let Ok(target) = target else { continue };
         let digest = target.digest();
-        if !tags_before.contains_key(&digest) {
-            let tags = tx.tags_of(repo, &digest)?;
-            tags_before.insert(digest, tags);
+        if let std::collections::hash_map::Entry::Vacant(entry) = tags_before.entry(digest) {
+            entry.insert(tx.tags_of(repo, &digest)?);
         }
         match target {
             Target::Tag(digest, tag) => {

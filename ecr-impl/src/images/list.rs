@@ -9,8 +9,8 @@ use ecr_generated::errors::{
     RepositoryNotFoundException,
 };
 use ecr_generated::types::{
-    DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier,
-    ImageStatusFilter, ImageTag, ListImagesRequest, ListImagesResponse, RepositoryName, TagStatus,
+    DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageStatusFilter,
+    ImageTag, ListImagesRequest, ListImagesResponse, RepositoryName, TagStatus,
 };
 
 use super::{
@@ -175,7 +175,15 @@ fn list_page(
         && let Some(row) = tx.image(repo, &position.digest)?
         && row.position() == *position
     {
-        add_entries(tx, repo, selection, &row, Some(after_tag), wanted, &mut entries)?;
+        add_entries(
+            tx,
+            repo,
+            selection,
+            &row,
+            Some(after_tag),
+            wanted,
+            &mut entries,
+        )?;
     }
     let after = cursor.map(|cursor| cursor.position);
     if entries.len() < wanted {
@@ -288,7 +296,9 @@ pub async fn describe_images(
             meta::read(meta, move |tx| {
                 let repo = find_repository::<_, DescribeImagesError>(tx, &scope, &name)?.id;
                 let after = cursor.as_ref().map(|cursor| cursor.position);
-                Ok(describe_page(tx, &scope, &name, repo, selection, after, limit)?)
+                Ok(describe_page(
+                    tx, &scope, &name, repo, selection, after, limit,
+                )?)
             })
             .await
         }

@@ -223,10 +223,12 @@ pub(crate) fn status_selected(filter: ImageStatusFilter, status: ImageStatus) ->
 /// Stored manifest bytes as the JSON API's string. They came in as one (PutImage) or
 /// within the same limits (`/v2`), so a failure is Berth's own fault.
 pub(crate) fn manifest_text(bytes: &[u8]) -> Result<ImageManifest, ServerException> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|error| ServerException::new(messages::unexpected_store_outcome(&error.to_string())))?;
-    ImageManifest::try_from(text)
-        .map_err(|error| ServerException::new(messages::unexpected_store_outcome(&error.to_string())))
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        ServerException::new(messages::unexpected_store_outcome(&error.to_string()))
+    })?;
+    ImageManifest::try_from(text).map_err(|error| {
+        ServerException::new(messages::unexpected_store_outcome(&error.to_string()))
+    })
 }
 
 /// The model's Long for a stored size (saturating rather than wrapping).

@@ -226,4 +226,3 @@ fn store(
     }
     Ok(row)
 }
-

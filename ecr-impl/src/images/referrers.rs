@@ -52,7 +52,9 @@ where
             .into_iter()
             .map(String::from)
             .collect(),
-        status: filter.artifact_status.unwrap_or(ArtifactStatusFilter::Active),
+        status: filter
+            .artifact_status
+            .unwrap_or(ArtifactStatusFilter::Active),
     };
     // A subject ECR could never have computed (not SHA-256) has no referrers.
     let subject = input.subject_id.image_digest.parse::<Sha256Digest>().ok();
@@ -79,12 +81,12 @@ struct Selection {
 
 impl Selection {
     fn selects(&self, row: &ImageRow) -> bool {
-        let status = match (self.status, row.status) {
-            (ArtifactStatusFilter::Any, _) => true,
-            (ArtifactStatusFilter::Active, ImageStatus::Active) => true,
-            (ArtifactStatusFilter::Archived, ImageStatus::Archived) => true,
-            _ => false,
-        };
+        let status = matches!(
+            (self.status, row.status),
+            (ArtifactStatusFilter::Any, _)
+                | (ArtifactStatusFilter::Active, ImageStatus::Active)
+                | (ArtifactStatusFilter::Archived, ImageStatus::Archived)
+        );
         let artifact_type = self.artifact_types.is_empty()
             || row
                 .artifact_media_type

@@ -7,11 +7,10 @@ use ecr_generated::errors::{
     ListImagesError, PutImageError, UpdateImageStorageClassError,
 };
 use ecr_generated::types::{
-    BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest,
-    BatchGetImageResponse, DescribeImagesRequest, DescribeImagesResponse,
-    ListImageReferrersRequest, ListImageReferrersResponse, ListImagesRequest, ListImagesResponse,
-    PutImageRequest, PutImageResponse, UpdateImageStorageClassRequest,
-    UpdateImageStorageClassResponse,
+    BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest, BatchGetImageResponse,
+    DescribeImagesRequest, DescribeImagesResponse, ListImageReferrersRequest,
+    ListImageReferrersResponse, ListImagesRequest, ListImagesResponse, PutImageRequest,
+    PutImageResponse, UpdateImageStorageClassRequest, UpdateImageStorageClassResponse,
 };
 
 use super::{Builder, State, caller_registry};

@@ -10,21 +10,23 @@ use ecr_generated::errors::{
     BatchDeleteImageError, DescribeImagesError, ListImagesError, PutImageError,
 };
 use ecr_generated::types::{
-    BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest,
-    BatchGetImageResponse, CreateRepositoryRequest, DescribeImagesFilter, DescribeImagesRequest,
-    DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageStatusFilter, ImageTagMutability,
+    BatchDeleteImageRequest, BatchDeleteImageResponse, BatchGetImageRequest, BatchGetImageResponse,
+    CreateRepositoryRequest, DescribeImagesFilter, DescribeImagesRequest, DescribeImagesResponse,
+    ImageDetail, ImageIdentifier, ImageStatusFilter, ImageTagMutability,
     ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType, ListImagesFilter,
     ListImagesRequest, ListImagesResponse, PutImageRequest, PutImageResponse, TagStatus,
-    UpdateImageStorageClassRequest, TargetStorageClass,
+    TargetStorageClass, UpdateImageStorageClassRequest,
 };
 use ecr_impl::Ecr;
 use ecr_impl::auth::TokenKey;
+use ecr_impl::store::StoreError;
 use ecr_impl::store::blobs::Sha256Digest;
 use ecr_impl::store::memory::MemoryMeta;
 use ecr_impl::store::memory_blobs::MemoryBlobs;
 use ecr_impl::store::meta::{self, LayerRow, MetaStore};
-use ecr_impl::store::StoreError;
-pub use store_suite::common::{ACCOUNT, OTHER_ACCOUNT, ctx, failure, not_found_message, scope, valid};
+pub use store_suite::common::{
+    ACCOUNT, OTHER_ACCOUNT, ctx, failure, not_found_message, scope, valid,
+};
 
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
@@ -160,7 +162,9 @@ impl Berth {
             linked_at: Timestamp::now(),
         };
         meta::write(self.meta.as_ref(), move |tx| -> Result<(), StoreError> {
-            let repository = tx.repository(&scope(), &name)?.expect("the repository exists");
+            let repository = tx
+                .repository(&scope(), &name)?
+                .expect("the repository exists");
             tx.put_layer(repository.id, &row)
         })
         .await
@@ -172,7 +176,9 @@ impl Berth {
         let name = valid(name);
         let digest: Sha256Digest = digest.parse().expect("a sha256 digest");
         meta::read(self.meta.as_ref(), move |tx| -> Result<_, StoreError> {
-            let repository = tx.repository(&scope(), &name)?.expect("the repository exists");
+            let repository = tx
+                .repository(&scope(), &name)?
+                .expect("the repository exists");
             tx.layer(repository.id, &digest)
         })
         .await
@@ -197,7 +203,9 @@ impl Berth {
         self.link_layer(name, &config, 10).await;
         self.link_layer(name, &layer, 20).await;
         let manifest = docker_manifest((&config, 10), &[(&layer, 20)], seed);
-        self.put(name, &manifest, tag).await.expect("the push succeeds");
+        self.put(name, &manifest, tag)
+            .await
+            .expect("the push succeeds");
         digest_of(&manifest)
     }
 
@@ -228,7 +236,9 @@ impl Berth {
     }
 
     pub async fn delete(&self, name: &str, ids: Vec<ImageIdentifier>) -> BatchDeleteImageResponse {
-        self.try_delete(name, ids).await.expect("BatchDeleteImage answers")
+        self.try_delete(name, ids)
+            .await
+            .expect("BatchDeleteImage answers")
     }
 
     pub async fn list(
