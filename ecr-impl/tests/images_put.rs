@@ -568,3 +568,69 @@ async fn an_oci_artifact_names_its_type_and_its_subject() {
     );
     assert_eq!(detail.image_size_in_bytes, Some(2 + 24117));
 }
+
+/// Links every blob `manifest` names, at the size it declares.
+async fn link_all(berth: &Berth, name: &str, manifest: &str) {
+    let json: serde_json::Value = serde_json::from_str(manifest).unwrap();
+    let layers = json["layers"].as_array().unwrap();
+    for descriptor in std::iter::once(&json["config"]).chain(layers) {
+        let digest = descriptor["digest"].as_str().unwrap();
+        berth
+            .link_layer(name, digest, descriptor["size"].as_u64().unwrap())
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn aws_cli_examples_get_their_real_digests_and_size() {
+    // The manifests of AWS's CLI examples `put-image` and `batch-get-image`, exactly as their
+    // outputs return them (the first ends in a newline); the digests are those outputs'.
+    let berth = Berth::new();
+    berth.repo("hello-world").await;
+    let hello = include_str!("../src/images/testdata/aws-cli-put-image.json");
+    link_all(&berth, "hello-world", hello).await;
+    let image = berth
+        .put("hello-world", hello, Some("2019.08"))
+        .await
+        .unwrap()
+        .image
+        .unwrap();
+    let id = image.image_id.unwrap();
+    assert_eq!(
+        id.image_digest.as_deref(),
+        Some("sha256:8ece96b74f87652876199d83bd107d0435a196133af383ac54cb82b6cc5283ae")
+    );
+    assert_eq!(id.image_tag.as_deref(), Some("2019.08"));
+    assert_eq!(image.image_manifest.as_deref(), Some(hello));
+
+    berth.repo("cluster-autoscaler").await;
+    let autoscaler = include_str!("../src/images/testdata/aws-cli-batch-get-image.json");
+    link_all(&berth, "cluster-autoscaler", autoscaler).await;
+    berth
+        .put("cluster-autoscaler", autoscaler, Some("v1.13.6"))
+        .await
+        .unwrap();
+    let got = berth
+        .get("cluster-autoscaler", vec![by_tag("v1.13.6")])
+        .await;
+    let image = &got.images.unwrap()[0];
+    let digest = "sha256:4a1c6567c38904384ebc64e35b7eeddd8451110c299e3368d2210066487d97e5";
+    assert_eq!(
+        pairs(&[image.image_id.clone().unwrap()]),
+        [(digest.to_owned(), Some("v1.13.6".to_owned()))]
+    );
+    assert_eq!(image.image_manifest.as_deref(), Some(autoscaler));
+    // describe-images of the same image says 48318255.
+    let detail = berth.detail("cluster-autoscaler", by_tag("v1.13.6")).await;
+    assert_eq!(detail.image_size_in_bytes, Some(48318255));
+    // batch-check-layer-availability reports its config with the config's media type.
+    let config = berth
+        .layer(
+            "cluster-autoscaler",
+            "sha256:6171c7451a50945f8ddd72f7732cc04d7a0d1f48138a426b2e64387fdeb834ed",
+        )
+        .await
+        .unwrap();
+    assert_eq!(config.size, 2777);
+    assert_eq!(config.media_type.as_deref(), Some(DOCKER_CONFIG));
+}
