@@ -634,3 +634,48 @@ async fn aws_cli_examples_get_their_real_digests_and_size() {
     assert_eq!(config.size, 2777);
     assert_eq!(config.media_type.as_deref(), Some(DOCKER_CONFIG));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_pushes_of_one_immutable_tag_store_exactly_one_image() {
+    let berth = std::sync::Arc::new(Berth::new());
+    berth
+        .repo_with(NAME, ImageTagMutability::Immutable, &[])
+        .await;
+    let config = digest_of("c");
+    berth.link_layer(NAME, &config, 1).await;
+    let pushes: Vec<_> = (0..16)
+        .map(|n| {
+            let berth = berth.clone();
+            let config = config.clone();
+            tokio::spawn(async move {
+                let manifest = docker_manifest((&config, 1), &[], &n.to_string());
+                berth.put(NAME, &manifest, Some("release")).await
+            })
+        })
+        .collect();
+    let mut stored = 0;
+    for push in pushes {
+        match push.await.unwrap() {
+            Ok(_) => stored += 1,
+            Err(error) => assert_eq!(
+                failure::<(), _>(Err(error)).0,
+                "ImageTagAlreadyExistsException"
+            ),
+        }
+    }
+    assert_eq!(stored, 1);
+    assert_eq!(berth.list_all(NAME, None, None).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_failing_backend_is_a_server_error_not_a_client_one() {
+    let store = store_suite::TestStore::new(ecr_impl::store::memory::MemoryMeta::new())
+        .unavailable("disk gone");
+    let ecr = ecr_impl::Ecr::with_store(store);
+    let (code, message) = failure(
+        ecr.put_image(&ctx(), put_request(NAME, "{}", Some("v1")))
+            .await,
+    );
+    assert_eq!(code, "ServerException");
+    assert!(message.contains("disk gone"), "{message}");
+}
