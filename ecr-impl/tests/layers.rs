@@ -8,18 +8,14 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use berth_runtime::protocol::Request;
 use berth_runtime::{RequestContext, Timestamp};
-use bytes::Bytes;
 use ecr_generated::operations::SERVICE;
-use ecr_generated::types::RepositoryName;
 use ecr_impl::Ecr;
 use ecr_impl::auth::TokenKey;
 use ecr_impl::layers::{LAYER_DOWNLOAD_PATH, LayerDownloadError};
-use ecr_impl::store::Scope;
-use ecr_impl::store::StoreError;
-use ecr_impl::store::blobs::{BlobStore, Sha256Digest};
+use ecr_impl::store::blobs::BlobStore;
 use ecr_impl::store::memory::MemoryMeta;
 use ecr_impl::store::memory_blobs::MemoryBlobs;
-use ecr_impl::store::meta::{self, ImageRow, ImageStatus, MetaStore, Reference};
+use ecr_impl::store::meta::MetaStore;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
@@ -133,37 +129,29 @@ async fn push(ecr: &Ecr, repository: &str, data: &[u8], part_size: usize) -> Str
     done["layerDigest"].as_str().unwrap().to_owned()
 }
 
-fn scope() -> Scope {
-    Scope {
-        account_id: ACCOUNT.try_into().unwrap(),
-        region: "us-east-1".try_into().unwrap(),
-    }
-}
+const LAYER_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
 
-/// Makes layer `layer` of `repository` referenced, as PutImage would: an image naming it.
-async fn reference(meta: &dyn MetaStore, repository: &str, layer: &str) {
-    let name = RepositoryName::try_from(repository).unwrap();
-    let layer: Sha256Digest = layer.parse().unwrap();
-    let manifest = Bytes::from(format!("{{\"layers\":[\"{layer}\"]}}"));
-    let image = ImageRow {
-        digest: Sha256Digest::of(&manifest),
-        media_type: "application/vnd.oci.image.manifest.v1+json".into(),
-        artifact_media_type: None,
-        size_in_bytes: 0,
-        pushed_at: Timestamp::now(),
-        last_pulled_at: None,
-        status: ImageStatus::Active,
-        last_archived_at: None,
-        last_activated_at: None,
-        subject: None,
-    };
-    meta::write(meta, move |tx| {
-        let repository = tx.repository(&scope(), &name)?.unwrap();
-        tx.insert_image(repository.id, &image, &manifest, &[Reference::Layer(layer)])
-    })
-    .await
-    .map_err(|error: StoreError| error)
-    .unwrap();
+/// Makes layer `layer` (of `size` bytes) of `repository` referenced: PutImage of an OCI
+/// image whose one layer it is, with a config pushed for it.
+async fn reference(ecr: &Ecr, repository: &str, layer: &str, size: usize) {
+    let config = format!("{{\"layer\":\"{layer}\"}}");
+    let config_digest = push(ecr, repository, config.as_bytes(), PART).await;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {
+            "mediaType": "application/vnd.oci.image.config.v1+json",
+            "size": config.len(),
+            "digest": config_digest,
+        },
+        "layers": [{ "mediaType": LAYER_TYPE, "size": size, "digest": layer }],
+    });
+    ok(
+        ecr,
+        "PutImage",
+        json!({ "repositoryName": repository, "imageManifest": manifest.to_string() }),
+    )
+    .await;
 }
 
 /// Every byte a download URL serves, whole.
@@ -178,12 +166,11 @@ async fn download(ecr: &Ecr, url: &str, now: Timestamp) -> Result<Vec<u8>, Layer
     Ok(all)
 }
 
-/// A fresh Berth over shared backends: `ecr` and what it stores, to restart over them.
-fn shared() -> (Ecr, Arc<dyn MetaStore>, Arc<dyn BlobStore>) {
-    let meta: Arc<dyn MetaStore> = Arc::new(MemoryMeta::new());
+/// A Berth in memory, and its blob store to look into.
+fn shared() -> (Ecr, Arc<dyn BlobStore>) {
     let blobs: Arc<dyn BlobStore> = Arc::new(MemoryBlobs::new());
-    let ecr = Ecr::new(meta.clone(), blobs.clone(), key());
-    (ecr, meta, blobs)
+    let ecr = Ecr::new(Arc::new(MemoryMeta::new()), blobs.clone(), key());
+    (ecr, blobs)
 }
 
 fn key() -> TokenKey {
@@ -192,7 +179,7 @@ fn key() -> TokenKey {
 
 #[tokio::test]
 async fn three_ten_mib_parts_make_one_layer_whose_bytes_come_back() {
-    let (ecr, meta, _) = shared();
+    let ecr = Ecr::in_memory();
     create_repository(&ecr, "team/app").await;
     let data = bytes(2 * PART + 3 * MIB + 17, 1);
 
@@ -253,7 +240,7 @@ async fn three_ten_mib_parts_make_one_layer_whose_bytes_come_back() {
         })
     );
 
-    reference(meta.as_ref(), "team/app", &sha256(&data)).await;
+    reference(&ecr, "team/app", &sha256(&data), data.len()).await;
     let url = ok(
         &ecr,
         "GetDownloadUrlForLayer",
@@ -586,7 +573,7 @@ async fn unknown_foreign_and_finished_uploads_are_not_found() {
 
 #[tokio::test]
 async fn availability_answers_each_digest_in_order() {
-    let (ecr, meta, _) = shared();
+    let ecr = Ecr::in_memory();
     create_repository(&ecr, "app").await;
     let config = br#"{"os":"linux"}"#;
     let layer = push(&ecr, "app", config, PART).await;
@@ -638,8 +625,16 @@ async fn availability_answers_each_digest_in_order() {
         ])
     );
 
-    // Once an image references it, its media type (set by PutImage) shows; here none was.
-    reference(meta.as_ref(), "app", &layer).await;
+    // Once an image references it, the media type that image gave it shows.
+    reference(&ecr, "app", &layer, config.len()).await;
+    let checked = ok(
+        &ecr,
+        "BatchCheckLayerAvailability",
+        json!({ "repositoryName": "app", "layerDigests": [layer] }),
+    )
+    .await;
+    assert_eq!(checked["layers"][0]["mediaType"], json!(LAYER_TYPE));
+    assert_eq!(checked["failures"], json!([]));
     fails(
         &ecr,
         "BatchCheckLayerAvailability",
@@ -651,7 +646,7 @@ async fn availability_answers_each_digest_in_order() {
 
 #[tokio::test]
 async fn download_urls_need_a_referenced_layer_and_a_genuine_unexpired_token() {
-    let (ecr, meta, _) = shared();
+    let ecr = Ecr::in_memory();
     create_repository(&ecr, "app").await;
     let data = bytes(1234, 6);
     let layer = push(&ecr, "app", &data, PART).await;
@@ -686,7 +681,7 @@ async fn download_urls_need_a_referenced_layer_and_a_genuine_unexpired_token() {
         );
     }
 
-    reference(meta.as_ref(), "app", &layer).await;
+    reference(&ecr, "app", &layer, data.len()).await;
     let issued = Timestamp::now();
     let url = ok(&ecr, "GetDownloadUrlForLayer", input).await["downloadUrl"]
         .as_str()
@@ -745,10 +740,10 @@ async fn download_urls_need_a_referenced_layer_and_a_genuine_unexpired_token() {
 
 #[tokio::test]
 async fn an_in_process_call_gets_the_path_alone() {
-    let (ecr, meta, _) = shared();
+    let ecr = Ecr::in_memory();
     create_repository(&ecr, "app").await;
     let layer = push(&ecr, "app", b"bytes", PART).await;
-    reference(meta.as_ref(), "app", &layer).await;
+    reference(&ecr, "app", &layer, 5).await;
     let input = ecr_generated::types::GetDownloadUrlForLayerRequest {
         registry_id: None,
         repository_name: "app".try_into().unwrap(),
@@ -884,7 +879,7 @@ async fn of_two_concurrent_first_parts_one_wins() {
 
 #[tokio::test]
 async fn uploads_expire_after_seven_days_with_their_staged_bytes() {
-    let (ecr, _, blobs) = shared();
+    let (ecr, blobs) = shared();
     create_repository(&ecr, "app").await;
     let started = Timestamp::now();
     let upload = initiate(&ecr, "app").await;
@@ -910,14 +905,14 @@ async fn uploads_expire_after_seven_days_with_their_staged_bytes() {
 
 #[tokio::test]
 async fn garbage_collection_deletes_unlinked_blobs_after_the_grace_period_only() {
-    let (ecr, meta, blobs) = shared();
+    let (ecr, blobs) = shared();
     create_repository(&ecr, "keep").await;
     create_repository(&ecr, "drop").await;
     let kept = push(&ecr, "keep", b"kept layer", PART).await;
     let shared_layer = push(&ecr, "keep", b"in both", PART).await;
     push(&ecr, "drop", b"in both", PART).await;
     let dropped = push(&ecr, "drop", b"dropped layer", PART).await;
-    reference(meta.as_ref(), "keep", &kept).await;
+    reference(&ecr, "keep", &kept, 10).await;
     // An upload in progress in "drop", staged bytes and all.
     let upload = initiate(&ecr, "drop").await;
     part(&ecr, "drop", &upload, 0, b"half").await;
@@ -961,9 +956,15 @@ async fn garbage_collection_deletes_unlinked_blobs_after_the_grace_period_only()
         .iter()
         .map(ToString::to_string)
         .collect();
-    let mut expected = vec![kept.clone(), shared_layer.clone()];
-    expected.sort();
-    assert_eq!(left, expected);
+    assert!(
+        left.contains(&kept) && left.contains(&shared_layer),
+        "{left:?}"
+    );
+    assert_eq!(
+        left.len(),
+        3,
+        "and the config of the image in 'keep': {left:?}"
+    );
     assert!(!left.contains(&dropped));
 
     // A blob linked again before its grace period ends starts over.
