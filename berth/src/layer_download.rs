@@ -35,11 +35,18 @@ pub async fn get(
     Path(token): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let layer = match state.ecr.open_layer_download(&token, Timestamp::now()).await {
+    let layer = match state
+        .ecr
+        .open_layer_download(&token, Timestamp::now())
+        .await
+    {
         Ok(layer) => layer,
         Err(error) => return refusal(&error),
     };
-    let range = match headers.get(RANGE).map(|value| byte_range(value.as_bytes(), layer.size)) {
+    let range = match headers
+        .get(RANGE)
+        .map(|value| byte_range(value.as_bytes(), layer.size))
+    {
         None | Some(Requested::Ignored) => None,
         Some(Requested::Range(range)) => Some(range),
         Some(Requested::Unsatisfiable) => return unsatisfiable(layer.size),
