@@ -12,9 +12,9 @@
 use std::ops::Range;
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header::{ACCEPT_RANGES, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use berth_runtime::Timestamp;
 use ecr_impl::layers::{LAYER_DOWNLOAD_PATH, LayerDownloadError};
@@ -30,16 +30,15 @@ pub fn route() -> String {
 /// What a layer's bytes are sent as (S3's type for an object stored without one).
 const LAYER_CONTENT_TYPE: &str = "application/octet-stream";
 
-pub async fn get(
-    State(state): State<AppState>,
-    Path(token): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let layer = match state
-        .ecr
-        .open_layer_download(&token, Timestamp::now())
-        .await
-    {
+pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    // The raw segment, not a decoded `Path`: a token has no character to percent-encode, so
+    // an encoded one (even of bytes that are not UTF-8) is just not a token, and refused as
+    // such rather than with the extractor's plain-text 400.
+    let token = uri
+        .path()
+        .strip_prefix(LAYER_DOWNLOAD_PATH)
+        .unwrap_or_default();
+    let layer = match state.ecr.open_layer_download(token, Timestamp::now()).await {
         Ok(layer) => layer,
         Err(error) => return refusal(&error),
     };
