@@ -4,7 +4,7 @@
 //! `/v2` blob routes (`registry-style.md` §2 "A docker push", steps 2–5):
 //!
 //! - [`uploads`]: [`initiate`], [`append`] (a part, or a `/v2` PATCH: any byte stream),
-//!   [`complete`];
+//!   [`received`] (an upload's progress), [`complete`];
 //! - [`availability`]: [`stat`] and [`stat_all`], what a repository holds;
 //! - [`download`]: download URLs on Berth's own endpoint, their signed tokens, and
 //!   [`crate::Ecr::open_layer_download`], what the server streams for one;
@@ -46,7 +46,7 @@ pub use collect::Collected;
 pub(crate) use download::download_url;
 pub use download::{LAYER_DOWNLOAD_PATH, LayerDownload, LayerDownloadError};
 pub(crate) use uploads::last_valid_byte;
-pub use uploads::{Appended, Completed, Part, append, complete, initiate};
+pub use uploads::{Appended, Completed, Part, append, complete, initiate, received};
 
 /// What the layer functions work on: the handlers' state, borrowed.
 #[derive(Clone, Copy)]

@@ -87,3 +87,112 @@ async fn the_hasher_is_rebuilt_from_the_acknowledged_bytes_only() {
         .unwrap_err();
     assert!(matches!(error, LayerError::Store(_)), "{error:?}");
 }
+
+/// A body of several chunks, then maybe a failure (a client whose connection drops).
+struct Chunks(std::collections::VecDeque<Result<Bytes, &'static str>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, &'static str>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        std::task::Poll::Ready(self.0.pop_front())
+    }
+}
+
+fn chunks(items: &[Result<&'static [u8], &'static str>]) -> Chunks {
+    Chunks(
+        items
+            .iter()
+            .map(|item| item.map(Bytes::from_static))
+            .collect(),
+    )
+}
+
+/// The `/v2` side of `append`: a streamed body in many chunks, at wherever the upload is.
+#[tokio::test]
+async fn streamed_bodies_append_at_the_end_and_a_failing_one_acknowledges_nothing() {
+    use berth_runtime::RequestContext;
+    use berth_runtime::protocol::Request;
+    use ecr_generated::operations::SERVICE;
+
+    let ecr = crate::Ecr::in_memory();
+    let mut ctx = RequestContext {
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        request_id: "r".into(),
+        operation: "",
+        endpoint: String::new(),
+    };
+    let target = format!("{}.CreateRepository", SERVICE.target_prefix);
+    let created = ecr
+        .handle(
+            &mut ctx,
+            Request {
+                target: Some(&target),
+                content_type: Some(SERVICE.content_type),
+                body: br#"{"repositoryName":"app"}"#,
+            },
+        )
+        .await;
+    assert_eq!(created.status, 200);
+    let scope = crate::store::Scope::of_caller(&ctx).unwrap();
+    let name = ecr_generated::types::RepositoryName::try_from("app").unwrap();
+    let stores = ecr.service.state().layer_stores();
+    let now = Timestamp::from_epoch_millis(1_700_000_000_000);
+    let id = initiate(stores, &scope, &name, now).await.unwrap();
+    let anywhere = Part {
+        first_byte: None,
+        last_byte: None,
+    };
+
+    let body = chunks(&[Ok(b"first "), Ok(b""), Ok(b"chunks")]);
+    let appended = append(stores, &scope, &name, id, anywhere, body).await;
+    assert_eq!(appended, Ok(Appended { received: 12 }));
+    // A body that fails midway: nothing of it counts.
+    let body = chunks(&[Ok(b" lost"), Err("connection reset")]);
+    let failed = append(stores, &scope, &name, id, anywhere, body).await;
+    assert_eq!(failed, Err(LayerError::Body("connection reset".into())));
+    assert_eq!(received(stores, &scope, &name, id).await, Ok(12));
+    // An empty body counts no part.
+    let empty = append(stores, &scope, &name, id, anywhere, chunks(&[])).await;
+    assert_eq!(empty, Ok(Appended { received: 12 }));
+    let body = chunks(&[Ok(b", then"), Ok(b" more")]);
+    let at_12 = Part {
+        first_byte: Some(12),
+        last_byte: Some(22),
+    };
+    assert_eq!(
+        append(stores, &scope, &name, id, at_12, body).await,
+        Ok(Appended { received: 23 })
+    );
+
+    // Two parts, the first under 5 MiB: the same rule as UploadLayerPart's, and the upload
+    // stays as it was.
+    let digest = Sha256Digest::of(b"first chunks, then more").to_string();
+    let refused = complete(stores, &scope, &name, id, &[&digest], now).await;
+    assert_eq!(refused, Err(LayerError::PartTooSmall));
+    assert_eq!(received(stores, &scope, &name, id).await, Ok(23));
+
+    // One streamed part, however many chunks: complete.
+    let single = initiate(stores, &scope, &name, now).await.unwrap();
+    let body = chunks(&[Ok(b"one "), Ok(b"part, "), Ok(b"three chunks")]);
+    append(stores, &scope, &name, single, anywhere, body)
+        .await
+        .unwrap();
+    let expected = Sha256Digest::of(b"one part, three chunks");
+    let completed = complete(stores, &scope, &name, single, &[], now).await;
+    assert_eq!(
+        completed,
+        Ok(Completed {
+            digest: expected,
+            size: 22
+        })
+    );
+    assert_eq!(
+        received(stores, &scope, &name, single).await,
+        Err(LayerError::UploadNotFound)
+    );
+}

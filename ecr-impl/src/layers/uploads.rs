@@ -12,12 +12,13 @@ use crate::store::Scope;
 use crate::store::blobs::{Sha256Digest, Sha256Writer, UploadId};
 use crate::store::meta::{self, LayerRow, ReadTx, RepoId, UploadRow};
 
-/// Where a part goes in its upload: it starts at `first_byte`, which must be the count of
-/// bytes received so far; when `last_byte` is given (UploadLayerPart; a `/v2` PATCH with a
+/// Where a part goes in its upload. When `first_byte` is given it must be the count of
+/// bytes received so far (`None`: wherever the upload is, as a `/v2` PATCH without
+/// `Content-Range`); when `last_byte` is given (UploadLayerPart; a PATCH with a
 /// `Content-Range`), the part must carry exactly the bytes `first_byte..=last_byte`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Part {
-    pub first_byte: u64,
+    pub first_byte: Option<u64>,
     pub last_byte: Option<u64>,
 }
 
@@ -94,6 +95,20 @@ fn upload_of(
     Ok((repository.id, row))
 }
 
+/// How many bytes upload `id` of repository `name` has received (a `/v2` upload status).
+pub async fn received(
+    stores: Stores<'_>,
+    scope: &Scope,
+    name: &RepositoryName,
+    id: UploadId,
+) -> Result<u64, LayerError> {
+    let (scope, name) = (scope.clone(), name.clone());
+    meta::read(stores.meta, move |tx| {
+        upload_of(tx, &scope, &name, &id).map(|(_, row)| row.received)
+    })
+    .await
+}
+
 /// Appends `body` to upload `id` as `part`: checks the part starts at the bytes received so
 /// far, streams it into the staged bytes while hashing it, makes it durable, and only then
 /// counts it in the upload's row (if the row is still as it was read). A rejected or failed
@@ -116,18 +131,19 @@ where
         let (scope, name) = (scope.clone(), name.clone());
         meta::read(stores.meta, move |tx| upload_of(tx, &scope, &name, &id)).await?
     };
-    if part.first_byte != row.received {
+    let first_byte = part.first_byte.unwrap_or(row.received);
+    if first_byte != row.received {
         return Err(LayerError::PartNotConsecutive {
-            first_byte: part.first_byte,
+            first_byte,
             received: row.received,
         });
     }
     // The bytes the part must carry, when it says.
     let declared = match part.last_byte {
-        Some(last_byte) if last_byte >= part.first_byte => Some(last_byte - part.first_byte + 1),
+        Some(last_byte) if last_byte >= first_byte => Some(last_byte - first_byte + 1),
         Some(last_byte) => {
             return Err(LayerError::PartLength {
-                first_byte: part.first_byte,
+                first_byte,
                 last_byte,
                 carried: 0,
                 received: row.received,
@@ -136,7 +152,7 @@ where
         None => None,
     };
     let length_error = |carried| LayerError::PartLength {
-        first_byte: part.first_byte,
+        first_byte,
         last_byte: part.last_byte.unwrap_or_default(),
         carried,
         received: row.received,
@@ -182,7 +198,7 @@ where
                 // Changed since it was read (its repository re-created; a part from
                 // another process): this part no longer follows what was received.
                 return Err(LayerError::PartNotConsecutive {
-                    first_byte: part.first_byte,
+                    first_byte,
                     received: now_row.received,
                 });
             }

@@ -121,7 +121,7 @@ pub(crate) async fn upload_layer_part(
     // Both are at least 0 (the model says so).
     let (first_byte, last_byte) = (input.part_first_byte, input.part_last_byte);
     let part = Part {
-        first_byte: first_byte as u64,
+        first_byte: Some(first_byte as u64),
         last_byte: Some(last_byte as u64),
     };
     let body = OneChunk(Some(Bytes::from(input.layer_part_blob.0)));
