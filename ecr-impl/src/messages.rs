@@ -214,9 +214,9 @@ pub fn layer_part_not_consecutive(upload_id: &str, first_byte: u64, expected: u6
 }
 
 /// A part whose byte range does not match its length.
-pub fn layer_part_length(first_byte: i64, last_byte: i64, received: u64) -> String {
+pub fn layer_part_length(first_byte: i64, last_byte: i64, carried: u64) -> String {
     format!(
-        "The layer part's byte range {first_byte}-{last_byte} does not match the {received} \
+        "The layer part's byte range {first_byte}-{last_byte} does not match the {carried} \
          bytes of its blob"
     )
 }

@@ -179,7 +179,22 @@ fn key() -> TokenKey {
 
 #[tokio::test]
 async fn three_ten_mib_parts_make_one_layer_whose_bytes_come_back() {
-    let ecr = Ecr::in_memory();
+    three_parts_and_back(Ecr::in_memory()).await;
+}
+
+#[tokio::test]
+async fn three_ten_mib_parts_make_one_layer_whose_bytes_come_back_from_disk() {
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = storage_fs::FsBlobStore::open(dir.path()).unwrap();
+    three_parts_and_back(Ecr::new(
+        Arc::new(MemoryMeta::new()),
+        Arc::new(blobs),
+        key(),
+    ))
+    .await;
+}
+
+async fn three_parts_and_back(ecr: Ecr) {
     create_repository(&ecr, "team/app").await;
     let data = bytes(2 * PART + 3 * MIB + 17, 1);
 

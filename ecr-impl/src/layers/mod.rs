@@ -3,12 +3,12 @@
 //! BatchCheckLayerAvailability, GetDownloadUrlForLayer: `ops::layers`) and, next, the OCI
 //! `/v2` blob routes (`registry-style.md` §2 "A docker push", steps 2–5):
 //!
-//! - [`uploads`]: [`initiate`], [`append`] (a part, or a `/v2` PATCH: any byte stream),
+//! - `uploads`: [`initiate`], [`append`] (a part, or a `/v2` PATCH: any byte stream),
 //!   [`received`] (an upload's progress), [`complete`];
-//! - [`availability`]: [`stat`] and [`stat_all`], what a repository holds;
-//! - [`download`]: download URLs on Berth's own endpoint, their signed tokens, and
+//! - `availability`: [`stat`] and [`stat_all`], what a repository holds;
+//! - `download`: download URLs on Berth's own endpoint, their signed tokens, and
 //!   [`crate::Ecr::open_layer_download`], what the server streams for one;
-//! - [`collect`]: upload expiry and blob garbage collection ([`crate::Ecr::expire_uploads`],
+//! - `collect`: upload expiry and blob garbage collection ([`crate::Ecr::expire_uploads`],
 //!   [`crate::Ecr::collect_garbage`]).
 //!
 //! An upload session is its metadata row ([`UploadRow`]: repository, bytes received, part
