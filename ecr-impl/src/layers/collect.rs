@@ -36,7 +36,7 @@ fn unavailable(error: BlobError) -> StoreError {
 }
 
 /// Drops every upload started more than `limits::UPLOAD_LIFETIME` before `now`: its row, then
-/// its staged bytes. An upload receiving a part is dropped after that part (its lock).
+/// its staged bytes. An upload busy with a call (a part streaming) is left for the next run.
 /// Answers how many were dropped.
 pub(crate) async fn expire_uploads(
     stores: Stores<'_>,
@@ -49,8 +49,12 @@ pub(crate) async fn expire_uploads(
             tx.uploads_started_before(cutoff, PAGE)
         })
         .await?;
+        let mut busy = false;
         for row in &rows {
-            let session = stores.uploads.lock(row.id).await;
+            let Some(session) = stores.uploads.try_lock(row.id) else {
+                busy = true;
+                continue;
+            };
             let id = row.id;
             meta::write(stores.meta, move |tx| {
                 if tx.upload(&id)?.is_some() {
@@ -64,8 +68,9 @@ pub(crate) async fn expire_uploads(
             stores.blobs.discard(&id).await.map_err(unavailable)?;
             expired += 1;
         }
-        // Every row read was deleted, so the next read starts over from the oldest left.
-        if rows.len() < PAGE {
+        // Every row read was deleted (unless busy), so the next read starts over from the
+        // oldest left; a busy one would come first again.
+        if rows.len() < PAGE || busy {
             return Ok(expired);
         }
     }
@@ -109,7 +114,9 @@ async fn drop_orphan_uploads(stores: Stores<'_>) -> Result<usize, StoreError> {
             .await
             .map_err(unavailable)?;
         for id in &page {
-            let session = stores.uploads.lock(*id).await;
+            let Some(session) = stores.uploads.try_lock(*id) else {
+                continue;
+            };
             let id = *id;
             let row = meta::read(stores.meta, move |tx| tx.upload(&id)).await?;
             if row.is_none() {
@@ -125,7 +132,9 @@ async fn drop_orphan_uploads(stores: Stores<'_>) -> Result<usize, StoreError> {
         }
     }
     for id in stores.uploads.session_ids() {
-        let session = stores.uploads.lock(id).await;
+        let Some(session) = stores.uploads.try_lock(id) else {
+            continue;
+        };
         if meta::read(stores.meta, move |tx| tx.upload(&id))
             .await?
             .is_none()

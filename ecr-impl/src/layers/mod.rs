@@ -202,6 +202,13 @@ impl Uploads {
         session.lock_owned().await
     }
 
+    /// The session of `upload`, locked, unless a call holds it (garbage collection does not
+    /// wait behind a part that is streaming: it comes back at its next run).
+    fn try_lock(&self, upload: UploadId) -> Option<OwnedMutexGuard<Session>> {
+        let session = lock(&self.sessions).entry(upload).or_default().clone();
+        session.try_lock_owned().ok()
+    }
+
     /// Drops the in-memory half of `upload` (its row is gone).
     fn forget(&self, upload: &UploadId) {
         lock(&self.sessions).remove(upload);

@@ -3,6 +3,7 @@
 
 use berth_runtime::Timestamp;
 use bytes::Bytes;
+use ecr_generated::types::RepositoryName;
 
 use super::*;
 use crate::store::memory_blobs::MemoryBlobs;
@@ -88,6 +89,31 @@ async fn the_hasher_is_rebuilt_from_the_acknowledged_bytes_only() {
     assert!(matches!(error, LayerError::Store(_)), "{error:?}");
 }
 
+/// A Berth in memory with repository `app` in the caller's registry.
+async fn ecr_with_repository() -> (crate::Ecr, crate::store::Scope, RepositoryName) {
+    use berth_runtime::RequestContext;
+    use berth_runtime::protocol::Request;
+    use ecr_generated::operations::SERVICE;
+
+    let ecr = crate::Ecr::in_memory();
+    let mut ctx = RequestContext {
+        account_id: "123456789012".into(),
+        region: "us-east-1".into(),
+        request_id: "r".into(),
+        operation: "",
+        endpoint: String::new(),
+    };
+    let target = format!("{}.CreateRepository", SERVICE.target_prefix);
+    let request = Request {
+        target: Some(&target),
+        content_type: Some(SERVICE.content_type),
+        body: br#"{"repositoryName":"app"}"#,
+    };
+    assert_eq!(ecr.handle(&mut ctx, request).await.status, 200);
+    let scope = crate::store::Scope::of_caller(&ctx).unwrap();
+    (ecr, scope, RepositoryName::try_from("app").unwrap())
+}
+
 /// A body of several chunks, then maybe a failure (a client whose connection drops).
 struct Chunks(std::collections::VecDeque<Result<Bytes, &'static str>>);
 
@@ -114,32 +140,7 @@ fn chunks(items: &[Result<&'static [u8], &'static str>]) -> Chunks {
 /// The `/v2` side of `append`: a streamed body in many chunks, at wherever the upload is.
 #[tokio::test]
 async fn streamed_bodies_append_at_the_end_and_a_failing_one_acknowledges_nothing() {
-    use berth_runtime::RequestContext;
-    use berth_runtime::protocol::Request;
-    use ecr_generated::operations::SERVICE;
-
-    let ecr = crate::Ecr::in_memory();
-    let mut ctx = RequestContext {
-        account_id: "123456789012".into(),
-        region: "us-east-1".into(),
-        request_id: "r".into(),
-        operation: "",
-        endpoint: String::new(),
-    };
-    let target = format!("{}.CreateRepository", SERVICE.target_prefix);
-    let created = ecr
-        .handle(
-            &mut ctx,
-            Request {
-                target: Some(&target),
-                content_type: Some(SERVICE.content_type),
-                body: br#"{"repositoryName":"app"}"#,
-            },
-        )
-        .await;
-    assert_eq!(created.status, 200);
-    let scope = crate::store::Scope::of_caller(&ctx).unwrap();
-    let name = ecr_generated::types::RepositoryName::try_from("app").unwrap();
+    let (ecr, scope, name) = ecr_with_repository().await;
     let stores = ecr.service.state().layer_stores();
     let now = Timestamp::from_epoch_millis(1_700_000_000_000);
     let id = initiate(stores, &scope, &name, now).await.unwrap();
@@ -193,6 +194,25 @@ async fn streamed_bodies_append_at_the_end_and_a_failing_one_acknowledges_nothin
     );
     assert_eq!(
         received(stores, &scope, &name, single).await,
+        Err(LayerError::UploadNotFound)
+    );
+}
+
+/// Expiry never waits behind a busy upload (a part streaming): it skips it until its next run.
+#[tokio::test]
+async fn expiry_skips_a_busy_upload_until_its_next_run() {
+    let (ecr, scope, name) = ecr_with_repository().await;
+    let stores = ecr.service.state().layer_stores();
+    let started = Timestamp::from_epoch_millis(1_700_000_000_000);
+    let id = initiate(stores, &scope, &name, started).await.unwrap();
+    let later = Timestamp::from_epoch_millis(started.epoch_millis() + 8 * 24 * 3_600_000);
+
+    let busy = stores.uploads.lock(id).await;
+    assert_eq!(ecr.expire_uploads(later).await, Ok(0));
+    drop(busy);
+    assert_eq!(ecr.expire_uploads(later).await, Ok(1));
+    assert_eq!(
+        received(stores, &scope, &name, id).await,
         Err(LayerError::UploadNotFound)
     );
 }
