@@ -2,7 +2,9 @@
 //! JSON out): uploads in parts and their rules, availability, download URLs and what they
 //! serve, a restart mid-upload, concurrent parts, upload expiry and blob garbage collection.
 
+use std::ops::Range;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,7 +14,9 @@ use ecr_generated::operations::SERVICE;
 use ecr_impl::Ecr;
 use ecr_impl::auth::TokenKey;
 use ecr_impl::layers::{LAYER_DOWNLOAD_PATH, LayerDownloadError};
-use ecr_impl::store::blobs::BlobStore;
+use ecr_impl::store::blobs::{
+    BlobError, BlobFuture, BlobStore, ByteStream, Sha256Digest, Staged, UploadId,
+};
 use ecr_impl::store::memory::MemoryMeta;
 use ecr_impl::store::memory_blobs::MemoryBlobs;
 use ecr_impl::store::meta::MetaStore;
@@ -1009,4 +1013,185 @@ async fn garbage_collection_deletes_unlinked_blobs_after_the_grace_period_only()
     assert_eq!(ecr.collect_garbage(t3).await.unwrap().deleted_blobs, 1);
     let left = blobs.blobs_after(None, 10).await.unwrap();
     assert!(!left.contains(&again.parse().unwrap()));
+}
+
+/// Memory blobs that count the reads of staged bytes and blobs, and fail a staged upload's
+/// `sync` or a `publish` on demand: what the invariants below are observed through.
+#[derive(Debug, Default)]
+struct Watched {
+    inner: MemoryBlobs,
+    staged_reads: AtomicUsize,
+    blob_reads: AtomicUsize,
+    fail_sync: AtomicBool,
+    fail_publish: AtomicBool,
+}
+
+struct WatchedStaged {
+    inner: Box<dyn Staged>,
+    fail_sync: bool,
+}
+
+impl Staged for WatchedStaged {
+    fn append(&mut self, chunk: bytes::Bytes) -> BlobFuture<'_, ()> {
+        self.inner.append(chunk)
+    }
+
+    fn sync(&mut self) -> BlobFuture<'_, u64> {
+        if self.fail_sync {
+            return Box::pin(std::future::ready(Err(BlobError::Unavailable(
+                "disk full".into(),
+            ))));
+        }
+        self.inner.sync()
+    }
+}
+
+impl BlobStore for Watched {
+    fn stage<'a>(&'a self, upload: &'a UploadId, offset: u64) -> BlobFuture<'a, Box<dyn Staged>> {
+        Box::pin(async move {
+            let inner = self.inner.stage(upload, offset).await?;
+            let fail_sync = self.fail_sync.load(Ordering::SeqCst);
+            Ok(Box::new(WatchedStaged { inner, fail_sync }) as Box<dyn Staged>)
+        })
+    }
+
+    fn read_staged<'a>(&'a self, upload: &'a UploadId) -> BlobFuture<'a, ByteStream> {
+        self.staged_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.read_staged(upload)
+    }
+
+    fn publish<'a>(&'a self, upload: &'a UploadId, digest: &'a Sha256Digest) -> BlobFuture<'a, ()> {
+        if self.fail_publish.load(Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(BlobError::Unavailable(
+                "disk full".into(),
+            ))));
+        }
+        self.inner.publish(upload, digest)
+    }
+
+    fn discard<'a>(&'a self, upload: &'a UploadId) -> BlobFuture<'a, ()> {
+        self.inner.discard(upload)
+    }
+
+    fn open<'a>(
+        &'a self,
+        digest: &'a Sha256Digest,
+        range: Range<u64>,
+    ) -> BlobFuture<'a, ByteStream> {
+        self.blob_reads.fetch_add(1, Ordering::SeqCst);
+        self.inner.open(digest, range)
+    }
+
+    fn delete<'a>(&'a self, digest: &'a Sha256Digest) -> BlobFuture<'a, ()> {
+        self.inner.delete(digest)
+    }
+
+    fn blobs_after<'a>(
+        &'a self,
+        after: Option<&'a Sha256Digest>,
+        limit: usize,
+    ) -> BlobFuture<'a, Vec<Sha256Digest>> {
+        self.inner.blobs_after(after, limit)
+    }
+
+    fn uploads_after<'a>(
+        &'a self,
+        after: Option<&'a UploadId>,
+        limit: usize,
+    ) -> BlobFuture<'a, Vec<UploadId>> {
+        self.inner.uploads_after(after, limit)
+    }
+}
+
+#[tokio::test]
+async fn every_byte_is_hashed_once_as_it_arrives() {
+    let blobs = Arc::new(Watched::default());
+    let ecr = Ecr::new(Arc::new(MemoryMeta::new()), blobs.clone(), key());
+    create_repository(&ecr, "app").await;
+    let data = bytes(PART + 1000, 10);
+    assert_eq!(push(&ecr, "app", &data, PART).await, sha256(&data));
+    // Neither the staged bytes nor the blob were read back to hash them.
+    assert_eq!(blobs.staged_reads.load(Ordering::SeqCst), 0);
+    assert_eq!(blobs.blob_reads.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_part_that_is_not_durable_is_not_counted() {
+    let blobs = Arc::new(Watched::default());
+    let ecr = Ecr::new(Arc::new(MemoryMeta::new()), blobs.clone(), key());
+    create_repository(&ecr, "app").await;
+    let data = bytes(2000, 11);
+    let upload = initiate(&ecr, "app").await;
+
+    blobs.fail_sync.store(true, Ordering::SeqCst);
+    let (status, answer) = call(
+        &ecr,
+        "UploadLayerPart",
+        part_input("app", &upload, 0, &data[..1000]),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (500, Some("ServerException")),
+        "{answer}"
+    );
+    blobs.fail_sync.store(false, Ordering::SeqCst);
+
+    // Nothing was acknowledged: the part is sent again from 0, and the layer is right.
+    let refused = fails(
+        &ecr,
+        "UploadLayerPart",
+        part_input("app", &upload, 1000, &data[1000..]),
+        "InvalidLayerPartException",
+    )
+    .await;
+    assert_eq!(refused["lastValidByteReceived"], json!(-1));
+    part(&ecr, "app", &upload, 0, &data).await;
+    ok(
+        &ecr,
+        "CompleteLayerUpload",
+        complete_input("app", &upload, &[&sha256(&data)]),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_layer_is_linked_only_once_its_blob_is_published() {
+    let blobs = Arc::new(Watched::default());
+    let ecr = Ecr::new(Arc::new(MemoryMeta::new()), blobs.clone(), key());
+    create_repository(&ecr, "app").await;
+    let data = bytes(3000, 12);
+    let upload = initiate(&ecr, "app").await;
+    part(&ecr, "app", &upload, 0, &data).await;
+
+    blobs.fail_publish.store(true, Ordering::SeqCst);
+    let (status, answer) = call(
+        &ecr,
+        "CompleteLayerUpload",
+        complete_input("app", &upload, &[&sha256(&data)]),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["__type"].as_str()),
+        (500, Some("ServerException")),
+        "{answer}"
+    );
+    let checked = ok(
+        &ecr,
+        "BatchCheckLayerAvailability",
+        json!({ "repositoryName": "app", "layerDigests": [sha256(&data)] }),
+    )
+    .await;
+    assert_eq!(checked["layers"], json!([]), "no layer without its bytes");
+
+    // The upload is still there: completing it again works once the store does.
+    blobs.fail_publish.store(false, Ordering::SeqCst);
+    let done = ok(
+        &ecr,
+        "CompleteLayerUpload",
+        complete_input("app", &upload, &[&sha256(&data)]),
+    )
+    .await;
+    assert_eq!(done["layerDigest"], json!(sha256(&data)));
+    assert_eq!(blobs.blob_reads.load(Ordering::SeqCst), 0);
 }
