@@ -69,6 +69,12 @@ impl crate::ops::State {
 
 /// Layer downloads and garbage collection: what the server calls besides the API.
 impl crate::Ecr {
+    /// What the layer functions of this module work on, for protocols other than the JSON
+    /// API (the OCI `/v2` blob routes call [`stat`], [`initiate`], [`append`], [`complete`]).
+    pub fn layer_stores(&self) -> Stores<'_> {
+        self.service.state().layer_stores()
+    }
+
     /// The layer a download URL's `token` grants at `now` (see `GetDownloadUrlForLayer`),
     /// ready to stream whole or in part: refused if this Berth's key did not sign the token
     /// or it has expired, `Gone` if the repository no longer has the layer.

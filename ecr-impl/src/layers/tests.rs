@@ -141,7 +141,7 @@ fn chunks(items: &[Result<&'static [u8], &'static str>]) -> Chunks {
 #[tokio::test]
 async fn streamed_bodies_append_at_the_end_and_a_failing_one_acknowledges_nothing() {
     let (ecr, scope, name) = ecr_with_repository().await;
-    let stores = ecr.service.state().layer_stores();
+    let stores = ecr.layer_stores();
     let now = Timestamp::from_epoch_millis(1_700_000_000_000);
     let id = initiate(stores, &scope, &name, now).await.unwrap();
     let anywhere = Part {
@@ -202,7 +202,7 @@ async fn streamed_bodies_append_at_the_end_and_a_failing_one_acknowledges_nothin
 #[tokio::test]
 async fn expiry_skips_a_busy_upload_until_its_next_run() {
     let (ecr, scope, name) = ecr_with_repository().await;
-    let stores = ecr.service.state().layer_stores();
+    let stores = ecr.layer_stores();
     let started = Timestamp::from_epoch_millis(1_700_000_000_000);
     let id = initiate(stores, &scope, &name, started).await.unwrap();
     let later = Timestamp::from_epoch_millis(started.epoch_millis() + 8 * 24 * 3_600_000);
