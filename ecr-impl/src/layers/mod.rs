@@ -107,9 +107,16 @@ impl crate::Ecr {
             .map_err(crate::ops::server_failure)
     }
 
-    /// Expires old uploads, drops staged bytes no upload owns, and deletes blobs no
-    /// repository has linked for `limits::UNLINKED_BLOB_GRACE` (the rule, in full, is
-    /// `layers::collect`'s); for the server to call at startup and periodically.
+    /// A garbage collection at `now`, for the server to call at startup and periodically:
+    /// expires old uploads ([`Ecr::expire_uploads`]), drops staged bytes whose upload row is
+    /// gone, and deletes each blob that no repository of any registry links *and* that a
+    /// collection at least `limits::UNLINKED_BLOB_GRACE` (1 hour) earlier, in this process,
+    /// also found unlinked. So a blob published by an upload that has not linked it yet
+    /// survives, and after a restart every blob survives at least one grace period. A
+    /// blob's check and delete hold its digest's lock, which an upload holds from
+    /// publishing the blob until its link is committed.
+    ///
+    /// [`Ecr::expire_uploads`]: crate::Ecr::expire_uploads
     pub async fn collect_garbage(
         &self,
         now: Timestamp,
