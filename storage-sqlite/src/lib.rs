@@ -26,14 +26,17 @@
 
 mod encoding;
 mod error;
+mod images;
 mod inspect;
+mod layers;
 pub mod layout;
 mod lock;
 mod readers;
-mod rows;
+mod repositories;
 pub mod schema;
 mod sql;
 mod store;
+mod tx;
 mod writer;
 
 pub use error::OpenError;

@@ -1,11 +1,13 @@
-//! [`SqliteStore`]: the durable [`Store`]. Opening checks and locks the directory; reads go
-//! to [`Readers`], changes to the group-committing [`Writer`].
+//! [`SqliteStore`]: the durable [`MetaStore`]. Opening checks and locks the directory; read
+//! jobs go to [`Readers`] (one snapshot each), write jobs to the group-committing
+//! [`Writer`] (one savepoint each); both see the database through [`SqliteTx`].
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
 use ecr_generated::types::RepositoryName;
+use ecr_impl::store::meta::{JobOutcome, MetaStore, ReadJob, WriteJob};
 use ecr_impl::store::{
     RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
     check_deletable,
@@ -13,13 +15,15 @@ use ecr_impl::store::{
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::OpenError;
+use crate::images;
 use crate::inspect;
 use crate::layout::DataDir;
 use crate::lock::DirLock;
 use crate::readers::{self, Readers};
-use crate::rows;
+use crate::repositories;
 use crate::schema::{self, MigrationError};
 use crate::sql;
+use crate::tx::SqliteTx;
 use crate::writer::Writer;
 
 /// Berth's state in a data directory. Every change is answered only once it is on disk.
@@ -135,15 +139,39 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// How many images a repository holds. Images arrive with the image operations (a later
-/// batch); until then none does. Deleting checks this through [`check_deletable`].
-fn image_count(_conn: &Connection, _scope: &Scope, _name: &RepositoryName) -> usize {
-    0
-}
-
 /// A future that is already complete: reads do not wait (see `readers`).
 fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> {
     Box::pin(std::future::ready(result))
+}
+
+impl MetaStore for SqliteStore {
+    fn read(&self, mut job: ReadJob) -> StoreFuture<'_, JobOutcome> {
+        ready(self.readers.read(|conn| SqliteTx::run(conn, |tx| job(tx))))
+    }
+
+    fn write(&self, mut job: WriteJob) -> StoreFuture<'_, JobOutcome> {
+        // The writer keeps the job's writes exactly when it answers `Ok(Ok(..))`.
+        Box::pin(
+            self.writer
+                .submit(move |conn| SqliteTx::run(conn, |tx| job(tx))),
+        )
+    }
+
+    fn reset(&self) -> StoreFuture<'_, ()> {
+        let reset = self
+            .writer
+            .submit(|conn| repositories::delete_all(conn).map(Ok::<(), StoreError>));
+        Box::pin(async move { reset.await? })
+    }
+}
+
+/// Runs a change of the old [`Store`] interface: kept when it succeeds.
+fn change<T: Send + 'static>(
+    writer: &Writer,
+    change: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+) -> StoreFuture<'_, T> {
+    let answer = writer.submit(move |conn| Ok(change(conn)));
+    Box::pin(async move { answer.await? })
 }
 
 impl Store for SqliteStore {
@@ -153,13 +181,12 @@ impl Store for SqliteStore {
         record: RepositoryRecord,
     ) -> StoreFuture<'a, ()> {
         let scope = scope.clone();
-        Box::pin(
-            self.writer
-                .submit(move |conn| match rows::insert(conn, &scope, &record)? {
-                    true => Ok(()),
-                    false => Err(StoreError::RepositoryAlreadyExists),
-                }),
-        )
+        change(&self.writer, move |conn| {
+            match repositories::find(conn, &scope, &record.name)? {
+                Some(_) => Err(StoreError::RepositoryAlreadyExists),
+                None => repositories::insert(conn, &scope, &record).map(drop),
+            }
+        })
     }
 
     fn repository<'a>(
@@ -169,7 +196,10 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, RepositoryRecord> {
         ready(
             self.readers
-                .read(|conn| rows::find(conn, scope, name)?.ok_or(StoreError::RepositoryNotFound)),
+                .read(|conn| match repositories::find(conn, scope, name)? {
+                    Some(row) => Ok(row.record),
+                    None => Err(StoreError::RepositoryNotFound),
+                }),
         )
     }
 
@@ -181,7 +211,7 @@ impl Store for SqliteStore {
         ready(self.readers.read(|conn| {
             names
                 .iter()
-                .map(|name| rows::find(conn, scope, name))
+                .map(|name| Ok(repositories::find(conn, scope, name)?.map(|row| row.record)))
                 .collect()
         }))
     }
@@ -194,7 +224,8 @@ impl Store for SqliteStore {
     ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
         ready(
             self.readers
-                .read(|conn| rows::page(conn, scope, after, limit)),
+                .read(|conn| repositories::page(conn, scope, after, limit))
+                .map(|rows| rows.into_iter().map(|row| row.record).collect()),
         )
     }
 
@@ -202,16 +233,18 @@ impl Store for SqliteStore {
         &'a self,
         scope: &'a Scope,
         name: &'a RepositoryName,
-        change: RepositoryChange,
+        repository_change: RepositoryChange,
     ) -> StoreFuture<'a, Updated> {
         let (scope, name) = (scope.clone(), name.to_owned());
-        Box::pin(self.writer.submit(move |conn| {
-            let before = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
+        change(&self.writer, move |conn| {
+            let row =
+                repositories::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
+            let before = row.record;
             let mut after = before.clone();
-            change.apply(&mut after)?;
-            rows::update(conn, &scope, &after)?;
+            repository_change.apply(&mut after)?;
+            repositories::update(conn, row.id, &after)?;
             Ok(Updated { before, after })
-        }))
+        })
     }
 
     fn delete_repository<'a>(
@@ -221,21 +254,26 @@ impl Store for SqliteStore {
         force: bool,
     ) -> StoreFuture<'a, RepositoryRecord> {
         let (scope, name) = (scope.clone(), name.to_owned());
-        Box::pin(self.writer.submit(move |conn| {
-            let record = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
-            check_deletable(image_count(conn, &scope, &name), force)?;
-            match rows::delete(conn, &scope, &name)? {
-                true => Ok(record),
-                false => Err(StoreError::RepositoryNotFound),
-            }
-        }))
+        change(&self.writer, move |conn| {
+            let row =
+                repositories::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
+            let count = images::count(conn, row.id)?;
+            check_deletable(usize::try_from(count).unwrap_or(usize::MAX), force)?;
+            repositories::delete(conn, row.id)?;
+            Ok(row.record)
+        })
     }
 
     fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
-        ready(self.readers.read(rows::all))
+        ready(self.readers.read(|conn| {
+            Ok(repositories::all(conn)?
+                .into_iter()
+                .map(|(scope, row)| (scope, row.record))
+                .collect())
+        }))
     }
 
     fn reset(&self) -> StoreFuture<'_, ()> {
-        Box::pin(self.writer.submit(rows::delete_all))
+        MetaStore::reset(self)
     }
 }
