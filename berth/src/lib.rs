@@ -53,6 +53,7 @@ use std::sync::Arc;
 
 use ecr_impl::Ecr;
 use ecr_impl::auth::TokenKey;
+use storage_fs::FsBlobStore;
 use storage_sqlite::SqliteStore;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -116,13 +117,21 @@ pub async fn start(config: Config) -> io::Result<Running> {
 }
 
 /// The ECR state a server starts with. The one place that decides where state lives: in
-/// the data directory when there is one (durable, with the key that signs login passwords),
-/// in memory otherwise (with a new key).
+/// the data directory when there is one (metadata in SQLite, blobs and uploads beside it,
+/// and the key that signs login passwords: all durable), otherwise metadata in memory and
+/// blobs in a temporary directory removed at exit (so memory does not grow with layer
+/// sizes), with a new key.
 fn open_state(config: &Config) -> io::Result<Ecr> {
     let Some(dir) = &config.data_dir else {
         let key = TokenKey::generate()
             .map_err(|e| io::Error::other(format!("cannot generate a token key: {e}")))?;
-        return Ok(Ecr::new(ecr_impl::store::memory::MemoryStore::new(), key));
+        let blobs = FsBlobStore::temporary()
+            .map_err(|e| io::Error::other(format!("cannot create a blob directory: {e}")))?;
+        return Ok(Ecr::new(
+            Arc::new(ecr_impl::store::memory::MemoryMeta::new()),
+            Arc::new(blobs),
+            key,
+        ));
     };
     // Read first: a damaged key file stops startup before the database is opened.
     let key = token_key::read(dir)?;
@@ -132,13 +141,20 @@ fn open_state(config: &Config) -> io::Result<Ecr> {
             dir.display()
         ))
     })?;
-    // Created only now, while this process holds the directory's lock.
+    // Opened only now, while this process holds the directory's lock (the blob store's
+    // startup sweep must not race another Berth).
+    let blobs = FsBlobStore::open(dir).map_err(|e| {
+        io::Error::other(format!(
+            "cannot use the blobs in the data directory {}: {e}",
+            dir.display()
+        ))
+    })?;
     let key = match key {
         Some(key) => key,
         None => token_key::create(dir)?,
     };
     tracing::info!(data_dir = %dir.display(), "state is kept in the data directory");
-    Ok(Ecr::new(store, key))
+    Ok(Ecr::new(Arc::new(store), Arc::new(blobs), key))
 }
 
 impl Running {

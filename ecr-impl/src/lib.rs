@@ -15,11 +15,13 @@
 mod arn;
 pub mod auth;
 pub mod images;
+pub mod layers;
 mod limits;
 mod messages;
 mod ops;
 mod pagination;
 mod policy;
+mod repositories;
 pub mod store;
 mod tags;
 
@@ -32,8 +34,11 @@ use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
 use crate::auth::{LoginGrant, TokenError, TokenKey};
-use crate::store::Store;
-use crate::store::memory::MemoryStore;
+pub use crate::ops::State;
+use crate::store::blobs::BlobStore;
+use crate::store::memory::MemoryMeta;
+use crate::store::memory_blobs::MemoryBlobs;
+use crate::store::meta::MetaStore;
 
 /// Berth's ECR: the generated service with every handler of `ops` registered, over one
 /// state interface holding every account's and region's repositories, and the key its login
@@ -41,8 +46,7 @@ use crate::store::memory::MemoryStore;
 /// operation, read the catalog). Cheap to clone; clones share their state and key.
 #[derive(Debug, Clone)]
 pub struct Ecr {
-    service: Arc<EcrService<Arc<dyn Store>>>,
-    token_key: Arc<TokenKey>,
+    service: Arc<EcrService<State>>,
 }
 
 impl Default for Ecr {
@@ -57,29 +61,34 @@ impl Ecr {
     /// # Panics
     /// If the operating system has no random source (as `uuid` would).
     pub fn in_memory() -> Ecr {
-        Ecr::with_store(MemoryStore::new())
+        Ecr::with_store(MemoryMeta::new())
     }
 
-    /// An ECR whose state lives in `store`, with a new random token key: the passwords it
-    /// issues are accepted only by this value and its clones.
+    /// An ECR whose metadata lives in `meta` and whose blobs live in memory, with a new
+    /// random token key: the passwords it issues are accepted only by this value and its
+    /// clones.
     ///
     /// # Panics
     /// If the operating system has no random source (as `uuid` would).
-    pub fn with_store(store: impl Store + 'static) -> Ecr {
+    pub fn with_store(meta: impl MetaStore + 'static) -> Ecr {
         let token_key = TokenKey::generate().expect("the operating system's random source works");
-        Ecr::new(store, token_key)
+        Ecr::new(Arc::new(meta), Arc::new(MemoryBlobs::new()), token_key)
     }
 
-    /// An ECR whose state lives in `store` and whose login passwords are signed with
-    /// `token_key` (a persisted key keeps passwords valid across restarts).
-    pub fn new(store: impl Store + 'static, token_key: TokenKey) -> Ecr {
-        let store: Arc<dyn Store> = Arc::new(store);
-        let token_key = Arc::new(token_key);
+    /// An ECR whose metadata lives in `meta`, whose blobs live in `blobs`, and whose login
+    /// passwords are signed with `token_key` (a persisted key keeps passwords valid across
+    /// restarts).
+    pub fn new(meta: Arc<dyn MetaStore>, blobs: Arc<dyn BlobStore>, token_key: TokenKey) -> Ecr {
+        let state = State {
+            meta,
+            blobs,
+            uploads: layers::Uploads::default(),
+            token_key: Arc::new(token_key),
+        };
         // Partial: the operations no module registers answer NotImplementedException.
-        let service = ops::register(EcrService::builder(store), token_key.clone()).build_partial();
+        let service = ops::register(EcrService::builder(state)).build_partial();
         Ecr {
             service: Arc::new(service),
-            token_key,
         }
     }
 
@@ -90,26 +99,24 @@ impl Ecr {
         password: &str,
         now: Timestamp,
     ) -> Result<LoginGrant, TokenError> {
-        self.token_key.verify(password, now)
+        self.service.state().token_key.verify(password, now)
     }
 
-    fn store(&self) -> &dyn Store {
-        self.service.state().as_ref()
+    fn meta(&self) -> &dyn MetaStore {
+        self.service.state().meta()
     }
 
     /// Drops all state (every account and region); returns once that is durable. Fails
     /// only when the backend does (nothing is dropped then).
     pub async fn reset(&self) -> Result<(), errors::ServerException> {
-        self.store().reset().await.map_err(ops::server_failure)
+        self.meta().reset().await.map_err(ops::server_failure)
     }
 
     /// Every repository of every account and region, sorted by account, region and name.
     pub async fn all_repositories(
         &self,
     ) -> Result<Vec<types::Repository>, errors::ServerException> {
-        let all = self
-            .store()
-            .all_repositories()
+        let all = repositories::all(self.meta())
             .await
             .map_err(ops::server_failure)?;
         Ok(all
@@ -120,7 +127,7 @@ impl Ecr {
 }
 
 impl Deref for Ecr {
-    type Target = EcrService<Arc<dyn Store>>;
+    type Target = EcrService<State>;
 
     fn deref(&self) -> &Self::Target {
         &self.service

@@ -1,5 +1,5 @@
-//! What the operations make of store answers no backend gives yet (a repository holding
-//! images) or only when broken (a failing backend), injected by [`TestStore`].
+//! What the operations make of state written straight into the backend (an image), and of
+//! a failing backend, injected by [`TestStore`].
 
 use berth_runtime::error::ErrorResponse;
 use ecr_generated::types::{
@@ -7,13 +7,39 @@ use ecr_generated::types::{
     TagResourceRequest,
 };
 use ecr_impl::Ecr;
+use ecr_impl::store::StoreError;
+use ecr_impl::store::blobs::Sha256Digest;
+use ecr_impl::store::meta::{self, ImageRow, ImageStatus};
 
 use crate::TestStore;
 use crate::common::*;
 
 pub async fn a_repository_with_images_is_deleted_only_with_force(store: TestStore) {
-    let ecr = Ecr::with_store(store.with_images(2));
+    let backend = store.backend();
+    let ecr = Ecr::with_store(store);
     create(&ecr, "app").await;
+    // An untagged image, written as PutImage would store one.
+    let scope = scope();
+    meta::write(backend.as_ref(), move |tx| {
+        let repository = tx.repository(&scope, &"app".parse().unwrap())?.unwrap();
+        let manifest = bytes::Bytes::from_static(b"{}");
+        let row = ImageRow {
+            digest: Sha256Digest::of(&manifest),
+            media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+            artifact_media_type: None,
+            size_in_bytes: 0,
+            pushed_at: berth_runtime::Timestamp::now(),
+            last_pulled_at: None,
+            status: ImageStatus::Active,
+            last_archived_at: None,
+            last_activated_at: None,
+            subject: None,
+        };
+        tx.insert_image(repository.id, &row, &manifest, &[])?;
+        Ok::<_, StoreError>(())
+    })
+    .await
+    .unwrap();
     let request = DeleteRepositoryRequest {
         repository_name: "app".parse().unwrap(),
         registry_id: None,

@@ -22,6 +22,14 @@ pub fn context(account_id: &str, region: &str) -> RequestContext {
     }
 }
 
+/// The default caller's registry.
+pub fn scope() -> ecr_impl::store::Scope {
+    ecr_impl::store::Scope {
+        account_id: valid(ACCOUNT),
+        region: valid(REGION),
+    }
+}
+
 /// The default caller: ACCOUNT in REGION.
 pub fn ctx() -> RequestContext {
     context(ACCOUNT, REGION)

@@ -27,6 +27,7 @@ pub mod describe;
 pub mod isolation;
 pub mod policy;
 pub mod settings;
+pub mod tables;
 pub mod tagging;
 pub mod wire;
 
@@ -91,6 +92,13 @@ macro_rules! store_suite {
                 exclusion_rules_are_enforced_and_refusals_change_nothing,
                 scan_on_push_is_set_and_echoed,
                 unknown_repositories_and_foreign_registries,
+            }
+            tables {
+                images_tags_and_references_read_back_exactly,
+                a_failed_job_keeps_none_of_its_writes,
+                deleting_a_repository_takes_everything_in_it_and_ids_are_not_reused,
+                image_pages_follow_push_time_then_digest_from_any_cursor,
+                uploads_are_kept_replaced_and_listed_by_age,
             }
             tagging {
                 tags_are_added_overwritten_and_removed,

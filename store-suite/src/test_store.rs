@@ -1,32 +1,26 @@
 //! The store every suite test runs on: a backend's own store, plus the faults a test injects
-//! (answers no real backend gives yet, or a backend that fails), plus whatever must outlive
-//! the store (a scratch directory).
+//! (a backend that fails), plus whatever must outlive the store (a scratch directory).
 
-use ecr_generated::types::RepositoryName;
 use std::fmt;
+use std::sync::Arc;
 
-use ecr_impl::store::{
-    RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
-    check_deletable,
-};
+use ecr_impl::store::meta::{JobOutcome, MetaStore, ReadJob, WriteJob};
+use ecr_impl::store::{StoreError, StoreFuture};
 
 /// A backend's store, answering as it does except for the faults turned on.
 pub struct TestStore {
     // Field order: the store closes before what it depends on (`_outlives`) is dropped.
-    inner: Box<dyn Store>,
-    /// Images every repository claims to hold: what deletes see (no backend stores images yet).
-    images_per_repository: usize,
-    /// When set, every API call fails with `StoreError::Unavailable(detail)`.
+    inner: Arc<dyn MetaStore>,
+    /// When set, every job fails with `StoreError::Unavailable(detail)`.
     unavailable: Option<String>,
     _outlives: Option<Box<dyn Send + Sync>>,
 }
 
 impl TestStore {
     /// `store` with no faults.
-    pub fn new(store: impl Store + 'static) -> TestStore {
+    pub fn new(store: impl MetaStore + 'static) -> TestStore {
         TestStore {
-            inner: Box::new(store),
-            images_per_repository: 0,
+            inner: Arc::new(store),
             unavailable: None,
             _outlives: None,
         }
@@ -38,17 +32,16 @@ impl TestStore {
         self
     }
 
-    /// Every repository holds `count` images.
-    pub fn with_images(mut self, count: usize) -> TestStore {
-        self.images_per_repository = count;
-        self
-    }
-
-    /// Every API call fails as a broken backend would, saying `detail`. The admin calls
-    /// (`all_repositories`, `reset`) still work, so a test can inspect the state.
+    /// Every job fails as a broken backend would, saying `detail`. `reset` still works.
     pub fn unavailable(mut self, detail: &str) -> TestStore {
         self.unavailable = Some(detail.to_owned());
         self
+    }
+
+    /// The backend itself, to write state no operation can make yet, beside an `Ecr` that
+    /// owns this store.
+    pub fn backend(&self) -> Arc<dyn MetaStore> {
+        self.inner.clone()
     }
 
     fn fail<'a, T: Send + 'a>(&self) -> Option<StoreFuture<'a, T>> {
@@ -63,79 +56,18 @@ impl fmt::Debug for TestStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TestStore")
             .field("inner", &self.inner)
-            .field("images_per_repository", &self.images_per_repository)
             .field("unavailable", &self.unavailable)
             .finish_non_exhaustive()
     }
 }
 
-impl Store for TestStore {
-    fn create_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        record: RepositoryRecord,
-    ) -> StoreFuture<'a, ()> {
-        self.fail()
-            .unwrap_or_else(|| self.inner.create_repository(scope, record))
+impl MetaStore for TestStore {
+    fn read(&self, job: ReadJob) -> StoreFuture<'_, JobOutcome> {
+        self.fail().unwrap_or_else(|| self.inner.read(job))
     }
 
-    fn repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        self.fail()
-            .unwrap_or_else(|| self.inner.repository(scope, name))
-    }
-
-    fn repositories_named<'a>(
-        &'a self,
-        scope: &'a Scope,
-        names: &'a [RepositoryName],
-    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
-        self.fail()
-            .unwrap_or_else(|| self.inner.repositories_named(scope, names))
-    }
-
-    fn repositories_after<'a>(
-        &'a self,
-        scope: &'a Scope,
-        after: Option<&'a RepositoryName>,
-        limit: usize,
-    ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
-        self.fail()
-            .unwrap_or_else(|| self.inner.repositories_after(scope, after, limit))
-    }
-
-    fn update_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        change: RepositoryChange,
-    ) -> StoreFuture<'a, Updated> {
-        self.fail()
-            .unwrap_or_else(|| self.inner.update_repository(scope, name, change))
-    }
-
-    fn delete_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        force: bool,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        if let Some(failure) = self.fail() {
-            return failure;
-        }
-        // The inner store sees no images, so the images check happens here, as a backend
-        // holding images would make it: before anything is removed.
-        match check_deletable(self.images_per_repository, force) {
-            Ok(()) => self.inner.delete_repository(scope, name, force),
-            Err(error) => Box::pin(std::future::ready(Err(error))),
-        }
-    }
-
-    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
-        self.inner.all_repositories()
+    fn write(&self, job: WriteJob) -> StoreFuture<'_, JobOutcome> {
+        self.fail().unwrap_or_else(|| self.inner.write(job))
     }
 
     fn reset(&self) -> StoreFuture<'_, ()> {

@@ -2,7 +2,6 @@
 //! request's region, signed with the key this Berth holds (see `crate::auth`).
 
 use std::future;
-use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,7 +11,7 @@ use ecr_generated::types::{
     AuthorizationData, GetAuthorizationTokenRequest, GetAuthorizationTokenResponse,
 };
 
-use super::{Builder, SharedStore, caller_scope};
+use super::{Builder, State, caller_scope};
 use crate::arn::RegistryHost;
 use crate::auth::TokenKey;
 use crate::store::Scope;
@@ -20,12 +19,13 @@ use crate::store::Scope;
 /// The user name that goes with every password, as with ECR.
 pub const LOGIN_USER: &str = "AWS";
 
-/// Registers this module's operation, its handler signing with `key`.
-pub(crate) fn register(builder: Builder, key: Arc<TokenKey>) -> Builder {
+/// Registers this module's operation; its handler signs with the state's token key.
+pub(crate) fn register(builder: Builder) -> Builder {
     builder.get_authorization_token(
-        move |_: &SharedStore, ctx: &RequestContext, input: GetAuthorizationTokenRequest| {
+        |state: &State, ctx: &RequestContext, input: GetAuthorizationTokenRequest| {
             // The one place the clock is read; everything below takes the time.
-            future::ready(get_authorization_token(&key, ctx, input, Timestamp::now()))
+            let now = Timestamp::now();
+            future::ready(get_authorization_token(&state.token_key, ctx, input, now))
         },
     )
 }

@@ -2,6 +2,8 @@
 //! how a stored repository is shown, and how store failures become ECR errors.
 
 pub mod auth;
+pub mod images;
+pub mod layers;
 pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
@@ -20,18 +22,34 @@ use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, R
 use crate::arn::{self, ArnError, RepositoryArn, RepositoryUri};
 use crate::auth::TokenKey;
 use crate::messages;
-use crate::store::{RepositoryRecord, Scope, Store, StoreError};
+use crate::store::blobs::BlobStore;
+use crate::store::meta::MetaStore;
+use crate::store::{RepositoryRecord, Scope, StoreError};
 
-/// The state every handler receives: the one state interface.
-pub(crate) type SharedStore = Arc<dyn Store>;
+/// What every handler receives: the state interfaces, the upload sessions in progress and
+/// the key login passwords are signed with.
+#[derive(Debug)]
+pub struct State {
+    pub(crate) meta: Arc<dyn MetaStore>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
+    pub(crate) uploads: crate::layers::Uploads,
+    pub(crate) token_key: Arc<TokenKey>,
+}
+
+impl State {
+    pub(crate) fn meta(&self) -> &dyn MetaStore {
+        self.meta.as_ref()
+    }
+}
 
 /// The service builder the modules register their handlers with.
-pub(crate) type Builder = EcrServiceBuilder<SharedStore>;
+pub(crate) type Builder = EcrServiceBuilder<State>;
 
 /// Registers every implemented operation: each module registers its own handlers, beside them.
-/// `token_key` signs the passwords GetAuthorizationToken issues.
-pub(crate) fn register(builder: Builder, token_key: Arc<TokenKey>) -> Builder {
-    let builder = auth::register(builder, token_key);
+pub(crate) fn register(builder: Builder) -> Builder {
+    let builder = auth::register(builder);
+    let builder = images::register(builder);
+    let builder = layers::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
@@ -149,3 +167,32 @@ pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repos
         encryption_configuration: Some(record.encryption.clone()),
     }
 }
+
+/// `From<StoreError>` for the error enums of operations whose jobs answer in them: a store
+/// failure a job does not handle itself is a server fault.
+macro_rules! store_errors {
+    ($($error:ident),* $(,)?) => {
+        $(
+            impl From<StoreError> for ecr_generated::errors::$error {
+                fn from(error: StoreError) -> Self {
+                    server_failure(error)
+                }
+            }
+        )*
+    };
+}
+
+store_errors!(
+    BatchCheckLayerAvailabilityError,
+    BatchDeleteImageError,
+    BatchGetImageError,
+    CompleteLayerUploadError,
+    DescribeImagesError,
+    GetDownloadUrlForLayerError,
+    InitiateLayerUploadError,
+    ListImageReferrersError,
+    ListImagesError,
+    PutImageError,
+    UpdateImageStorageClassError,
+    UploadLayerPartError,
+);

@@ -15,11 +15,11 @@ use ecr_generated::types::{
 use super::settings::tag_mutability;
 use super::tagging::too_many_tags;
 use super::{
-    Builder, SharedStore, caller_registry, not_found, repository_failure, repository_view,
-    server_failure,
+    Builder, State, caller_registry, not_found, repository_failure, repository_view, server_failure,
 };
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
-use crate::store::{RepositoryRecord, Scope, Store, StoreError};
+use crate::store::meta::MetaStore;
+use crate::store::{RepositoryRecord, Scope, StoreError};
 use crate::{arn, messages, pagination, tags};
 
 /// What `name` in every repository ARN of a call about all repositories says.
@@ -68,7 +68,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
 }
 
 pub(crate) async fn create(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: CreateRepositoryRequest,
 ) -> Result<CreateRepositoryResponse, CreateRepositoryError> {
@@ -96,8 +96,7 @@ pub(crate) async fn create(
     };
     let repository = repository_view(&scope, &record);
     let name = record.name.clone();
-    store
-        .create_repository(&scope, record)
+    crate::repositories::create(state.meta(), &scope, record)
         .await
         .map_err(|error| -> CreateRepositoryError {
             match error {
@@ -114,14 +113,13 @@ pub(crate) async fn create(
 }
 
 pub(crate) async fn delete(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: DeleteRepositoryRequest,
 ) -> Result<DeleteRepositoryResponse, DeleteRepositoryError> {
     let name = input.repository_name;
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
-    let record = store
-        .delete_repository(&scope, &name, input.force)
+    let record = crate::repositories::delete(state.meta(), &scope, &name, input.force)
         .await
         .map_err(|error| -> DeleteRepositoryError {
             match error {
@@ -138,7 +136,7 @@ pub(crate) async fn delete(
 }
 
 pub(crate) async fn describe(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: DescribeRepositoriesRequest,
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
@@ -159,7 +157,7 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(store.as_ref(), &scope, &names).await
+            describe_named(state.meta(), &scope, &names).await
         }
         None => {
             let scope = caller_registry(ctx, input.registry_id.as_ref(), EVERY_REPOSITORY)?;
@@ -169,25 +167,18 @@ pub(crate) async fn describe(
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|&n| n > 0)
                 .unwrap_or(DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE);
-            describe_page(
-                store.as_ref(),
-                &scope,
-                input.next_token.as_deref(),
-                page_size,
-            )
-            .await
+            describe_page(state.meta(), &scope, input.next_token.as_deref(), page_size).await
         }
     }
 }
 
 /// The named repositories in request order; the first missing one is the error.
 async fn describe_named(
-    store: &dyn Store,
+    store: &dyn MetaStore,
     scope: &Scope,
     names: &[RepositoryName],
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
-    let found = store
-        .repositories_named(scope, names)
+    let found = crate::repositories::named(store, scope, names)
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
     let repositories = names
@@ -206,7 +197,7 @@ async fn describe_named(
 
 /// One page in name order, after the repository the token names.
 async fn describe_page(
-    store: &dyn Store,
+    store: &dyn MetaStore,
     scope: &Scope,
     next_token: Option<&str>,
     page_size: usize,
@@ -222,8 +213,7 @@ async fn describe_page(
         ),
     };
     // One more than a page tells whether another page follows.
-    let mut records = store
-        .repositories_after(scope, after.as_ref(), page_size.saturating_add(1))
+    let mut records = crate::repositories::page(store, scope, after, page_size.saturating_add(1))
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
     let next_token =

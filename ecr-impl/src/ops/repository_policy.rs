@@ -11,7 +11,7 @@ use ecr_generated::types::{
     SetRepositoryPolicyResponse,
 };
 
-use super::{Builder, SharedStore, caller_registry, repository_failure};
+use super::{Builder, State, caller_registry, repository_failure};
 use crate::store::{RepositoryChange, Scope, StoreError};
 use crate::{messages, policy};
 
@@ -31,7 +31,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
 }
 
 pub(crate) async fn set(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: SetRepositoryPolicyRequest,
 ) -> Result<SetRepositoryPolicyResponse, SetRepositoryPolicyError> {
@@ -40,14 +40,14 @@ pub(crate) async fn set(
     policy::check(&input.policy_text)
         .map_err(|_| InvalidParameterException::new(messages::invalid_repository_policy()))?;
     // `force` only matters to IAM lock-out checks, which Berth does not have.
-    store
-        .update_repository(
-            &scope,
-            &name,
-            RepositoryChange::SetPolicy(input.policy_text.clone()),
-        )
-        .await
-        .map_err(|error| repository_failure::<SetRepositoryPolicyError>(error, &scope, &name))?;
+    crate::repositories::update(
+        state.meta(),
+        &scope,
+        &name,
+        RepositoryChange::SetPolicy(input.policy_text.clone()),
+    )
+    .await
+    .map_err(|error| repository_failure::<SetRepositoryPolicyError>(error, &scope, &name))?;
     Ok(SetRepositoryPolicyResponse {
         registry_id: Some(scope.account_id),
         repository_name: Some(name),
@@ -56,14 +56,13 @@ pub(crate) async fn set(
 }
 
 pub(crate) async fn get(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: GetRepositoryPolicyRequest,
 ) -> Result<GetRepositoryPolicyResponse, GetRepositoryPolicyError> {
     let name = input.repository_name;
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
-    let record = store
-        .repository(&scope, &name)
+    let record = crate::repositories::find(state.meta(), &scope, &name)
         .await
         .map_err(|error| repository_failure::<GetRepositoryPolicyError>(error, &scope, &name))?;
     let policy_text = record
@@ -77,21 +76,21 @@ pub(crate) async fn get(
 }
 
 pub(crate) async fn delete(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: DeleteRepositoryPolicyRequest,
 ) -> Result<DeleteRepositoryPolicyResponse, DeleteRepositoryPolicyError> {
     let name = input.repository_name;
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
-    let updated = store
-        .update_repository(&scope, &name, RepositoryChange::DeletePolicy)
-        .await
-        .map_err(|error| -> DeleteRepositoryPolicyError {
-            match error {
-                StoreError::RepositoryPolicyNotFound => policy_not_found(&scope, &name).into(),
-                other => repository_failure(other, &scope, &name),
-            }
-        })?;
+    let updated =
+        crate::repositories::update(state.meta(), &scope, &name, RepositoryChange::DeletePolicy)
+            .await
+            .map_err(|error| -> DeleteRepositoryPolicyError {
+                match error {
+                    StoreError::RepositoryPolicyNotFound => policy_not_found(&scope, &name).into(),
+                    other => repository_failure(other, &scope, &name),
+                }
+            })?;
     Ok(DeleteRepositoryPolicyResponse {
         registry_id: Some(scope.account_id),
         repository_name: Some(name),

@@ -10,7 +10,7 @@ use ecr_generated::types::{
     PutImageTagMutabilityRequest, PutImageTagMutabilityResponse,
 };
 
-use super::{Builder, SharedStore, caller_registry, repository_failure};
+use super::{Builder, State, caller_registry, repository_failure};
 use crate::messages;
 use crate::store::{RepositoryChange, TagMutability};
 
@@ -46,7 +46,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
 }
 
 pub(crate) async fn put_image_tag_mutability(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: PutImageTagMutabilityRequest,
 ) -> Result<PutImageTagMutabilityResponse, PutImageTagMutabilityError> {
@@ -56,10 +56,14 @@ pub(crate) async fn put_image_tag_mutability(
         input.image_tag_mutability,
         input.image_tag_mutability_exclusion_filters,
     )?;
-    let updated = store
-        .update_repository(&scope, &name, RepositoryChange::SetTagMutability(setting))
-        .await
-        .map_err(|error| repository_failure::<PutImageTagMutabilityError>(error, &scope, &name))?;
+    let updated = crate::repositories::update(
+        state.meta(),
+        &scope,
+        &name,
+        RepositoryChange::SetTagMutability(setting),
+    )
+    .await
+    .map_err(|error| repository_failure::<PutImageTagMutabilityError>(error, &scope, &name))?;
     let TagMutability {
         mode,
         exclusion_filters,
@@ -74,7 +78,7 @@ pub(crate) async fn put_image_tag_mutability(
 }
 
 pub(crate) async fn put_image_scanning_configuration(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: PutImageScanningConfigurationRequest,
 ) -> Result<PutImageScanningConfigurationResponse, PutImageScanningConfigurationError> {
@@ -82,8 +86,7 @@ pub(crate) async fn put_image_scanning_configuration(
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     // An absent scanOnPush (the Rust SDK omits false) arrives here as false.
     let change = RepositoryChange::SetScanOnPush(input.image_scanning_configuration.scan_on_push);
-    let updated = store
-        .update_repository(&scope, &name, change)
+    let updated = crate::repositories::update(state.meta(), &scope, &name, change)
         .await
         .map_err(|error| {
             repository_failure::<PutImageScanningConfigurationError>(error, &scope, &name)

@@ -9,7 +9,7 @@ use ecr_generated::types::{
     TagResourceResponse, UntagResourceRequest, UntagResourceResponse,
 };
 
-use super::{Builder, SharedStore, repository_at, repository_failure};
+use super::{Builder, State, repository_at, repository_failure};
 use crate::limits::MAX_TAGS_PER_REPOSITORY;
 use crate::store::{RepositoryChange, StoreError};
 use crate::{messages, tags};
@@ -27,46 +27,53 @@ pub(crate) fn register(builder: Builder) -> Builder {
 }
 
 pub(crate) async fn tag(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: TagResourceRequest,
 ) -> Result<TagResourceResponse, TagResourceError> {
     let (scope, name) = repository_at::<TagResourceError>(ctx, &input.resource_arn)?;
     tags::check_tags(&input.tags)?;
-    store
-        .update_repository(&scope, &name, RepositoryChange::AddTags(input.tags))
-        .await
-        .map_err(|error| -> TagResourceError {
-            match error {
-                StoreError::TooManyTags { count } => too_many_tags(count).into(),
-                other => repository_failure(other, &scope, &name),
-            }
-        })?;
+    crate::repositories::update(
+        state.meta(),
+        &scope,
+        &name,
+        RepositoryChange::AddTags(input.tags),
+    )
+    .await
+    .map_err(|error| -> TagResourceError {
+        match error {
+            StoreError::TooManyTags { count } => too_many_tags(count).into(),
+            other => repository_failure(other, &scope, &name),
+        }
+    })?;
     Ok(TagResourceResponse {})
 }
 
 pub(crate) async fn untag(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: UntagResourceRequest,
 ) -> Result<UntagResourceResponse, UntagResourceError> {
     let (scope, name) = repository_at::<UntagResourceError>(ctx, &input.resource_arn)?;
     tags::check_tag_keys(&input.tag_keys)?;
-    store
-        .update_repository(&scope, &name, RepositoryChange::RemoveTags(input.tag_keys))
-        .await
-        .map_err(|error| repository_failure::<UntagResourceError>(error, &scope, &name))?;
+    crate::repositories::update(
+        state.meta(),
+        &scope,
+        &name,
+        RepositoryChange::RemoveTags(input.tag_keys),
+    )
+    .await
+    .map_err(|error| repository_failure::<UntagResourceError>(error, &scope, &name))?;
     Ok(UntagResourceResponse {})
 }
 
 pub(crate) async fn list(
-    store: &SharedStore,
+    state: &State,
     ctx: &RequestContext,
     input: ListTagsForResourceRequest,
 ) -> Result<ListTagsForResourceResponse, ListTagsForResourceError> {
     let (scope, name) = repository_at::<ListTagsForResourceError>(ctx, &input.resource_arn)?;
-    let record = store
-        .repository(&scope, &name)
+    let record = crate::repositories::find(state.meta(), &scope, &name)
         .await
         .map_err(|error| repository_failure::<ListTagsForResourceError>(error, &scope, &name))?;
     Ok(ListTagsForResourceResponse {

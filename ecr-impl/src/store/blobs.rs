@@ -161,7 +161,7 @@ impl Sha256Digest {
         Sha256Digest(Sha256::digest(bytes).into())
     }
 
-    pub fn from_bytes(bytes: [u8; 32]) -> Sha256Digest {
+    pub const fn from_bytes(bytes: [u8; 32]) -> Sha256Digest {
         Sha256Digest(bytes)
     }
 

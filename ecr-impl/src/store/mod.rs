@@ -1,15 +1,12 @@
-//! The state interfaces: [`Store`], every repository of every registry (account and region),
-//! and [`blobs::BlobStore`], layer and manifest bytes by sha256 (its filesystem backend is the
-//! `storage-fs` crate; no operation uses it yet).
-//!
-//! Each method is one atomic step, so a transactional backend (SQLite) implements each as
-//! one transaction: a create carries its tags, an update carries one [`RepositoryChange`]
-//! whose rules [`RepositoryChange::apply`] states once for every backend. Request methods
-//! return futures so a backend may wait for a disk or a group commit without blocking the
-//! server's threads.
+//! The state interfaces, narrow enough for other backends (PostgreSQL, S3) to follow:
+//! [`meta::MetaStore`], every registry's metadata behind one transaction primitive (in memory
+//! here; durable in the `storage-sqlite` crate), and [`blobs::BlobStore`], blob bytes by
+//! sha256 (in memory here; on disk in the `storage-fs` crate). Their calls return futures,
+//! so a backend may wait for a disk or a group commit without blocking the server's threads.
 
 pub mod blobs;
 pub mod memory;
+pub mod memory_blobs;
 pub mod meta;
 mod record;
 
@@ -19,7 +16,7 @@ use std::pin::Pin;
 
 use berth_runtime::RequestContext;
 use berth_runtime::validation::InvalidValue;
-use ecr_generated::types::{Region, RegistryId, RepositoryName};
+use ecr_generated::types::{Region, RegistryId};
 
 pub use record::{RepositoryChange, RepositoryRecord, TagMutability, check_deletable};
 
@@ -75,70 +72,3 @@ impl std::error::Error for StoreError {}
 
 /// What a store's request methods return.
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
-
-/// A repository before and after an update.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Updated {
-    pub before: RepositoryRecord,
-    pub after: RepositoryRecord,
-}
-
-/// Where Berth's ECR state lives. Every method is atomic: it happens entirely or not at all,
-/// and concurrent calls behave as if made one after the other.
-pub trait Store: Send + Sync + fmt::Debug {
-    /// Adds a repository (settings, tags and policy as given).
-    /// Fails with `RepositoryAlreadyExists` when `scope` has one with that name.
-    fn create_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        record: RepositoryRecord,
-    ) -> StoreFuture<'a, ()>;
-
-    /// The repository named `name`, or `RepositoryNotFound`.
-    fn repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-    ) -> StoreFuture<'a, RepositoryRecord>;
-
-    /// The repositories with these names, position by position (`None` where there is none),
-    /// read together.
-    fn repositories_named<'a>(
-        &'a self,
-        scope: &'a Scope,
-        names: &'a [RepositoryName],
-    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>>;
-
-    /// Up to `limit` repositories in name order, starting after `after` (from the first when
-    /// `None`). Costs O(limit), not O(repositories).
-    fn repositories_after<'a>(
-        &'a self,
-        scope: &'a Scope,
-        after: Option<&'a RepositoryName>,
-        limit: usize,
-    ) -> StoreFuture<'a, Vec<RepositoryRecord>>;
-
-    /// Applies `change` to the repository named `name` with [`RepositoryChange::apply`] and
-    /// keeps the result, or keeps nothing when it fails. `RepositoryNotFound` when absent.
-    fn update_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        change: RepositoryChange,
-    ) -> StoreFuture<'a, Updated>;
-
-    /// Removes the repository named `name` with its tags and policy, and returns it. Checks
-    /// its images with [`check_deletable`] first. `RepositoryNotFound` when absent.
-    fn delete_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        force: bool,
-    ) -> StoreFuture<'a, RepositoryRecord>;
-
-    /// Every repository of every registry, ordered by account, region and name (admin use).
-    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>>;
-
-    /// Drops everything, durably (admin use: test isolation).
-    fn reset(&self) -> StoreFuture<'_, ()>;
-}

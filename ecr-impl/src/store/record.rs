@@ -72,7 +72,7 @@ impl RepositoryChange {
 
 /// Whether a repository holding `image_count` images may be deleted: only with `force`
 /// when it is not empty.
-pub fn check_deletable(image_count: usize, force: bool) -> Result<(), StoreError> {
+pub fn check_deletable(image_count: u64, force: bool) -> Result<(), StoreError> {
     match image_count > 0 && !force {
         true => Err(StoreError::RepositoryNotEmpty),
         false => Ok(()),
