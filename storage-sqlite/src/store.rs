@@ -6,16 +6,11 @@ use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use ecr_generated::types::RepositoryName;
 use ecr_impl::store::meta::{JobOutcome, MetaStore, ReadJob, WriteJob};
-use ecr_impl::store::{
-    RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
-    check_deletable,
-};
+use ecr_impl::store::{StoreError, StoreFuture};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::OpenError;
-use crate::images;
 use crate::inspect;
 use crate::layout::DataDir;
 use crate::lock::DirLock;
@@ -162,118 +157,5 @@ impl MetaStore for SqliteStore {
             .writer
             .submit(|conn| repositories::delete_all(conn).map(Ok::<(), StoreError>));
         Box::pin(async move { reset.await? })
-    }
-}
-
-/// Runs a change of the old [`Store`] interface: kept when it succeeds.
-fn change<T: Send + 'static>(
-    writer: &Writer,
-    change: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
-) -> StoreFuture<'_, T> {
-    let answer = writer.submit(move |conn| Ok(change(conn)));
-    Box::pin(async move { answer.await? })
-}
-
-impl Store for SqliteStore {
-    fn create_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        record: RepositoryRecord,
-    ) -> StoreFuture<'a, ()> {
-        let scope = scope.clone();
-        change(&self.writer, move |conn| {
-            match repositories::find(conn, &scope, &record.name)? {
-                Some(_) => Err(StoreError::RepositoryAlreadyExists),
-                None => repositories::insert(conn, &scope, &record).map(drop),
-            }
-        })
-    }
-
-    fn repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        ready(
-            self.readers
-                .read(|conn| match repositories::find(conn, scope, name)? {
-                    Some(row) => Ok(row.record),
-                    None => Err(StoreError::RepositoryNotFound),
-                }),
-        )
-    }
-
-    fn repositories_named<'a>(
-        &'a self,
-        scope: &'a Scope,
-        names: &'a [RepositoryName],
-    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
-        ready(self.readers.read(|conn| {
-            names
-                .iter()
-                .map(|name| Ok(repositories::find(conn, scope, name)?.map(|row| row.record)))
-                .collect()
-        }))
-    }
-
-    fn repositories_after<'a>(
-        &'a self,
-        scope: &'a Scope,
-        after: Option<&'a RepositoryName>,
-        limit: usize,
-    ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
-        ready(
-            self.readers
-                .read(|conn| repositories::page(conn, scope, after, limit))
-                .map(|rows| rows.into_iter().map(|row| row.record).collect()),
-        )
-    }
-
-    fn update_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        repository_change: RepositoryChange,
-    ) -> StoreFuture<'a, Updated> {
-        let (scope, name) = (scope.clone(), name.to_owned());
-        change(&self.writer, move |conn| {
-            let row =
-                repositories::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
-            let before = row.record;
-            let mut after = before.clone();
-            repository_change.apply(&mut after)?;
-            repositories::update(conn, row.id, &after)?;
-            Ok(Updated { before, after })
-        })
-    }
-
-    fn delete_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        force: bool,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        let (scope, name) = (scope.clone(), name.to_owned());
-        change(&self.writer, move |conn| {
-            let row =
-                repositories::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
-            let count = images::count(conn, row.id)?;
-            check_deletable(usize::try_from(count).unwrap_or(usize::MAX), force)?;
-            repositories::delete(conn, row.id)?;
-            Ok(row.record)
-        })
-    }
-
-    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
-        ready(self.readers.read(|conn| {
-            Ok(repositories::all(conn)?
-                .into_iter()
-                .map(|(scope, row)| (scope, row.record))
-                .collect())
-        }))
-    }
-
-    fn reset(&self) -> StoreFuture<'_, ()> {
-        MetaStore::reset(self)
     }
 }
