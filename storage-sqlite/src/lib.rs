@@ -18,7 +18,7 @@
 //! - what is on disk is spelled in storage's own encoding (`encoding`), not in the model's
 //!   wire shape, so a model bump never changes the files nor makes old rows unreadable.
 //!
-//! The directory's layout, including where layer blobs will go, is in [`layout`].
+//! The directory's layout, including where blobs go, is in [`layout`].
 //!
 //! ```no_run
 //! # fn main() -> Result<(), storage_sqlite::OpenError> {

@@ -129,7 +129,8 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     // A burst of changes grows the log; past this size it is cut back once checkpointed,
     // so the directory does not keep the burst's size forever.
     conn.pragma_update(None, "journal_size_limit", MAX_IDLE_LOG_BYTES)?;
-    // For the tables that will reference repositories (images, layers).
+    // The schema's cascades (a repository's contents go with it, an image's tags and
+    // references with the image) and its refusal of a row naming a parent that is not there.
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
 }
