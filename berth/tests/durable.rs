@@ -592,3 +592,240 @@ async fn a_damaged_token_key_file_stops_startup_and_is_left_untouched() {
     assert!(repositories(server.addr).await.contains_key("app"));
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Images: uploads and PutImage from 16 clients, killed mid-storm
+// ---------------------------------------------------------------------------------------
+
+/// Each image storm is killed once this many images were acknowledged (or after
+/// [`STORM_LIMIT`]).
+const KILL_AFTER_IMAGES: usize = 120;
+
+/// An image a client was told is stored: its tag, exact manifest and the blobs it names.
+#[derive(Debug, Clone)]
+struct PushedImage {
+    tag: String,
+    digest: String,
+    manifest: String,
+    blobs: Vec<(String, Vec<u8>)>,
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    format!("sha256:{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Uploads `data` as one layer part; `None` once the server is gone.
+async fn try_push_blob(addr: SocketAddr, repository: &str, data: &[u8]) -> Option<String> {
+    use base64::Engine as _;
+    let started = try_call(
+        addr,
+        "InitiateLayerUpload",
+        &json!({ "repositoryName": repository }),
+    )
+    .await
+    .ok()?;
+    assert_eq!(started.status, 200, "{}", started.text());
+    let upload_id = started.json()["uploadId"].as_str().unwrap().to_owned();
+    let part = json!({
+        "repositoryName": repository,
+        "uploadId": upload_id,
+        "partFirstByte": 0,
+        "partLastByte": data.len() - 1,
+        "layerPartBlob": base64::engine::general_purpose::STANDARD.encode(data),
+    });
+    let sent = try_call(addr, "UploadLayerPart", &part).await.ok()?;
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    let digest = sha256_of(data);
+    let complete = json!({
+        "repositoryName": repository,
+        "uploadId": upload_id,
+        "layerDigests": [digest],
+    });
+    let done = try_call(addr, "CompleteLayerUpload", &complete)
+        .await
+        .ok()?;
+    // Another client may have pushed the same bytes first: still there, as one blob.
+    match done.status {
+        200 => assert_eq!(done.json()["layerDigest"], json!(digest)),
+        _ => assert_eq!(
+            done.error_type(),
+            "LayerAlreadyExistsException",
+            "{}",
+            done.text()
+        ),
+    }
+    Some(digest)
+}
+
+/// One client: layers, a config and PutImage, image after image, until the server dies.
+async fn image_client(
+    addr: SocketAddr,
+    round: usize,
+    client: usize,
+    pushed: Arc<Mutex<Vec<PushedImage>>>,
+    count: Arc<AtomicUsize>,
+) {
+    for i in 0.. {
+        // Sizes vary so that some writes straddle the moment of the kill.
+        let layer: Vec<u8> = (0..(16 * 1024 + (client * 7919 + i * 104_729) % (384 * 1024)))
+            .map(|n| (n * 31 + client + i) as u8)
+            .collect();
+        let config = format!(r#"{{"os":"linux","round":{round},"client":{client},"i":{i}}}"#);
+        let Some(layer_digest) = try_push_blob(addr, "images", &layer).await else {
+            return;
+        };
+        let Some(config_digest) = try_push_blob(addr, "images", config.as_bytes()).await else {
+            return;
+        };
+        let manifest = format!(
+            "{{\n  \"schemaVersion\": 2,\n  \"mediaType\": \"application/vnd.oci.image.manifest.v1+json\",\n  \"config\": {{\"mediaType\": \"application/vnd.oci.image.config.v1+json\", \"size\": {}, \"digest\": \"{config_digest}\"}},\n  \"layers\": [{{\"mediaType\": \"application/vnd.oci.image.layer.v1.tar\", \"size\": {}, \"digest\": \"{layer_digest}\"}}]\n}}\n",
+            config.len(),
+            layer.len(),
+        );
+        let tag = format!("r{round}-c{client}-{i}");
+        let put = json!({ "repositoryName": "images", "imageManifest": manifest, "imageTag": tag });
+        match try_call(addr, "PutImage", &put).await {
+            Ok(response) if response.status == 200 => {
+                let digest = response.json()["image"]["imageId"]["imageDigest"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                assert_eq!(digest, sha256_of(manifest.as_bytes()));
+                pushed.lock().await.push(PushedImage {
+                    tag,
+                    digest,
+                    manifest,
+                    blobs: vec![(layer_digest, layer), (config_digest, config.into_bytes())],
+                });
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(response) => panic!("put {tag}: {}", response.text()),
+            Err(_) => return,
+        }
+    }
+}
+
+/// Every file under `DIR/blobs/sha256/` is whole: its content hashes to its name.
+fn check_blob_files(dir: &Path) -> usize {
+    let root = dir.join("blobs").join("sha256");
+    let mut checked = 0;
+    for prefix in std::fs::read_dir(&root).unwrap() {
+        let prefix = prefix.unwrap().path();
+        for blob in std::fs::read_dir(&prefix).unwrap() {
+            let path = blob.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(
+                sha256_of(&bytes),
+                format!("sha256:{name}"),
+                "a visible blob file is not whole: {}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    checked
+}
+
+/// Every acknowledged image reads back exactly after the restart, with its tag and blobs.
+async fn check_images(addr: SocketAddr, pushed: &[PushedImage]) {
+    for image in pushed {
+        let got = ok(
+            addr,
+            "BatchGetImage",
+            json!({ "repositoryName": "images", "imageIds": [{ "imageTag": image.tag }] }),
+        )
+        .await;
+        assert_eq!(got["failures"], json!([]), "{}: lost", image.tag);
+        assert_eq!(
+            got["images"][0]["imageId"]["imageDigest"],
+            json!(image.digest)
+        );
+        assert_eq!(
+            got["images"][0]["imageManifest"].as_str(),
+            Some(image.manifest.as_str()),
+            "{}: the manifest changed",
+            image.tag
+        );
+        for (digest, bytes) in &image.blobs {
+            let checked = ok(
+                addr,
+                "BatchCheckLayerAvailability",
+                json!({ "repositoryName": "images", "layerDigests": [digest] }),
+            )
+            .await;
+            assert_eq!(
+                checked["layers"][0]["layerSize"],
+                json!(bytes.len()),
+                "{digest}"
+            );
+        }
+    }
+    // Downloading a sample proves the bytes behind the metadata are the right ones.
+    for image in pushed.iter().step_by(17) {
+        let (digest, bytes) = &image.blobs[0];
+        let url = ok(
+            addr,
+            "GetDownloadUrlForLayer",
+            json!({ "repositoryName": "images", "layerDigest": digest }),
+        )
+        .await;
+        let url = url["downloadUrl"].as_str().unwrap();
+        let path = &url[url.find("/_berth/").expect("a URL on Berth itself")..];
+        let response = get(addr, path).await;
+        assert_eq!(response.status, 200, "{}", response.text());
+        assert_eq!(&response.body[..], &bytes[..], "{digest}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sigkill_mid_push_storm_keeps_every_acknowledged_image_and_whole_blobs() {
+    let dir = TempDir::new("image-storm");
+    let mut server = start_on(&dir).await;
+    ok(
+        server.addr,
+        "CreateRepository",
+        json!({ "repositoryName": "images" }),
+    )
+    .await;
+    let mut all: Vec<PushedImage> = Vec::new();
+    for round in 0..2 {
+        let pushed = Arc::new(Mutex::new(Vec::new()));
+        let count = Arc::new(AtomicUsize::new(0));
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let task = image_client(server.addr, round, client, pushed.clone(), count.clone());
+                tokio::spawn(task)
+            })
+            .collect();
+        let deadline = tokio::time::Instant::now() + STORM_LIMIT;
+        while count.load(Ordering::Relaxed) < KILL_AFTER_IMAGES
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        server.kill().await;
+        for client in clients {
+            tokio::time::timeout(TIMEOUT, client)
+                .await
+                .expect("clients stop once the server is gone")
+                .expect("no client saw an error answer");
+        }
+        all.extend(std::mem::take(&mut *pushed.lock().await));
+        assert!(
+            all.len() >= KILL_AFTER_IMAGES / 2,
+            "the storm pushed little: {}",
+            all.len()
+        );
+
+        server = start_on(&dir).await;
+        let blobs = check_blob_files(dir.path());
+        check_images(server.addr, &all).await;
+        eprintln!(
+            "round {round}: {} images acknowledged so far, {blobs} whole blob files",
+            all.len()
+        );
+    }
+    server.stop().await;
+}

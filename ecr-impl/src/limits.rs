@@ -18,3 +18,17 @@ pub const DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE: usize = 100;
 /// How long a GetAuthorizationToken password is accepted after it is issued (ECR: 12 hours).
 pub const AUTHORIZATION_TOKEN_LIFETIME: std::time::Duration =
     std::time::Duration::from_secs(12 * 60 * 60);
+
+// ---- image operations ----
+
+/// Tags one image may carry (ECR: 1000; the 1001st is LimitExceeded).
+pub const MAX_TAGS_PER_IMAGE: usize = 1000;
+
+/// ListImages entries per page when the caller gives no `maxResults`.
+pub const DEFAULT_LIST_IMAGES_PAGE_SIZE: usize = 100;
+
+/// DescribeImages details per page when the caller gives no `maxResults`.
+pub const DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE: usize = 100;
+
+/// ListImageReferrers referrers per page when the caller gives no `maxResults`.
+pub const DEFAULT_LIST_IMAGE_REFERRERS_PAGE_SIZE: usize = 20;

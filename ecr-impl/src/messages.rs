@@ -223,3 +223,136 @@ mod tests {
         );
     }
 }
+
+// ---- image operations (PutImage, BatchGetImage, BatchDeleteImage, ListImages,
+// DescribeImages, ListImageReferrers, UpdateImageStorageClass) ----
+
+/// How ECR (Java) prints an absent member inside a message.
+pub const NULL_MEMBER: &str = "null";
+
+/// [real] PutImage of a manifest already stored with that tag, or with no tag at all
+/// ([likely] tag `null`). No "the" before "registry".
+pub fn image_already_exists(
+    digest: &str,
+    tag: Option<&str>,
+    name: &str,
+    registry_id: &str,
+) -> String {
+    let tag = tag.unwrap_or(NULL_MEMBER);
+    format!(
+        "Image with digest '{digest}' and tag '{tag}' already exists in the repository with name \
+         '{name}' in registry with id '{registry_id}'"
+    )
+}
+
+/// [real] An immutable tag that names another image.
+pub fn image_tag_already_exists(tag: &str, name: &str) -> String {
+    format!(
+        "The image tag '{tag}' already exists in the '{name}' repository and cannot be \
+         overwritten because the tag is immutable."
+    )
+}
+
+/// [real] The tag that would take an image past its tag limit.
+pub fn image_tag_limit_exceeded(tag: &str, name: &str, registry_id: &str, limit: usize) -> String {
+    format!(
+        "Adding tag '{tag}' to an image in the repository with name '{name}' in registry with id \
+         '{registry_id}' exceeds the maximum allowed number of tags per image which is '{limit}'"
+    )
+}
+
+/// [real for the tag form] DescribeImages or UpdateImageStorageClass naming an image the
+/// repository does not hold; each member as sent, `null` when absent.
+pub fn image_not_found(
+    digest: Option<&str>,
+    tag: Option<&str>,
+    name: &str,
+    registry_id: &str,
+) -> String {
+    let digest = digest.unwrap_or(NULL_MEMBER);
+    let tag = tag.unwrap_or(NULL_MEMBER);
+    format!(
+        "The image with imageId {{imageDigest:'{digest}', imageTag:'{tag}'}} does not exist \
+         within the repository with name '{name}' in the registry with id '{registry_id}'"
+    )
+}
+
+/// `maxResults` or `nextToken` (the `member`) together with DescribeImages' `imageIds`.
+pub fn pagination_with_image_ids(member: &str) -> String {
+    invalid_parameter(
+        member,
+        &format!("{member} cannot be specified together with imageIds"),
+    )
+}
+
+/// [likely] BatchGetImage/BatchDeleteImage failure reasons, one per failure code.
+pub fn image_failure_not_found() -> String {
+    "Requested image not found".to_owned()
+}
+
+/// [likely]
+pub fn image_failure_missing_digest_and_tag() -> String {
+    "Invalid request parameters: both tag and digest cannot be null".to_owned()
+}
+
+/// [likely]
+pub fn image_failure_invalid_digest(pattern: &str) -> String {
+    format!("Invalid request parameters: image digest should satisfy the regex '{pattern}'")
+}
+
+/// [choice] Worded like its digest sibling.
+pub fn image_failure_invalid_tag(pattern: &str) -> String {
+    format!("Invalid request parameters: image tag should satisfy the regex '{pattern}'")
+}
+
+/// [likely]
+pub fn image_failure_tag_does_not_match_digest() -> String {
+    "Invalid request parameters: given tag does not map to the given digest".to_owned()
+}
+
+/// [choice] BatchGetImage of an archived image.
+pub fn image_failure_inaccessible() -> String {
+    "The requested image is archived".to_owned()
+}
+
+/// [real] Deleting an image (or its last tag) that an index or manifest list references;
+/// the indexes as Java prints a list.
+pub fn image_failure_referenced_by_manifest_list(indexes: &[String]) -> String {
+    format!(
+        "Requested image referenced by manifest list: [{}]",
+        indexes.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod image_operation_tests {
+    use super::*;
+
+    #[test]
+    fn real_image_messages_match_ecr_word_for_word() {
+        assert_eq!(
+            image_already_exists("sha256:abc", Some("v1"), "app", "123456789012"),
+            "Image with digest 'sha256:abc' and tag 'v1' already exists in the repository with \
+             name 'app' in registry with id '123456789012'"
+        );
+        assert_eq!(
+            image_tag_already_exists("v1", "app"),
+            "The image tag 'v1' already exists in the 'app' repository and cannot be overwritten \
+             because the tag is immutable."
+        );
+        assert_eq!(
+            image_tag_limit_exceeded("t", "app", "123456789012", 1000),
+            "Adding tag 't' to an image in the repository with name 'app' in registry with id \
+             '123456789012' exceeds the maximum allowed number of tags per image which is '1000'"
+        );
+        assert_eq!(
+            image_not_found(None, Some("28f3d25"), "app", "123456789012"),
+            "The image with imageId {imageDigest:'null', imageTag:'28f3d25'} does not exist \
+             within the repository with name 'app' in the registry with id '123456789012'"
+        );
+        assert_eq!(
+            image_failure_referenced_by_manifest_list(&["sha256:a".into(), "sha256:b".into()]),
+            "Requested image referenced by manifest list: [sha256:a, sha256:b]"
+        );
+    }
+}

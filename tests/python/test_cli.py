@@ -16,6 +16,7 @@ import time
 import pytest
 
 from support import (
+    Cli,
     ACCOUNT_A,
     ACCOUNT_B,
     DEFAULT_ACCOUNT,
@@ -32,56 +33,6 @@ from support import (
     repo_arn,
     repo_uri,
 )
-
-CLI_TIMEOUT = 120
-# How the CLI v1 reports a service error (with retries configured it adds the retry count).
-SERVICE_ERROR = re.compile(
-    r"An error occurred \((?P<code>\w+)\) when calling the (?P<operation>\w+) operation"
-    r"(?: \(reached max retries: \d+\))?: (?P<message>.*)"
-)
-
-
-class Cli:
-    """Runs `aws ecr ...` as a given caller against Berth."""
-
-    def __init__(self, endpoint: str, key: str = PLAIN_KEY, region: str = "us-east-1"):
-        self.endpoint = endpoint
-        self.env = clean_aws_env()
-        self.env.update(
-            AWS_ACCESS_KEY_ID=key,
-            AWS_SECRET_ACCESS_KEY=SECRET,
-            AWS_DEFAULT_REGION=region,
-            AWS_MAX_ATTEMPTS="1",
-            AWS_RETRY_MODE="standard",
-        )
-
-    def run(self, *args: str, debug: bool = False) -> subprocess.CompletedProcess:
-        command = [sys.executable, "-m", "awscli", "ecr", *args, "--endpoint-url", self.endpoint, "--output", "json"]
-        if debug:
-            command.append("--debug")
-        return subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=CLI_TIMEOUT)
-
-    def ok(self, *args: str) -> dict:
-        result = self.run(*args)
-        assert result.returncode == 0, f"aws ecr {' '.join(args)} failed ({result.returncode}): {result.stderr}"
-        return json.loads(result.stdout) if result.stdout.strip() else {}
-
-    def fails(self, *args: str, code: str, operation: str, message: str | None = None) -> str:
-        """Expects the CLI v1's service-error exit (255) and its `An error occurred (Code)
-        when calling the Op operation: message` line. Returns the message."""
-        result = self.run(*args)
-        assert result.returncode == 255, f"expected a service error, got {result.returncode}: {result.stdout} {result.stderr}"
-        line = result.stderr.strip().splitlines()[-1]
-        match = SERVICE_ERROR.fullmatch(line)
-        assert match, f"not a service error line: {result.stderr!r}"
-        assert (match["code"], match["operation"]) == (code, operation), line
-        got = match["message"]
-        if message is not None:
-            assert got == message
-        else:
-            assert got, "an error explains itself"
-        return got
-
 
 @pytest.fixture
 def cli(endpoint) -> Cli:

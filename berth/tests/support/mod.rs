@@ -6,6 +6,7 @@
 #![allow(dead_code)] // Each test binary uses its own subset.
 
 pub mod process;
+pub mod sdk;
 
 use std::io;
 use std::net::SocketAddr;

@@ -1,12 +1,24 @@
-//! Images: what the image operations must understand before they touch any state. Pure
-//! functions only; the handlers (PutImage first) come with the image state.
+//! Images (`ecr-behaviour-images.md` §1, §2, §4–§9, §12): each operation's whole rule set
+//! runs as one [`MetaStore`](crate::store::meta::MetaStore) job, so it is atomic on every
+//! backend; the JSON API handlers (`ops/images.rs`) and the OCI `/v2` manifest routes call
+//! the same functions ([`put::put`], [`get::get`], [`delete::delete`]).
 //!
-//! - [`manifest`]: a manifest's media type, digest, structure and references
-//!   (`ecr-behaviour-images.md` §1, §4 steps 3–6, §8);
+//! - [`manifest`]: a manifest's media type, digest, structure and references;
+//! - [`put`], [`get`], [`delete`], [`list`] (ListImages and DescribeImages), [`referrers`],
+//!   [`storage_class`]: the operations;
+//! - [`immutability`]: whether a tag may move;
 //! - here: the two input patterns ECR enforces on `imageTag` and `imageDigest` that the
-//!   model does not state (§2).
+//!   model does not state (§2), and what the operations share: finding the repository and
+//!   an image by its identifier, per-entry failures, how an image's status reads.
 
+pub mod delete;
+pub mod get;
+pub mod immutability;
+pub mod list;
 pub mod manifest;
+pub mod put;
+pub mod referrers;
+pub mod storage_class;
 
 #[cfg(test)]
 mod tests;
@@ -69,4 +81,157 @@ fn check_pattern(
             member, pattern,
         )))
     }
+}
+
+// ---- what the image operations share ----
+
+use ecr_generated::errors::{RepositoryNotFoundException, ServerException};
+use ecr_generated::types::{
+    ImageFailure, ImageFailureCode, ImageIdentifier, ImageManifest, ImageStatusFilter, ImageTag,
+    RepositoryName,
+};
+
+use crate::store::blobs::Sha256Digest;
+use crate::store::meta::{ImageRow, ImageStatus, ReadTx, RepoId, RepositoryRow};
+use crate::store::{Scope, StoreError};
+
+/// The repository `name` of `scope`, inside a job; RepositoryNotFound (batch-1 text) when
+/// there is none.
+pub(crate) fn find_repository<T, E>(
+    tx: &mut T,
+    scope: &Scope,
+    name: &RepositoryName,
+) -> Result<RepositoryRow, E>
+where
+    T: ReadTx + ?Sized,
+    E: From<StoreError> + From<RepositoryNotFoundException>,
+{
+    tx.repository(scope, name)?
+        .ok_or_else(|| crate::ops::not_found(name, &scope.account_id).into())
+}
+
+/// What an image identifier names in a repository.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Lookup {
+    Found(ImageRow),
+    /// Nothing with that digest or tag (or that digest and tag together).
+    NotFound,
+    /// The tag names an image other than the digest given with it.
+    TagDoesNotMatchDigest,
+}
+
+/// The image `digest` and/or `tag` name. A digest that fits ECR's pattern but is not a
+/// SHA-256 digest names no image (ECR computes only SHA-256 digests); its hex may be in
+/// either case. Given both, they must name the same image (likely).
+pub(crate) fn lookup<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    repository: RepoId,
+    digest: Option<&str>,
+    tag: Option<&ImageTag>,
+) -> Result<Lookup, StoreError> {
+    let digest = match digest {
+        Some(text) => match text.parse::<Sha256Digest>() {
+            Ok(digest) => Some(Some(digest)),
+            Err(_) => Some(None),
+        },
+        None => None,
+    };
+    let by_tag = match tag {
+        Some(tag) => Some(tx.tag(repository, tag)?),
+        None => None,
+    };
+    let wanted = match (digest, by_tag) {
+        (None, None) => return Ok(Lookup::NotFound),
+        (Some(digest), None) => digest,
+        (None, Some(by_tag)) => by_tag,
+        (Some(digest), Some(by_tag)) => match (digest, by_tag) {
+            (_, None) => return Ok(Lookup::NotFound),
+            (Some(digest), Some(by_tag)) if digest == by_tag => Some(digest),
+            (_, Some(_)) => return Ok(Lookup::TagDoesNotMatchDigest),
+        },
+    };
+    let Some(wanted) = wanted else {
+        return Ok(Lookup::NotFound);
+    };
+    Ok(match tx.image(repository, &wanted)? {
+        Some(row) => Lookup::Found(row),
+        None => Lookup::NotFound,
+    })
+}
+
+/// Why a BatchGetImage or BatchDeleteImage entry cannot name an image at all: neither
+/// member, or one that breaks ECR's pattern (a per-entry failure there, not an
+/// InvalidParameterException).
+pub(crate) fn entry_problem(id: &ImageIdentifier) -> Option<ImageFailureCode> {
+    match (id.image_digest.as_deref(), id.image_tag.as_deref()) {
+        (None, None) => Some(ImageFailureCode::MissingDigestAndTag),
+        (Some(digest), _) if !is_image_digest(digest) => Some(ImageFailureCode::InvalidImageDigest),
+        (_, Some(tag)) if !is_image_tag(tag) => Some(ImageFailureCode::InvalidImageTag),
+        _ => None,
+    }
+}
+
+/// A per-entry failure, echoing the entry as sent, with the reason for its code.
+pub(crate) fn failure(id: &ImageIdentifier, code: ImageFailureCode) -> ImageFailure {
+    let reason = match code {
+        ImageFailureCode::MissingDigestAndTag => messages::image_failure_missing_digest_and_tag(),
+        ImageFailureCode::InvalidImageDigest => {
+            messages::image_failure_invalid_digest(IMAGE_DIGEST_PATTERN)
+        }
+        ImageFailureCode::InvalidImageTag => messages::image_failure_invalid_tag(IMAGE_TAG_PATTERN),
+        ImageFailureCode::ImageTagDoesNotMatchDigest => {
+            messages::image_failure_tag_does_not_match_digest()
+        }
+        ImageFailureCode::ImageInaccessible => messages::image_failure_inaccessible(),
+        _ => messages::image_failure_not_found(),
+    };
+    failure_with_reason(id, code, reason)
+}
+
+pub(crate) fn failure_with_reason(
+    id: &ImageIdentifier,
+    code: ImageFailureCode,
+    reason: String,
+) -> ImageFailure {
+    ImageFailure {
+        image_id: Some(id.clone()),
+        failure_code: Some(code),
+        failure_reason: Some(reason),
+    }
+}
+
+/// An image as ECR shows its status. Berth finishes a restore at once (choice), so a stored
+/// image is only ever active or archived.
+pub(crate) fn status_view(status: ImageStatus) -> ecr_generated::types::ImageStatus {
+    match status {
+        ImageStatus::Active => ecr_generated::types::ImageStatus::Active,
+        ImageStatus::Archived => ecr_generated::types::ImageStatus::Archived,
+    }
+}
+
+/// Whether an image of `status` passes a ListImages/DescribeImages `imageStatus` filter
+/// (ACTIVATING never matches: no image stays activating).
+pub(crate) fn status_selected(filter: ImageStatusFilter, status: ImageStatus) -> bool {
+    match filter {
+        ImageStatusFilter::Any => true,
+        ImageStatusFilter::Active => status == ImageStatus::Active,
+        ImageStatusFilter::Archived => status == ImageStatus::Archived,
+        ImageStatusFilter::Activating => false,
+    }
+}
+
+/// Stored manifest bytes as the JSON API's string. They came in as one (PutImage) or
+/// within the same limits (`/v2`), so a failure is Berth's own fault.
+pub(crate) fn manifest_text(bytes: &[u8]) -> Result<ImageManifest, ServerException> {
+    let text = std::str::from_utf8(bytes).map_err(|error| {
+        ServerException::new(messages::unexpected_store_outcome(&error.to_string()))
+    })?;
+    ImageManifest::try_from(text).map_err(|error| {
+        ServerException::new(messages::unexpected_store_outcome(&error.to_string()))
+    })
+}
+
+/// The model's Long for a stored size (saturating rather than wrapping).
+pub(crate) fn long(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
 }
