@@ -71,6 +71,39 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
     ecr: Arc<Ecr>,
+    /// The periodic garbage collection, stopped with the server.
+    _collector: Collector,
+}
+
+/// How often unreferenced blobs and expired uploads are collected (also once at startup).
+pub const GARBAGE_COLLECTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The background task that collects garbage; aborted when dropped.
+#[derive(Debug)]
+struct Collector(JoinHandle<()>);
+
+impl Collector {
+    /// Collects now, then every [`GARBAGE_COLLECTION_INTERVAL`]. A failed collection is
+    /// logged and tried again next time: nothing is lost by waiting.
+    fn start(ecr: Arc<Ecr>) -> Collector {
+        Collector(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(GARBAGE_COLLECTION_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match ecr.collect_garbage(berth_runtime::Timestamp::now()).await {
+                    Ok(collected) => tracing::debug!(?collected, "garbage collected"),
+                    Err(error) => tracing::warn!(%error, "garbage collection failed; will retry"),
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Opens the state, binds `config.host:config.port`, then serves in a background task of
@@ -109,11 +142,13 @@ pub async fn start(config: Config) -> io::Result<Running> {
     });
     let task = tokio::spawn(server);
     tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");
+    let collector = Collector::start(ecr.clone());
     Ok(Running {
         local_addr,
         stop,
         task,
         ecr,
+        _collector: collector,
     })
 }
 
