@@ -97,6 +97,19 @@ pub struct Config {
     pub verify_sigv4: bool,
     /// The keys accepted when verifying; each makes its caller the key's account.
     pub credentials: Credentials,
+    /// Who may use the OCI registry (`/v2/`).
+    pub registry_auth: RegistryAuth,
+}
+
+/// Who may use the OCI registry (`/v2/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistryAuth {
+    /// As ECR: Basic `AWS:<password>` with a password GetAuthorizationToken issued,
+    /// unexpired; otherwise 401 with ECR's challenge.
+    #[default]
+    Ecr,
+    /// Anyone, anonymously, into the default account and region.
+    None,
 }
 
 impl Default for Config {
@@ -113,6 +126,7 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             verify_sigv4: false,
             credentials: Credentials::default(),
+            registry_auth: RegistryAuth::default(),
         }
     }
 }

@@ -60,7 +60,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AccountId, Config, Region};
+pub use config::{AccountId, Config, Region, RegistryAuth};
 
 /// A Berth server serving in the background. [`Running::shutdown`] stops it gracefully
 /// and waits; dropping it starts the same graceful stop without waiting for it.
@@ -134,6 +134,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
         verifier: config
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
+        registry_auth: config.registry_auth,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {
