@@ -58,3 +58,18 @@ def ecr_for(endpoint):
         return make_client(endpoint, key, region, validate)
 
     return factory
+
+
+# --- Registry clients (test_registry_clients.py) ---
+
+from support import Dockerd, registry_host  # noqa: E402 (this block's own import)
+
+
+@pytest.fixture(scope="session")
+def dockerd(berth_server, tmp_path_factory):
+    """One private dockerd for the session (starting one takes seconds), with Berth's
+    registry port marked insecure; stopped by its PID at the end. If it cannot start here,
+    every docker test fails with the reason and dockerd's log."""
+    daemon = Dockerd(tmp_path_factory.mktemp("dockerd"), registry_host(berth_server.endpoint))
+    yield daemon
+    daemon.stop()

@@ -272,3 +272,363 @@ class Cli:
         else:
             assert got, "an error explains itself"
         return got
+
+
+# --- Registry clients (test_registry_clients.py): skopeo, podman and docker against /v2 ---
+# The tools come from Debian's packages (.ci/run installs them) and are called by their full
+# path: the machine may have other builds of them on PATH. A missing tool fails the test that
+# needs it, saying which package provides it; nothing here skips.
+
+import base64
+import gzip
+import hashlib
+import io
+import shutil
+import tarfile
+import tempfile
+import time
+import urllib.error
+
+SKOPEO = Path("/usr/bin/skopeo")
+PODMAN = Path("/usr/bin/podman")
+DOCKER = Path("/usr/bin/docker")
+DOCKERD = Path("/usr/sbin/dockerd")
+TOOL_PACKAGES = {SKOPEO: "skopeo", PODMAN: "podman", DOCKER: "docker.io", DOCKERD: "docker.io"}
+# Generous: a push or pull here moves a few KiB, but two cores are shared with a build.
+TOOL_TIMEOUT = 180
+DOCKERD_START_TIMEOUT = 60
+DOCKERD_STOP_TIMEOUT = 30
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_EMPTY = "application/vnd.oci.empty.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+REF_NAME = "org.opencontainers.image.ref.name"
+
+
+def require_tool(path: Path) -> str:
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        pytest.fail(
+            f"{path} is not installed: install Debian's package "
+            f"(`apt-get install -y {TOOL_PACKAGES.get(path, path.name)}`; .ci/run does)",
+            pytrace=False,
+        )
+    return str(path)
+
+
+def run_tool(args: list[str], *, env: dict[str, str] | None = None, input: str | None = None,
+             timeout: float = TOOL_TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run([str(a) for a in args], env=env, input=input, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def tool_ok(args: list[str], **kwargs) -> subprocess.CompletedProcess:
+    result = run_tool(args, **kwargs)
+    assert result.returncode == 0, (
+        f"{' '.join(map(str, args))} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    )
+    return result
+
+
+def tool_fails(args: list[str], **kwargs) -> str:
+    """Runs a command that must fail; returns its stdout and stderr together."""
+    result = run_tool(args, **kwargs)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"{' '.join(map(str, args))} succeeded, it must not:\n{output[-3000:]}"
+    return output
+
+
+def registry_host(endpoint: str) -> str:
+    """`127.0.0.1:PORT`: the registry is the JSON API's port (issue 11)."""
+    assert endpoint.startswith("http://"), endpoint
+    return endpoint[len("http://"):]
+
+
+def login_password(endpoint: str, key: str = PLAIN_KEY, region: str = "us-east-1") -> str:
+    """The password of the caller's registry, as boto3's GetAuthorizationToken gives it."""
+    token = make_client(endpoint, key, region).get_authorization_token()["authorizationData"][0]
+    user, _, password = base64.b64decode(token["authorizationToken"]).decode().partition(":")
+    assert user == "AWS" and password, token
+    return password
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    """A reproducible tar (fixed owners and times) holding `files`."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+class OciLayout:
+    """An OCI image layout written by the test (image-layout spec): blobs by digest, and
+    `index.json` naming each top-level manifest with `org.opencontainers.image.ref.name`, the
+    reference skopeo's `oci:DIR:REF` reads."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        (root / "blobs" / "sha256").mkdir(parents=True, exist_ok=True)
+        (root / "oci-layout").write_text('{"imageLayoutVersion":"1.0.0"}')
+        self.refs: list[dict] = []
+
+    def blob(self, data: bytes, media_type: str, **extra) -> dict:
+        digest = sha256_digest(data)
+        (self.root / "blobs" / "sha256" / digest.split(":")[1]).write_bytes(data)
+        return {"mediaType": media_type, "digest": digest, "size": len(data), **extra}
+
+    def json_blob(self, value: dict, media_type: str, **extra) -> dict:
+        return self.blob(json.dumps(value, separators=(",", ":")).encode(), media_type, **extra)
+
+    def blob_bytes(self, digest: str) -> bytes:
+        return (self.root / "blobs" / "sha256" / digest.split(":")[1]).read_bytes()
+
+    def image(self, layers: list[dict[str, bytes]], arch: str = "amd64", label: str = "") -> dict:
+        """An image manifest of gzip layers (one tar per dict of files) and its config;
+        returns the manifest's descriptor (with its platform, for an index)."""
+        tars = [tar_of(files) for files in layers]
+        layer_descs = [self.blob(gzip.compress(t, mtime=0), OCI_LAYER_GZIP) for t in tars]
+        config = self.json_blob(
+            {
+                "architecture": arch,
+                "os": "linux",
+                "config": {"Labels": {"berth.test": label}} if label else {},
+                "rootfs": {"type": "layers", "diff_ids": [sha256_digest(t) for t in tars]},
+            },
+            OCI_CONFIG,
+        )
+        manifest = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": layer_descs}
+        return self.json_blob(manifest, OCI_MANIFEST, platform={"architecture": arch, "os": "linux"})
+
+    def index(self, manifests: list[dict]) -> dict:
+        return self.json_blob({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": manifests}, OCI_INDEX)
+
+    def artifact(self, artifact_type: str, payload: bytes, subject: dict) -> dict:
+        """An OCI 1.1 artifact: an image manifest with `artifactType`, the empty config and
+        a `subject`, which is what the referrers API lists."""
+        empty = self.blob(b"{}", OCI_EMPTY)
+        layer = self.blob(payload, artifact_type)
+        subject = {k: subject[k] for k in ("mediaType", "digest", "size")}
+        manifest = {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "artifactType": artifact_type,
+            "config": empty,
+            "layers": [layer],
+            "subject": subject,
+            "annotations": {"org.opencontainers.image.created": "2026-01-01T00:00:00Z"},
+        }
+        return self.json_blob(manifest, OCI_MANIFEST, artifactType=artifact_type)
+
+    def tag(self, descriptor: dict, ref: str) -> None:
+        plain = {k: v for k, v in descriptor.items() if k != "platform"}
+        self.refs.append({**plain, "annotations": {REF_NAME: ref}})
+        (self.root / "index.json").write_text(
+            json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": self.refs})
+        )
+
+    def ref(self, ref: str) -> dict:
+        """The descriptor index.json gives `ref` (in a layout skopeo wrote)."""
+        index = json.loads((self.root / "index.json").read_text())
+        found = [m for m in index["manifests"] if m.get("annotations", {}).get(REF_NAME) == ref]
+        assert len(found) == 1, f"{ref!r} in {index}"
+        return found[0]
+
+
+class Skopeo:
+    """skopeo against Berth's plain-HTTP registry with `AWS:<password>`. The layouts the
+    tests write carry no signatures, hence the insecure policy (it only skips signature
+    checks; the transport is plain HTTP either way)."""
+
+    def __init__(self, endpoint: str, password: str):
+        self.binary = require_tool(SKOPEO)
+        self.host = registry_host(endpoint)
+        self.creds = f"AWS:{password}"
+
+    def ref(self, repository: str, reference: str) -> str:
+        sep = "@" if reference.startswith("sha256:") else ":"
+        return f"docker://{self.host}/{repository}{sep}{reference}"
+
+    def copy_in(self, layout: OciLayout, ref: str, repository: str, tag: str, *extra: str):
+        return tool_ok([self.binary, "--insecure-policy", "copy", *extra, "--dest-tls-verify=false",
+                        "--dest-creds", self.creds, f"oci:{layout.root}:{ref}", self.ref(repository, tag)])
+
+    def copy_out(self, repository: str, reference: str, layout_dir: Path, ref: str, *extra: str):
+        return tool_ok([self.binary, "--insecure-policy", "copy", *extra, "--src-tls-verify=false",
+                        "--src-creds", self.creds, self.ref(repository, reference), f"oci:{layout_dir}:{ref}"])
+
+    def inspect_args(self, repository: str, reference: str, *extra: str) -> list[str]:
+        return [self.binary, "inspect", *extra, "--tls-verify=false", "--creds", self.creds,
+                self.ref(repository, reference)]
+
+    def inspect_raw(self, repository: str, reference: str) -> bytes:
+        # --raw prints the manifest as stored; text mode would do, but bytes are compared.
+        result = subprocess.run(self.inspect_args(repository, reference, "--raw"), capture_output=True,
+                                timeout=TOOL_TIMEOUT)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return result.stdout
+
+    def inspect(self, repository: str, reference: str, *extra: str) -> dict:
+        return json.loads(tool_ok(self.inspect_args(repository, reference, *extra)).stdout)
+
+    def delete(self, repository: str, reference: str):
+        return tool_ok([self.binary, "delete", "--tls-verify=false", "--creds", self.creds,
+                        self.ref(repository, reference)])
+
+
+def registry_request(endpoint: str, method: str, path: str, password: str | None = None,
+                     headers: dict[str, str] | None = None, body: bytes | None = None):
+    """A raw `/v2` request: (status, headers, body), for what no client here shows (the
+    referrers API, response headers). Basic `AWS:<password>` when a password is given."""
+    request = urllib.request.Request(endpoint + path, method=method, data=body, headers=dict(headers or {}))
+    if password is not None:
+        basic = base64.b64encode(f"AWS:{password}".encode()).decode()
+        request.add_header("Authorization", f"Basic {basic}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+class Dockerd:
+    """A private Docker daemon (Debian's docker.io) for the test session: its own socket,
+    data and exec roots and pidfile under `root`, vfs storage (no overlayfs, works in any
+    sandbox), no iptables or bridge (it needs no network: images are built FROM scratch), and
+    the registry on 127.0.0.1:PORT marked insecure (plain HTTP). Started once, stopped by PID."""
+
+    def __init__(self, root: Path, registry: str):
+        self.dockerd = require_tool(DOCKERD)
+        self.docker = require_tool(DOCKER)
+        self.root = root
+        self.socket = root / "docker.sock"
+        self.pidfile = root / "dockerd.pid"
+        self.exec_root = root / "exec"
+        self.log_path = root / "dockerd.log"
+        self._log = open(self.log_path, "wb")
+        args = [
+            self.dockerd,
+            "--host", f"unix://{self.socket}",
+            "--data-root", str(root / "data"),
+            "--exec-root", str(self.exec_root),
+            "--pidfile", str(self.pidfile),
+            "--storage-driver", "vfs",
+            "--iptables=false",
+            "--bridge=none",
+            "--insecure-registry", registry,
+        ]
+        env = {k: v for k, v in clean_aws_env().items() if not k.startswith("DOCKER_")}
+        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+                                        env=env, preexec_fn=_die_with_parent)
+        deadline = time.monotonic() + DOCKERD_START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                self._fail(f"dockerd exited with {self.process.returncode} while starting")
+            if self.socket.exists():
+                probe = run_tool([self.docker, "version", "--format", "{{.Server.Version}}"],
+                                 env=self.env(root / "probe-config"), timeout=30)
+                if probe.returncode == 0:
+                    self.version = probe.stdout.strip()
+                    break
+            if time.monotonic() > deadline:
+                self._fail(f"dockerd did not answer on {self.socket} within {DOCKERD_START_TIMEOUT}s")
+            time.sleep(0.2)
+
+    def _fail(self, why: str):
+        self.stop()
+        pytest.fail(f"docker cannot run in this sandbox: {why}; dockerd's log ends:\n{self.log()}", pytrace=False)
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def env(self, config_dir: Path) -> dict[str, str]:
+        """The environment of a docker CLI call: this daemon, the given client config
+        (credentials per test), and the classic builder (Debian's docker.io has no buildx;
+        a FROM scratch build runs no container either way)."""
+        env = {k: v for k, v in clean_aws_env().items() if not k.startswith("DOCKER_")}
+        env.update(DOCKER_HOST=f"unix://{self.socket}", DOCKER_CONFIG=str(config_dir), DOCKER_BUILDKIT="0")
+        return env
+
+    def stop(self) -> int | None:
+        """SIGTERM (dockerd then stops its own containerd), SIGKILL past the timeout; then the
+        containerd it started, by the PID it wrote, in case dockerd could not stop it."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(DOCKERD_STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        containerd_pid = self.exec_root / "containerd" / "containerd.pid"
+        if containerd_pid.is_file():
+            try:
+                os.kill(int(containerd_pid.read_text().strip()), signal.SIGKILL)
+            except (ValueError, ProcessLookupError):
+                pass
+        self._log.close()
+        return self.process.returncode
+
+
+class DockerClient:
+    """The docker CLI of one test: the session's daemon, a client config of its own."""
+
+    def __init__(self, daemon: Dockerd, config_dir: Path):
+        self.daemon = daemon
+        config_dir.mkdir(parents=True, exist_ok=True)
+        self.env = daemon.env(config_dir)
+
+    def args(self, *args: str) -> list[str]:
+        return [self.daemon.docker, *args]
+
+    def ok(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return tool_ok(self.args(*args), env=self.env, input=input)
+
+    def fails(self, *args: str, input: str | None = None) -> str:
+        return tool_fails(self.args(*args), env=self.env, input=input)
+
+
+class Podman:
+    """Rootful podman with a storage root of its own (`--root`, `--runroot`, vfs), so tests
+    share nothing with the machine or each other; credentials in its own auth file. The
+    runroot is a short directory of its own under /tmp (podman refuses one longer than 50
+    characters, which pytest's tmp paths are); `close` removes it."""
+
+    def __init__(self, root: Path):
+        self.binary = require_tool(PODMAN)
+        self.root = root
+        self.runroot = Path(tempfile.mkdtemp(prefix="berth-podman-", dir="/tmp"))
+        self.authfile = root / "auth.json"
+        (root / "tmp").mkdir(parents=True, exist_ok=True)
+        self.env = clean_aws_env()
+        self.env["REGISTRY_AUTH_FILE"] = str(self.authfile)
+
+    def close(self) -> None:
+        shutil.rmtree(self.runroot, ignore_errors=True)
+
+    def args(self, *args: str) -> list[str]:
+        return [
+            self.binary,
+            "--root", str(self.root / "storage"),
+            "--runroot", str(self.runroot),
+            "--storage-driver", "vfs",
+            "--cgroup-manager", "cgroupfs",
+            "--events-backend", "file",
+            "--tmpdir", str(self.root / "tmp"),
+            *args,
+        ]
+
+    def ok(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return tool_ok(self.args(*args), env=self.env, input=input)
+
+    def fails(self, *args: str) -> str:
+        return tool_fails(self.args(*args), env=self.env)
+
