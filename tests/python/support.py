@@ -544,10 +544,19 @@ class Dockerd:
 
     def _fail(self, why: str):
         self.stop()
-        pytest.fail(f"docker cannot run in this sandbox: {why}; dockerd's log ends:\n{self.log()}", pytrace=False)
+        # dockerd's own last words ("failed to start daemon: …", level=error/fatal) are
+        # easily buried under containerd's info lines, so they come first.
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in lines if not re.search(r"level=(info|debug|warning)", line)]
+        pytest.fail(
+            f"docker cannot run in this sandbox: {why}; dockerd's errors:\n" + "\n".join(errors[-20:])
+            + f"\n… its log ends ({self.log_path}):\n" + "\n".join(lines[-15:]),
+            pytrace=False,
+        )
 
     def log(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")[-4000:]
 
     def env(self, config_dir: Path) -> dict[str, str]:
@@ -574,8 +583,18 @@ class Dockerd:
                 os.kill(int(containerd_pid.read_text().strip()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
+        # dockerd mounts its data root (and, with containers, more below it); a clean stop
+        # unmounts them, a daemon that died does not. Deepest first, only under our root.
+        for mountpoint in sorted(self._mounts(), key=len, reverse=True):
+            subprocess.run(["umount", mountpoint], capture_output=True, timeout=30)
         self._log.close()
         return self.process.returncode
+
+    def _mounts(self) -> list[str]:
+        root = str(self.root) + "/"
+        with open("/proc/self/mountinfo") as mountinfo:
+            points = [line.split()[4] for line in mountinfo]
+        return [p for p in points if p.startswith(root)]
 
 
 class DockerClient:
@@ -608,6 +627,8 @@ class Podman:
         self.runroot = Path(tempfile.mkdtemp(prefix="berth-podman-", dir="/tmp"))
         self.authfile = root / "auth.json"
         (root / "tmp").mkdir(parents=True, exist_ok=True)
+        # podman refuses a REGISTRY_AUTH_FILE that does not exist, even before a login.
+        self.authfile.write_text('{"auths":{}}')
         self.env = clean_aws_env()
         self.env["REGISTRY_AUTH_FILE"] = str(self.authfile)
 
