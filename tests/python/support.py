@@ -614,6 +614,12 @@ class DockerClient:
     def fails(self, *args: str, input: str | None = None) -> str:
         return tool_fails(self.args(*args), env=self.env, input=input)
 
+    def remove(self, *images: str) -> None:
+        """Cleanup after a test (the daemon outlives it): removes what exists of `images`,
+        names or ids, without hiding the test's own failure behind one of its own."""
+        for image in images:
+            run_tool(self.args("rmi", "--force", image), env=self.env)
+
 
 class Podman:
     """Rootful podman with a storage root of its own (`--root`, `--runroot`, vfs), so tests

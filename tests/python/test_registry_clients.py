@@ -28,6 +28,7 @@ from support import (
     ACCOUNT_A,
     ACCOUNT_B,
     DEFAULT_ACCOUNT,
+    PLAIN_KEY,
     DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_INDEX,
@@ -106,17 +107,18 @@ def layout_blobs(layout: OciLayout, descriptor: dict) -> set[str]:
     return found
 
 
-def cli_v2(endpoint: str, home: Path, key: str | None = None, region: str = "us-east-1") -> CliV2:
+def cli_v2(endpoint: str, home: Path, key: str = PLAIN_KEY) -> CliV2:
+    """The AWS CLI v2 as `key`, configured for us-east-1, with files under `home`."""
     home.mkdir(parents=True, exist_ok=True)
-    return CliV2(endpoint, home, region=region) if key is None else CliV2(endpoint, home, key, region)
+    return CliV2(endpoint, home, key, "us-east-1")
 
 
-def docker_login_from_cli(docker: DockerClient, cli: CliV2, host: str, *region: str) -> None:
+def docker_login_from_cli(docker: DockerClient, cli: CliV2, host: str, region: str | None = None) -> None:
     """`aws ecr get-login-password [--region R] | docker login -u AWS --password-stdin HOST`,
     a real pipe between the two processes."""
+    region_args = ["--region", region] if region else []
     aws = subprocess.Popen(
-        [str(CLI_V2), "ecr", "get-login-password", *(("--region", *region) if region else ()),
-         "--endpoint-url", cli.endpoint],
+        [str(CLI_V2), "ecr", "get-login-password", *region_args, "--endpoint-url", cli.endpoint],
         env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )
     try:
@@ -220,7 +222,7 @@ def test_docker_login_build_push_describe_rmi_pull(endpoint, host, docker, ecr, 
         finally:
             docker.ok("rm", container)
     finally:
-        docker.ok("rmi", "--force", image)
+        docker.remove(image)
 
 
 def test_docker_push_of_an_existing_tag_into_an_immutable_repository(endpoint, host, docker, ecr, tmp_path):
@@ -229,6 +231,7 @@ def test_docker_push_of_an_existing_tag_into_an_immutable_repository(endpoint, h
     docker.ok("login", "-u", "AWS", "--password-stdin", host, input=login_password(endpoint))
     first, second = f"{host}/{name}:v1", f"{host}/{name}:v1-second"
     docker.ok("build", "-t", first, str(build_context(tmp_path / "one", {"a.txt": "first\n"})))
+    first_id = docker.ok("image", "inspect", "--format", "{{.Id}}", first).stdout.strip()
     docker.ok("build", "-t", second, str(build_context(tmp_path / "two", {"a.txt": "second\n"})))
     try:
         digest, _ = pushed_digest(docker.ok("push", first).stdout, "v1")
@@ -246,7 +249,7 @@ def test_docker_push_of_an_existing_tag_into_an_immutable_repository(endpoint, h
             other: ["v1-second"],
         }
     finally:
-        docker.ok("rmi", "--force", first, second)
+        docker.remove(first, second, first_id)
 
 
 def test_docker_push_into_a_missing_repository(endpoint, host, docker, ecr, tmp_path):
@@ -260,7 +263,7 @@ def test_docker_push_into_a_missing_repository(endpoint, host, docker, ecr, tmp_
         # A push creates no repository (§14).
         assert ecr.describe_repositories()["repositories"] == []
     finally:
-        docker.ok("rmi", "--force", image)
+        docker.remove(image)
 
 
 def test_docker_needs_a_password_berth_issued(endpoint, host, docker, ecr, tmp_path):
@@ -280,7 +283,7 @@ def test_docker_needs_a_password_berth_issued(endpoint, host, docker, ecr, tmp_p
         assert "401 Unauthorized" in output, output
         assert images_of(ecr, name) == {}
     finally:
-        docker.ok("rmi", "--force", image)
+        docker.remove(image)
 
 
 # --- podman ---------------------------------------------------------------------------------
@@ -507,7 +510,7 @@ def test_docker_push_with_an_eu_west_1_password_lands_in_that_registry_only(endp
     try:
         digest, _ = pushed_digest(docker.ok("push", image).stdout, "v1")
     finally:
-        docker.ok("rmi", "--force", image)
+        docker.remove(image)
 
     [detail] = home_a.describe_images(repositoryName=name)["imageDetails"]
     assert (detail["registryId"], detail["imageDigest"], detail["imageTags"]) == (ACCOUNT_A, digest, ["v1"])
