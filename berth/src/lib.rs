@@ -123,6 +123,17 @@ pub async fn start(config: Config) -> io::Result<Running> {
             )
         })?;
     let local_addr = listener.local_addr()?;
+    // Set only now: the host's port may be the one just bound.
+    let ecr = match &config.registry_host {
+        Some(setting) => {
+            let host = setting
+                .resolve(local_addr.port())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            tracing::info!(registry_host = %host, "repository URIs name Berth's registry");
+            ecr.with_registry_host(host)
+        }
+        None => ecr,
+    };
     let ecr = Arc::new(ecr);
     let state = app::AppState {
         ecr: ecr.clone(),
