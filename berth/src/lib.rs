@@ -60,7 +60,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AccountId, Config, Region, RegistryAuth};
+pub use config::{AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 
 /// A Berth server serving in the background. [`Running::shutdown`] stops it gracefully
 /// and waits; dropping it starts the same graceful stop without waiting for it.
