@@ -28,16 +28,18 @@ from support import (
     ACCOUNT_A,
     ACCOUNT_B,
     DEFAULT_ACCOUNT,
-    PLAIN_KEY,
     DOCKER_MANIFEST,
     OCI_CONFIG,
     OCI_INDEX,
     OCI_MANIFEST,
+    PLAIN_KEY,
     TOOL_TIMEOUT,
+    BerthProcess,
     DockerClient,
     OciLayout,
     Podman,
     Skopeo,
+    berth_binary,
     error_of,
     login_password,
     make_client,
@@ -284,6 +286,34 @@ def test_docker_needs_a_password_berth_issued(endpoint, host, docker, ecr, tmp_p
         assert images_of(ecr, name) == {}
     finally:
         docker.remove(image)
+
+
+def test_docker_pushes_to_the_uri_describe_repositories_prints(docker, tmp_path):
+    """With `--registry-host localhost:{port}` an ECR script works unmodified: push to the
+    repositoryUri the CLI prints, log in to the host of get-authorization-token's
+    proxyEndpoint (README, "Pushing and pulling"). docker treats localhost as insecure by
+    default, so the session's dockerd needs no setting for this second Berth."""
+    server = BerthProcess(berth_binary(), tmp_path / "berth.log", {"BERTH_REGISTRY_HOST": "localhost:{port}"})
+    try:
+        cli = cli_v2(server.endpoint, tmp_path / "aws")
+        cli.ok("create-repository", "--repository-name", "team/web")
+        uri = cli.ok("describe-repositories", "--query", "repositories[0].repositoryUri")
+        proxy = cli.ok("get-authorization-token", "--query", "authorizationData[0].proxyEndpoint")
+        port = server.endpoint.rsplit(":", 1)[1]
+        assert (uri, proxy) == (f"localhost:{port}/team/web", f"http://localhost:{port}")
+        docker_login_from_cli(docker, cli, proxy.removeprefix("http://"))
+        image = f"{uri}:1.0"
+        docker.ok("build", "-t", image, str(build_context(tmp_path / "ctx", {"a.txt": "unmodified\n"})))
+        try:
+            digest, _ = pushed_digest(docker.ok("push", image).stdout, "1.0")
+            [detail] = cli.ok("describe-images", "--repository-name", "team/web")["imageDetails"]
+            assert (detail["imageDigest"], detail["imageTags"]) == (digest, ["1.0"])
+            docker.ok("rmi", image)
+            assert f"Digest: {digest}" in docker.ok("pull", image).stdout
+        finally:
+            docker.remove(image)
+    finally:
+        assert server.stop() == 0, server.log()
 
 
 # --- podman ---------------------------------------------------------------------------------
