@@ -505,6 +505,10 @@ async fn push_and_pull_monolithic_and_chunked_with_one_state() {
         .await;
     assert_eq!(started.status, 202, "{}", started.text());
     assert_eq!(started.header("range"), Some("0-0"));
+    assert_eq!(
+        started.header("oci-chunk-min-length"),
+        Some(MIN_PART.to_string().as_str())
+    );
     let location = started.header("location").unwrap().to_owned();
     let uuid = started.header("docker-upload-uuid").unwrap().to_owned();
     assert_eq!(location, format!("/v2/team/app/blobs/uploads/{uuid}"));
@@ -1060,6 +1064,28 @@ async fn hostile_input_gets_registry_errors_and_stores_nothing() {
         .await;
     assert_oci(&malformed, 400, "BLOB_UPLOAD_INVALID");
 
+    // A chunk shorter than OCI-Chunk-Min-Length that was not the last: the completion is
+    // refused (ECR's part rule) and the upload stays as it was.
+    let started = client
+        .send("POST", "/v2/safe/blobs/uploads/", &[], b"")
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+    for chunk in [&data[..4], &data[4..]] {
+        let patched = client.send("PATCH", &location, &[], chunk).await;
+        assert_eq!(patched.status, 202, "{}", patched.text());
+    }
+    let small = client
+        .send(
+            "PUT",
+            &format!("{location}?digest={}", sha256(&data)),
+            &[],
+            b"",
+        )
+        .await;
+    let message = assert_oci(&small, 400, "BLOB_UPLOAD_INVALID");
+    assert!(message.contains("5242880"), "{message}");
+    assert_eq!(client.get(&location).await.status, 204);
+
     // Traversal and encodings in names and references.
     for path in [
         "/v2/../safe/manifests/v1",
@@ -1111,11 +1137,12 @@ async fn hostile_input_gets_registry_errors_and_stores_nothing() {
     let response = client
         .put_manifest("safe", &sha256(b"x"), OCI_MANIFEST, &manifest)
         .await;
-    assert!(
-        response.status == 400 || response.status == 405,
-        "{}",
-        response.text()
-    );
+    assert_oci(&response, 400, "DIGEST_INVALID");
+    // A reference shaped like no digest.
+    let response = client
+        .put_manifest("safe", "sha256:baddigeststring", OCI_MANIFEST, &manifest)
+        .await;
+    assert_oci(&response, 400, "DIGEST_INVALID");
     // Over 4 MiB (declared, then streamed without a length).
     let huge = vec![b' '; 4 * 1024 * 1024 + 1];
     let response = client.put_manifest("safe", "v1", OCI_MANIFEST, &huge).await;

@@ -120,6 +120,16 @@ pub async fn put(
             let (digest, subject) = already_stored(&manifest, declared.as_deref());
             Ok(created(&name, &digest, subject))
         }
+        // A path reference shaped like no digest is a digest error (OCI's 400), in
+        // PutImage's words.
+        Err(PutImageError::InvalidParameterException(error))
+            if is_digest(reference) && !images::is_image_digest(reference) =>
+        {
+            Err(OciError::new(
+                Code::DigestInvalid,
+                error.message.clone().unwrap_or_default(),
+            ))
+        }
         Err(error) => Err(OciError::from_ecr(error.as_response())),
     }
 }

@@ -48,6 +48,7 @@ pub(crate) const DOCKER_CONTENT_DIGEST: HeaderName =
     HeaderName::from_static("docker-content-digest");
 pub(crate) const DOCKER_UPLOAD_UUID: HeaderName = HeaderName::from_static("docker-upload-uuid");
 pub(crate) const OCI_SUBJECT: HeaderName = HeaderName::from_static("oci-subject");
+pub(crate) const OCI_CHUNK_MIN_LENGTH: HeaderName = HeaderName::from_static("oci-chunk-min-length");
 pub(crate) const OCI_FILTERS_APPLIED: HeaderName = HeaderName::from_static("oci-filters-applied");
 
 /// Every registry request: authorize, route, answer; then the headers every answer has.

@@ -16,7 +16,9 @@ use ecr_impl::store::blobs::{Sha256Digest, UploadId};
 use super::blobs::{digest, layer_error};
 use super::body::{content_range, frames, has_body};
 use super::error::{self, Code, OciError};
-use super::{Ctx, DOCKER_CONTENT_DIGEST, DOCKER_UPLOAD_UUID, Query, empty, set};
+use super::{
+    Ctx, DOCKER_CONTENT_DIGEST, DOCKER_UPLOAD_UUID, OCI_CHUNK_MIN_LENGTH, Query, empty, set,
+};
 
 /// `POST /v2/<name>/blobs/uploads/`.
 pub async fn start(
@@ -50,6 +52,12 @@ pub async fn start(
         .map_err(|error| layer_error(ctx, &name, "", "", &error))?;
     let Some((text, expected)) = monolithic else {
         let mut response = session(&name, id, 0, StatusCode::ACCEPTED);
+        // (spec 1.1) Chunks other than the last must be at least this long.
+        set(
+            &mut response,
+            OCI_CHUNK_MIN_LENGTH,
+            &layers::MIN_CHUNK_LENGTH.to_string(),
+        );
         if has_body(headers) {
             // A session start carries no blob; what was sent is not read.
             response.headers_mut().insert(

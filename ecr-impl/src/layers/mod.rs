@@ -46,7 +46,7 @@ pub use availability::{stat, stat_all};
 pub use collect::Collected;
 pub(crate) use download::download_url;
 pub use download::{LAYER_DOWNLOAD_PATH, LayerDownload, LayerDownloadError};
-pub use registry::{LinkedBlob, cancel, linked_blob, mount, open_blob};
+pub use registry::{LinkedBlob, MIN_CHUNK_LENGTH, cancel, linked_blob, mount, open_blob};
 pub(crate) use uploads::last_valid_byte;
 pub use uploads::{Appended, Completed, Part, append, complete, initiate, received};
 

@@ -14,6 +14,11 @@ use crate::store::Scope;
 use crate::store::blobs::{BlobError, ByteStream, Sha256Digest, UploadId};
 use crate::store::meta::{self, LayerRow};
 
+/// The smallest chunk of a `/v2` upload other than the last: ECR's smallest layer part,
+/// which registry uploads follow too (`ecr-behaviour-images.md` §14). The registry
+/// announces it as `OCI-Chunk-Min-Length` when a session starts.
+pub const MIN_CHUNK_LENGTH: u64 = MIN_LAYER_PART_SIZE;
+
 /// Links layer `digest` of repository `from` into repository `name` (both of `scope`: a
 /// caller mounts only from its own registry), as a `/v2` `POST …/uploads/?mount=&from=`.
 /// `Ok(Some(size))` when `name` has the layer afterwards; `Ok(None)` when `from` does
