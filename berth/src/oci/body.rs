@@ -58,6 +58,37 @@ pub async fn read_at_most(
     Ok(bytes)
 }
 
+/// How long an early answer waits for the rest of a body it drains.
+pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Reads the rest of a body the answer does not need and drops it, so the connection can
+/// carry the client's next request (its retry with credentials). `true` when the body
+/// ended within [`MAX_DRAINED_BYTES`] and [`DRAIN_TIMEOUT`]; otherwise the connection must
+/// close.
+pub async fn drain(headers: &HeaderMap, mut body: Body) -> bool {
+    if declared_length(headers).is_some_and(|length| length > MAX_DRAINED_BYTES) {
+        return false;
+    }
+    let read = async {
+        let mut seen: u64 = 0;
+        while let Some(frame) = poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+            let Ok(frame) = frame else {
+                return false;
+            };
+            if let Ok(data) = frame.into_data() {
+                seen += data.len() as u64;
+                if seen > MAX_DRAINED_BYTES {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    tokio::time::timeout(DRAIN_TIMEOUT, read)
+        .await
+        .unwrap_or(false)
+}
+
 /// The body as a stream of its data frames (trailers carry nothing the registry uses).
 pub fn frames(body: Body) -> axum::body::BodyDataStream {
     body.into_data_stream()

@@ -58,9 +58,10 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
         Ok(response) => response,
         Err(error) => error.response(),
     };
+    let drained = response.extensions().get::<Drained>().is_some();
     let headers = response.headers_mut();
     headers.insert(API_VERSION_HEADER, HeaderValue::from_static(API_VERSION));
-    if with_body && !response.status().is_success() {
+    if with_body && !drained && !response.status().is_success() {
         // The body may be unread: closing keeps its rest from being read as a request.
         response
             .headers_mut()
@@ -69,13 +70,42 @@ pub async fn handle(State(state): State<AppState>, request: Request) -> Response
     response
 }
 
+/// Marks an answer whose request body was read to its end (the connection may stay open).
+#[derive(Debug, Clone, Copy)]
+struct Drained;
+
+/// An answer given before the request's body was needed (no credentials, no route): the
+/// body is drained first when it is small, so a client that sent it before reading (as
+/// docker does before it has credentials) reads this answer and retries on the same
+/// connection; a larger one closes the connection (`handle`).
+async fn early(
+    error: OciError,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Body,
+) -> Response {
+    let mut response = error.response();
+    if body::drain(headers, body).await {
+        response.extensions_mut().insert(Drained);
+    }
+    response
+}
+
 async fn dispatch(state: AppState, request: Request) -> Result<Response, OciError> {
     let (mut parts, body) = request.into_parts();
-    let RegistryCaller(scope) = RegistryCaller::from_request_parts(&mut parts, &state).await?;
-    let route = path::parse(parts.uri.path()).map_err(|error| match error {
-        PathError::Refused => OciError::new(Code::NameInvalid, error::PATH_REFUSED),
-        PathError::Unknown => OciError::new(Code::Unsupported, error::ROUTE_UNKNOWN),
-    })?;
+    let scope = match RegistryCaller::from_request_parts(&mut parts, &state).await {
+        Ok(RegistryCaller(scope)) => scope,
+        Err(error) => return Ok(early(error, &parts.headers, body).await),
+    };
+    let route = match path::parse(parts.uri.path()) {
+        Ok(route) => route,
+        Err(refused) => {
+            let error = match refused {
+                PathError::Refused => OciError::new(Code::NameInvalid, error::PATH_REFUSED),
+                PathError::Unknown => OciError::new(Code::Unsupported, error::ROUTE_UNKNOWN),
+            };
+            return Ok(early(error, &parts.headers, body).await);
+        }
+    };
     let query = Query::parse(parts.uri.query().unwrap_or_default());
     let method = parts.method.clone();
     let ctx = Ctx {
