@@ -62,7 +62,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AccountId, Config, Region, RegistryAuth};
+pub use config::{AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 
 /// A Berth server serving in the background. [`Running::shutdown`] stops it gracefully
 /// and waits; dropping it starts the same graceful stop without waiting for it.
@@ -125,6 +125,17 @@ pub async fn start(config: Config) -> io::Result<Running> {
             )
         })?;
     let local_addr = listener.local_addr()?;
+    // Set only now: the host's port may be the one just bound.
+    let ecr = match &config.registry_host {
+        Some(setting) => {
+            let host = setting
+                .resolve(local_addr.port())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            tracing::info!(registry_host = %host, "repository URIs name Berth's registry");
+            ecr.with_registry_host(host)
+        }
+        None => ecr,
+    };
     let ecr = Arc::new(ecr);
     let state = app::AppState {
         ecr: ecr.clone(),

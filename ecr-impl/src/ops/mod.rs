@@ -19,21 +19,24 @@ use ecr_generated::errors::{
 use ecr_generated::operations::EcrServiceBuilder;
 use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, RepositoryName};
 
-use crate::arn::{self, ArnError, RepositoryArn, RepositoryUri};
+use crate::arn::{self, ArnError, RegistryHost, RepositoryArn};
 use crate::auth::TokenKey;
 use crate::messages;
 use crate::store::blobs::BlobStore;
 use crate::store::meta::MetaStore;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 
-/// What every handler receives: the state interfaces, the upload sessions in progress and
-/// the key login passwords are signed with.
-#[derive(Debug)]
+/// What every handler receives: the state interfaces, the upload sessions in progress, the
+/// key login passwords are signed with, and the host repository URIs name. A clone shares
+/// the state (every part but the host is shared behind an `Arc`).
+#[derive(Debug, Clone)]
 pub struct State {
     pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) blobs: Arc<dyn BlobStore>,
-    pub(crate) uploads: crate::layers::Uploads,
+    pub(crate) uploads: Arc<crate::layers::Uploads>,
     pub(crate) token_key: Arc<TokenKey>,
+    /// Where `repositoryUri` and `proxyEndpoint` point: AWS's hosts unless set.
+    pub(crate) registry_host: RegistryHost,
 }
 
 impl State {
@@ -142,13 +145,13 @@ where
 }
 
 /// A stored repository as ECR shows it: every member real ECR fills, the exclusion filters
-/// only when there are some.
-pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repository {
+/// only when there are some; its URI on `host`.
+pub(crate) fn repository_view(
+    host: &RegistryHost,
+    scope: &Scope,
+    record: &RepositoryRecord,
+) -> Repository {
     let filters = &record.tag_mutability.exclusion_filters;
-    let uri = RepositoryUri {
-        scope,
-        name: &record.name,
-    };
     Repository {
         repository_arn: Some(arn::repository_arn_text(
             &scope.region,
@@ -157,7 +160,7 @@ pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repos
         )),
         registry_id: Some(scope.account_id.clone()),
         repository_name: Some(record.name.clone()),
-        repository_uri: Some(uri.to_string()),
+        repository_uri: Some(host.repository_uri(scope, &record.name)),
         created_at: Some(record.created_at),
         image_tag_mutability: Some(record.tag_mutability.mode),
         image_tag_mutability_exclusion_filters: (!filters.is_empty()).then(|| filters.clone()),

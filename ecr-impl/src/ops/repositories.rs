@@ -18,7 +18,6 @@ use super::{
     Builder, State, caller_registry, not_found, repository_failure, repository_view, server_failure,
 };
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
-use crate::store::meta::MetaStore;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 use crate::{arn, messages, pagination, tags};
 
@@ -94,7 +93,7 @@ pub(crate) async fn create(
         tags,
         policy_text: None,
     };
-    let repository = repository_view(&scope, &record);
+    let repository = repository_view(&state.registry_host, &scope, &record);
     let name = record.name.clone();
     crate::repositories::create(state.meta(), &scope, record)
         .await
@@ -131,7 +130,7 @@ pub(crate) async fn delete(
             }
         })?;
     Ok(DeleteRepositoryResponse {
-        repository: Some(repository_view(&scope, &record)),
+        repository: Some(repository_view(&state.registry_host, &scope, &record)),
     })
 }
 
@@ -157,7 +156,7 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(state.meta(), &scope, &names).await
+            describe_named(state, &scope, &names).await
         }
         None => {
             let scope = caller_registry(ctx, input.registry_id.as_ref(), EVERY_REPOSITORY)?;
@@ -167,25 +166,25 @@ pub(crate) async fn describe(
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|&n| n > 0)
                 .unwrap_or(DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE);
-            describe_page(state.meta(), &scope, input.next_token.as_deref(), page_size).await
+            describe_page(state, &scope, input.next_token.as_deref(), page_size).await
         }
     }
 }
 
 /// The named repositories in request order; the first missing one is the error.
 async fn describe_named(
-    store: &dyn MetaStore,
+    state: &State,
     scope: &Scope,
     names: &[RepositoryName],
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
-    let found = crate::repositories::named(store, scope, names)
+    let found = crate::repositories::named(state.meta(), scope, names)
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
     let repositories = names
         .iter()
         .zip(found)
         .map(|(name, record)| match record {
-            Some(record) => Ok(repository_view(scope, &record)),
+            Some(record) => Ok(repository_view(&state.registry_host, scope, &record)),
             None => Err(not_found(name, &scope.account_id)),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -197,7 +196,7 @@ async fn describe_named(
 
 /// One page in name order, after the repository the token names.
 async fn describe_page(
-    store: &dyn MetaStore,
+    state: &State,
     scope: &Scope,
     next_token: Option<&str>,
     page_size: usize,
@@ -213,14 +212,15 @@ async fn describe_page(
         ),
     };
     // One more than a page tells whether another page follows.
-    let mut records = crate::repositories::page(store, scope, after, page_size.saturating_add(1))
-        .await
-        .map_err(server_failure::<DescribeRepositoriesError>)?;
+    let mut records =
+        crate::repositories::page(state.meta(), scope, after, page_size.saturating_add(1))
+            .await
+            .map_err(server_failure::<DescribeRepositoriesError>)?;
     let next_token =
         pagination::finish_page(&mut records, page_size, |record| record.name.as_str());
     let repositories = records
         .iter()
-        .map(|record| repository_view(scope, record))
+        .map(|record| repository_view(&state.registry_host, scope, record))
         .collect();
     Ok(DescribeRepositoriesResponse {
         repositories: Some(repositories),
