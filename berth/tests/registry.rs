@@ -1102,6 +1102,48 @@ async fn hostile_input_gets_registry_errors_and_stores_nothing() {
     assert!(message.contains("5242880"), "{message}");
     assert_eq!(client.get(&location).await.status, 204);
 
+    // A chunk cut short by the client (1,000 bytes declared, 500 sent, then the write
+    // side closed): nothing of it counts, and the upload goes on from where it was.
+    let started = client
+        .send("POST", "/v2/safe/blobs/uploads/", &[], b"")
+        .await;
+    let location = started.header("location").unwrap().to_owned();
+    let auth = client.auth.clone().unwrap();
+    let mut raw = support::head(
+        &addr.to_string(),
+        "PATCH",
+        &location,
+        &[("Authorization", auth.as_str())],
+        1000,
+    )
+    .into_bytes();
+    raw.extend_from_slice(&[b'y'; 500]);
+    tokio::time::timeout(TIMEOUT, async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(&raw).await.unwrap();
+        stream.shutdown().await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let text = String::from_utf8_lossy(&answer);
+        assert!(!text.starts_with("HTTP/1.1 5"), "{text}");
+    })
+    .await
+    .expect("a cut-short chunk hung the connection");
+    let status = client.get(&location).await;
+    assert_eq!(status.status, 204, "{}", status.text());
+    assert_eq!(status.header("range"), Some("0-0"));
+    let resumed = client.send("PATCH", &location, &[], &data).await;
+    assert_eq!(resumed.status, 202, "{}", resumed.text());
+    let done = client
+        .send(
+            "PUT",
+            &format!("{location}?digest={}", sha256(&data)),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(done.status, 201, "{}", done.text());
+
     // Traversal and encodings in names and references.
     for path in [
         "/v2/../safe/manifests/v1",
