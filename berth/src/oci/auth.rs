@@ -17,8 +17,8 @@ use ecr_generated::types::{Region, RegistryId};
 use ecr_impl::auth::TokenError;
 use ecr_impl::store::Scope;
 
-use super::error::TOKEN_OTHER_REGISTRY;
 use super::error::{Code, NOT_AUTHORIZED, OciError, TOKEN_EXPIRED, TOKEN_INVALID};
+use super::error::{DEFAULT_REGISTRY_INVALID, TOKEN_OTHER_REGISTRY};
 use crate::app::AppState;
 use crate::config::RegistryAuth;
 
@@ -116,7 +116,7 @@ pub fn registry_of_host(host: &str) -> Option<Scope> {
 
 /// The default account and region.
 fn default_scope(state: &AppState) -> Result<Scope, OciError> {
-    let invalid = |_| OciError::new(Code::Unknown, "the default account or region is invalid");
+    let invalid = |_| OciError::new(Code::Unknown, DEFAULT_REGISTRY_INVALID);
     Ok(Scope {
         account_id: RegistryId::try_from(state.account_id.as_str()).map_err(invalid)?,
         region: Region::try_from(state.region.as_str()).map_err(invalid)?,

@@ -78,6 +78,10 @@ pub const TOKEN_INVALID: &str = "Your authorization token is invalid.";
 /// A password of one registry sent to another (the Host names another account or region).
 pub const TOKEN_OTHER_REGISTRY: &str =
     "Your authorization token is for another registry than the one this request was sent to.";
+/// Berth's own default account or region does not validate (a configuration fault).
+pub const DEFAULT_REGISTRY_INVALID: &str = "Berth's default account or region is invalid";
+/// A manifest PUT refused by the generated validation without a member to name.
+pub const REQUEST_INVALID: &str = "Invalid request";
 /// A path with percent-encoding, empty or dot segments.
 pub const PATH_REFUSED: &str =
     "Invalid repository path: percent-encoding, empty segments and dot segments are not allowed";

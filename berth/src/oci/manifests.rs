@@ -96,7 +96,7 @@ pub async fn put(
         (Some(input), None) => input,
         (_, first) => {
             let message = first.map_or_else(
-                || METHOD_INPUT_INVALID.to_owned(),
+                || error::REQUEST_INVALID.to_owned(),
                 |violation| {
                     ecr_generated::wire::violation_message(&violation.path, violation.reason)
                 },
@@ -148,9 +148,6 @@ fn already_stored(manifest: &ImageManifest, declared: Option<&str>) -> (String, 
         ),
     }
 }
-
-/// What a manifest PUT's input was refused for when no single member is named.
-const METHOD_INPUT_INVALID: &str = "Invalid request";
 
 fn created(name: &RepositoryName, digest: &str, subject: Option<String>) -> Response {
     let mut response = empty(StatusCode::CREATED);
