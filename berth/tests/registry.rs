@@ -445,6 +445,30 @@ async fn an_open_registry_takes_anyone_into_the_default_registry() {
     )
     .await;
     assert_eq!(listed["imageIds"][0]["imageDigest"], json!(digest));
+    // A Host in ECR's form still names the registry.
+    let eu = authorization("222233334444", "eu-west-1");
+    api_ok(
+        berth.local_addr(),
+        Some(&eu),
+        "CreateRepository",
+        json!({ "repositoryName": "open" }),
+    )
+    .await;
+    let named = client.with_host("222233334444.dkr.ecr.eu-west-1.localhost:4566");
+    let (_, eu_digest) = push_image(&named, "open", "eu").await;
+    let described = api_ok(
+        berth.local_addr(),
+        Some(&eu),
+        "DescribeImages",
+        json!({ "repositoryName": "open" }),
+    )
+    .await;
+    assert_eq!(
+        described["imageDetails"][0]["imageDigest"],
+        json!(eu_digest)
+    );
+    let default = client.get("/v2/open/manifests/eu").await;
+    assert_oci(&default, 404, "MANIFEST_UNKNOWN");
 }
 
 /// Writes `raw` on one connection and reads until the server closes it (a write cut short
@@ -996,6 +1020,32 @@ async fn ecr_rules_answer_as_ecr_does_on_the_registry() {
     );
     let enormous = client.get("/v2/locked/tags/list?n=99999999999999").await;
     assert_oci(&enormous, 405, "UNSUPPORTED");
+    // DeleteRepository applies to the registry at once.
+    api_ok(
+        addr,
+        None,
+        "DeleteRepository",
+        json!({ "repositoryName": "locked", "force": true }),
+    )
+    .await;
+    let deleted = client.get("/v2/locked/manifests/v1").await;
+    assert_oci(&deleted, 404, "NAME_UNKNOWN");
+    let blob = client
+        .send(
+            "HEAD",
+            &format!("/v2/locked/blobs/{config_digest}"),
+            &[],
+            b"",
+        )
+        .await;
+    assert_eq!(blob.status, 404);
+    api_ok(
+        addr,
+        None,
+        "CreateRepository",
+        json!({ "repositoryName": "locked" }),
+    )
+    .await;
     // A bad tag in a manifest PUT is PutImage's input error: UNSUPPORTED.
     let bad_tag = client
         .put_manifest("locked", "bad!tag", OCI_MANIFEST, &other)
