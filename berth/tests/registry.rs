@@ -522,6 +522,18 @@ async fn an_early_401_to_a_request_with_a_body_drains_it_or_closes_the_connectio
         text.to_ascii_lowercase().contains("connection: close"),
         "{text}"
     );
+
+    // A client waiting for `100 Continue` is answered without being asked for its body.
+    let raw = support::head(
+        &addr.to_string(),
+        "PATCH",
+        "/v2/team/app/blobs/uploads/0b8e3f4e-6a1c-4f1e-9a59-3f1c1f2a0b11",
+        &[("Expect", "100-continue")],
+        5000,
+    );
+    let text = exchange(addr, raw.as_bytes()).await;
+    assert!(text.starts_with("HTTP/1.1 401"), "{text}");
+    assert!(!text.contains("100 Continue"), "{text}");
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::pin::Pin;
 
 use axum::body::{Body, HttpBody};
 use axum::http::HeaderMap;
-use axum::http::header::{CONTENT_LENGTH, TRANSFER_ENCODING};
+use axum::http::header::{CONTENT_LENGTH, EXPECT, TRANSFER_ENCODING};
 
 pub(crate) use crate::layer_download::{Requested, byte_range};
 
@@ -67,6 +67,14 @@ pub const DRAIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10
 /// close.
 pub async fn drain(headers: &HeaderMap, mut body: Body) -> bool {
     if declared_length(headers).is_some_and(|length| length > MAX_DRAINED_BYTES) {
+        return false;
+    }
+    // A client that waits for `100 Continue` has not sent its body: reading it would ask
+    // for the bytes only to drop them.
+    if headers
+        .get(EXPECT)
+        .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"100-continue"))
+    {
         return false;
     }
     let read = async {
