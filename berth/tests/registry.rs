@@ -1316,3 +1316,42 @@ async fn a_thousand_abandoned_upload_sessions_leave_the_registry_working() {
     push_image(&client, "busy", "v1").await;
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn eight_concurrent_pushes_sharing_a_base_layer_all_land() {
+    let (berth, client) = logged_in().await;
+    create_repository(berth.local_addr(), "shared").await;
+    let base: Vec<u8> = (0..2_000_000u32).map(|i| (i % 241) as u8).collect();
+    let pushes = (0..8).map(|n| {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            // Every push uploads the same base layer (a blob the repository may already
+            // have is success), then its own config and manifest.
+            let base_digest = client.push_blob("shared", &base).await;
+            let config = config_bytes(&format!("push-{n}"));
+            let config_digest = client.push_blob("shared", &config).await;
+            let manifest = image_manifest(
+                (&config_digest, config.len()),
+                &[(&base_digest, base.len())],
+            );
+            let put = client
+                .put_manifest("shared", &format!("v{n}"), OCI_MANIFEST, &manifest)
+                .await;
+            assert_eq!(put.status, 201, "{}", put.text());
+            sha256(&manifest)
+        })
+    });
+    let mut digests = Vec::new();
+    for push in pushes.collect::<Vec<_>>() {
+        digests.push(push.await.unwrap());
+    }
+    for (n, digest) in digests.iter().enumerate() {
+        let pulled = client.get(&format!("/v2/shared/manifests/v{n}")).await;
+        assert_eq!(pulled.status, 200, "{}", pulled.text());
+        assert_eq!(&sha256(&pulled.body), digest);
+    }
+    let blob = client
+        .get(&format!("/v2/shared/blobs/{}", sha256(&base)))
+        .await;
+    assert!(blob.body == base, "the shared layer's bytes differ");
+}
