@@ -316,6 +316,42 @@ def test_docker_pushes_to_the_uri_describe_repositories_prints(docker, tmp_path)
         assert server.stop() == 0, server.log()
 
 
+def test_docker_pulls_what_put_image_stored(endpoint, host, docker, ecr, tmp_path):
+    """One state: an image uploaded through the JSON API (layer uploads, PutImage) is one
+    docker pulls, files and all."""
+    name = "clients/from-api"
+    ecr.create_repository(repositoryName=name)
+    layout = OciLayout(tmp_path / "layout")
+    image = layout.image([{"etc/motd": b"stored by PutImage\n"}, {"usr/two": b"second layer\n"}])
+    manifest_text = layout.blob_bytes(image["digest"]).decode()
+    manifest = json.loads(manifest_text)
+    for blob in [manifest["config"], *manifest["layers"]]:
+        data = layout.blob_bytes(blob["digest"])
+        upload = ecr.initiate_layer_upload(repositoryName=name)["uploadId"]
+        ecr.upload_layer_part(repositoryName=name, uploadId=upload, partFirstByte=0,
+                              partLastByte=len(data) - 1, layerPartBlob=data)
+        ecr.complete_layer_upload(repositoryName=name, uploadId=upload, layerDigests=[blob["digest"]])
+    put = ecr.put_image(repositoryName=name, imageManifest=manifest_text, imageManifestMediaType=OCI_MANIFEST,
+                        imageTag="api")["image"]
+    assert put["imageId"] == {"imageDigest": image["digest"], "imageTag": "api"}
+
+    docker.ok("login", "-u", "AWS", "--password-stdin", host, input=login_password(endpoint))
+    reference = f"{host}/{name}:api"
+    try:
+        assert f"Digest: {image['digest']}" in docker.ok("pull", reference).stdout
+        assert docker.ok("image", "inspect", "--format", "{{.Id}}", reference).stdout.strip() == (
+            manifest["config"]["digest"]
+        )
+        container = docker.ok("create", reference, "/etc/motd").stdout.strip()
+        try:
+            docker.ok("cp", f"{container}:/etc/motd", str(tmp_path / "motd"))
+            assert (tmp_path / "motd").read_bytes() == b"stored by PutImage\n"
+        finally:
+            docker.ok("rm", container)
+    finally:
+        docker.remove(reference)
+
+
 # --- podman ---------------------------------------------------------------------------------
 
 
