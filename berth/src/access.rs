@@ -57,7 +57,10 @@ pub async fn guard_admin(State(state): State<AppState>, request: Request, next: 
     let Some(credentials) = &state.verifier else {
         return next.run(request).await;
     };
-    if !request.uri().path().starts_with(admin::PREFIX) || is_loopback(serve::peer(&request)) {
+    let path = request.uri().path();
+    // A layer download URL carries its own signed token instead (GetDownloadUrlForLayer).
+    let unsigned = path.starts_with(ecr_impl::layers::LAYER_DOWNLOAD_PATH);
+    if !path.starts_with(admin::PREFIX) || unsigned || is_loopback(serve::peer(&request)) {
         return next.run(request).await;
     }
     let (parts, request_body) = request.into_parts();

@@ -15,7 +15,7 @@ use ecr_impl::Ecr;
 use crate::config::{AccountId, Region};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
-use crate::{access, admin, api, head, reply};
+use crate::{access, admin, api, head, layer_download, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -43,6 +43,10 @@ pub fn router(state: AppState) -> Router {
         .route(admin::RESET, only(post(admin::reset), "POST"))
         .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
         .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
+        .route(
+            &layer_download::route(),
+            only(get(layer_download::get), "GET"),
+        )
         .fallback(unknown_path)
         // Outermost last: every answer gets a request id, oversized heads are refused
         // before anything else, then admin access is checked.

@@ -41,6 +41,7 @@ pub mod config;
 pub mod errors;
 mod head;
 mod idle;
+mod layer_download;
 mod reply;
 mod serve;
 pub mod signals;

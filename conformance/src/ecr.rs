@@ -1,12 +1,17 @@
 //! Amazon ECR's fixture: the caller's account and region (learned from the server), values
-//! that name the repository the variants work on, a valid repository policy, and the calls
-//! that create a repository (and its policy) before an operation that needs them.
+//! that name the repository the variants work on, a valid repository policy, an image (a
+//! config and a one-byte layer pushed through the layer API, and a manifest naming them),
+//! and the calls that create what an operation needs first: the repository, its policy, an
+//! upload in progress, the blobs, the image.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use codegen::ir::Operation;
 use serde_json::{Value, json};
+use sha2::{Digest as _, Sha256};
 
 use crate::check;
-use crate::fixture::{Call, Fixture, strings_targeting};
+use crate::fixture::{Call, Capture, Fixture, strings_targeting};
 use crate::http::Client;
 use crate::model::Model;
 use crate::run;
@@ -35,7 +40,43 @@ const KMS_KEY: &str = "kmsKey";
 const KMS_ENCRYPTION: &str = "KMS";
 const ENCRYPTION_WITHOUT_KEY: &str = "AES256";
 
+/// The image the variants act on: a config blob, a one-byte layer (so that a generated
+/// part of one byte at offset 0 is a valid part), and a manifest naming both.
+const CONFIG_BLOB: &str =
+    r#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}"#;
+const LAYER_BLOB: &str = "x";
+const MANIFEST_MEDIA_TYPE: &str = "application/vnd.oci.image.manifest.v1+json";
+const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
+const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
+/// The tag the prepared image carries.
+const IMAGE_TAG: &str = "v1";
+/// Where upload ids, which only the server picks, go until they are known: one per upload a
+/// setup starts, in order. (Valid UUIDs, so the model accepts them as `uploadId`s.)
+const UPLOAD_PLACEHOLDERS: [&str; 2] = [
+    "00000000-0000-4000-8000-00000000c0f1",
+    "00000000-0000-4000-8000-00000000c0f2",
+];
+
 const CREATE_REPOSITORY: &str = "CreateRepository";
+const INITIATE_LAYER_UPLOAD: &str = "InitiateLayerUpload";
+const UPLOAD_LAYER_PART: &str = "UploadLayerPart";
+const COMPLETE_LAYER_UPLOAD: &str = "CompleteLayerUpload";
+const PUT_IMAGE: &str = "PutImage";
+/// Operations on an upload in progress (the first placeholder's).
+const NEED_AN_UPLOAD: &[&str] = &[UPLOAD_LAYER_PART, COMPLETE_LAYER_UPLOAD];
+/// Operations on blobs a manifest can name.
+const NEED_BLOBS: &[&str] = &[PUT_IMAGE];
+/// Operations on the prepared image.
+const NEED_AN_IMAGE: &[&str] = &[
+    "BatchGetImage",
+    "BatchDeleteImage",
+    "DescribeImages",
+    "ListImages",
+    "ListImageReferrers",
+    "UpdateImageStorageClass",
+    "BatchCheckLayerAvailability",
+    "GetDownloadUrlForLayer",
+];
 const SET_REPOSITORY_POLICY: &str = "SetRepositoryPolicy";
 /// Operations that act on a repository's policy, which must exist first.
 const NEED_A_POLICY: &[&str] = &["GetRepositoryPolicy", "DeleteRepositoryPolicy"];
@@ -82,6 +123,17 @@ impl EcrFixture {
         )
     }
 
+    /// The manifest of the prepared image, naming the config and layer blobs.
+    pub fn manifest() -> String {
+        json!({
+            "schemaVersion": 2,
+            "mediaType": MANIFEST_MEDIA_TYPE,
+            "config": blob_descriptor(CONFIG_MEDIA_TYPE, CONFIG_BLOB),
+            "layers": [blob_descriptor(LAYER_MEDIA_TYPE, LAYER_BLOB)],
+        })
+        .to_string()
+    }
+
     /// The repository an ARN of this account and region names.
     fn repository_in(&self, arn: &str) -> Option<String> {
         let prefix = self.repository_arn("");
@@ -104,16 +156,35 @@ impl Fixture for EcrFixture {
                 self.region, self.account_id
             )),
             "TagKey" => json!("team"),
+            "ImageManifest" => json!(EcrFixture::manifest()),
+            "ImageDigest" => json!(sha256(&EcrFixture::manifest())),
+            "ImageTag" => json!(IMAGE_TAG),
+            "MediaType" => json!(MANIFEST_MEDIA_TYPE),
+            "LayerDigest" | "BatchedOperationLayerDigest" => json!(sha256(LAYER_BLOB)),
+            "UploadId" => json!(UPLOAD_PLACEHOLDERS[0]),
+            "LayerPartBlob" => json!(BASE64.encode(LAYER_BLOB)),
+            "PartSize" => json!(0),
             "TagValue" => json!("conformance"),
             _ => return None,
         })
     }
 
     fn sized(&self, shape_id: &str, length: usize) -> Option<Value> {
-        // JSON allows trailing whitespace: the policy stays valid at any length it fits.
-        let padding = length.checked_sub(POLICY.chars().count())?;
-        (shape_id.strip_prefix(NS)? == "RepositoryPolicyText")
-            .then(|| json!(format!("{POLICY}{}", " ".repeat(padding))))
+        // JSON allows trailing whitespace: a document stays valid at any length it fits.
+        let document = match shape_id.strip_prefix(NS)? {
+            "RepositoryPolicyText" => POLICY.to_owned(),
+            "ImageManifest" => EcrFixture::manifest(),
+            _ => return None,
+        };
+        let padding = length.checked_sub(document.chars().count())?;
+        Some(json!(format!("{document}{}", " ".repeat(padding))))
+    }
+
+    fn capture(&self, call: &Call, earlier: usize) -> Option<Capture> {
+        (call.operation == INITIATE_LAYER_UPLOAD).then(|| Capture {
+            pointer: "/uploadId",
+            placeholder: UPLOAD_PLACEHOLDERS[earlier % UPLOAD_PLACEHOLDERS.len()],
+        })
     }
 
     fn complete(&self, input: &mut Value) {
@@ -158,13 +229,77 @@ impl Fixture for EcrFixture {
                 input: json!({ "repositoryName": name }),
             })
             .collect();
-        if NEED_A_POLICY.contains(&operation.name.as_str()) {
+        let operation = operation.name.as_str();
+        if NEED_A_POLICY.contains(&operation) {
             calls.extend(names.iter().map(|name| Call {
                 operation: SET_REPOSITORY_POLICY.to_owned(),
                 input: json!({ "repositoryName": name, "policyText": POLICY }),
             }));
         }
+        // Uploads, blobs and images go into the repository the variants act on.
+        if !names.iter().any(|name| name == REPOSITORY) {
+            return calls;
+        }
+        if NEED_AN_UPLOAD.contains(&operation) {
+            calls.push(initiate_upload());
+            if operation == COMPLETE_LAYER_UPLOAD {
+                calls.push(upload_part(UPLOAD_PLACEHOLDERS[0], LAYER_BLOB));
+            }
+        }
+        if NEED_BLOBS.contains(&operation) || NEED_AN_IMAGE.contains(&operation) {
+            for (placeholder, blob) in UPLOAD_PLACEHOLDERS.iter().zip([CONFIG_BLOB, LAYER_BLOB]) {
+                calls.push(initiate_upload());
+                calls.push(upload_part(placeholder, blob));
+                calls.push(Call {
+                    operation: COMPLETE_LAYER_UPLOAD.to_owned(),
+                    input: json!({
+                        "repositoryName": REPOSITORY,
+                        "uploadId": placeholder,
+                        "layerDigests": [sha256(blob)],
+                    }),
+                });
+            }
+        }
+        if NEED_AN_IMAGE.contains(&operation) {
+            calls.push(Call {
+                operation: PUT_IMAGE.to_owned(),
+                input: json!({
+                    "repositoryName": REPOSITORY,
+                    "imageManifest": EcrFixture::manifest(),
+                    "imageTag": IMAGE_TAG,
+                }),
+            });
+        }
         calls
+    }
+}
+
+fn sha256(text: &str) -> String {
+    format!("sha256:{:x}", Sha256::digest(text.as_bytes()))
+}
+
+fn blob_descriptor(media_type: &str, blob: &str) -> Value {
+    json!({ "mediaType": media_type, "size": blob.len(), "digest": sha256(blob) })
+}
+
+fn initiate_upload() -> Call {
+    Call {
+        operation: INITIATE_LAYER_UPLOAD.to_owned(),
+        input: json!({ "repositoryName": REPOSITORY }),
+    }
+}
+
+/// `blob` as the one part of upload `placeholder`.
+fn upload_part(placeholder: &str, blob: &str) -> Call {
+    Call {
+        operation: UPLOAD_LAYER_PART.to_owned(),
+        input: json!({
+            "repositoryName": REPOSITORY,
+            "uploadId": placeholder,
+            "partFirstByte": 0,
+            "partLastByte": blob.len() - 1,
+            "layerPartBlob": BASE64.encode(blob),
+        }),
     }
 }
 

@@ -34,6 +34,38 @@ pub trait Fixture {
     /// cannot state (a mode that needs a companion member). Applied to positives only; the
     /// result is checked against the model again.
     fn complete(&self, _input: &mut Value) {}
+
+    /// A value only the server picks (an upload id) that later calls need: what to read from
+    /// the answer to setup call `call`, after `earlier` values were captured, and the
+    /// placeholder it replaces in the calls after it.
+    fn capture(&self, _call: &Call, _earlier: usize) -> Option<Capture> {
+        None
+    }
+}
+
+/// A value read from a setup call's answer, replacing a placeholder in the calls after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capture {
+    /// A JSON pointer into the answer (`/uploadId`).
+    pub pointer: &'static str,
+    /// A value valid where the real one goes, replaced wherever a later input holds it.
+    pub placeholder: &'static str,
+}
+
+/// `value` with every string equal to a placeholder replaced by its captured value.
+pub fn substitute(value: &mut Value, captured: &[(&'static str, String)]) {
+    match value {
+        Value::String(text) => {
+            if let Some((_, real)) = captured.iter().find(|(placeholder, _)| placeholder == text) {
+                *text = real.clone();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| substitute(item, captured)),
+        Value::Object(members) => members
+            .values_mut()
+            .for_each(|member| substitute(member, captured)),
+        _ => {}
+    }
 }
 
 /// For services without a fixture: nothing preferred, nothing prepared.

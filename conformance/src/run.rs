@@ -7,7 +7,7 @@ use codegen::ir::Operation;
 use serde_json::Value;
 
 use crate::check;
-use crate::fixture::{Call, Fixture};
+use crate::fixture::{Call, Fixture, substitute};
 use crate::generate::{Expect, Variant};
 use crate::http::{Client, Response};
 use crate::model::{Model, error_code};
@@ -102,8 +102,10 @@ fn try_variant(
     variant: &Variant,
 ) -> Result<Verdict, String> {
     reset(client)?;
+    let mut captured: Vec<(&'static str, String)> = Vec::new();
     if variant.prepared {
-        for setup in fixture.setup(model, operation, &variant.input) {
+        for mut setup in fixture.setup(model, operation, &variant.input) {
+            substitute(&mut setup.input, &captured);
             let response = self::call(client, model, &setup)?;
             if response.status != 200 {
                 return Err(format!(
@@ -114,14 +116,31 @@ fn try_variant(
                     response.text()
                 ));
             }
+            if let Some(capture) = fixture.capture(&setup, captured.len()) {
+                let answer: Value = serde_json::from_slice(&response.body).unwrap_or_default();
+                let value = answer
+                    .pointer(capture.pointer)
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| {
+                        format!(
+                            "setup {}: no {} in {}",
+                            setup.operation,
+                            capture.pointer,
+                            response.text()
+                        )
+                    })?;
+                captured.push((capture.placeholder, value.to_owned()));
+            }
         }
     }
+    let mut input = variant.input.clone();
+    substitute(&mut input, &captured);
     let response = self::call(
         client,
         model,
         &Call {
             operation: operation.name.clone(),
-            input: variant.input.clone(),
+            input,
         },
     )?;
     Ok(judge(model, operation, &variant.expect, &response))

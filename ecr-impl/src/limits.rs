@@ -32,3 +32,24 @@ pub const DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE: usize = 100;
 
 /// ListImageReferrers referrers per page when the caller gives no `maxResults`.
 pub const DEFAULT_LIST_IMAGE_REFERRERS_PAGE_SIZE: usize = 20;
+
+// ---- Layer uploads and downloads (ecr-impl/src/layers) ----
+
+/// [real] The `partSize` InitiateLayerUpload answers (AWS CLI example): 10 MiB.
+pub const LAYER_PART_SIZE: u64 = 10 * 1024 * 1024;
+
+/// [model] Every part of a layer upload but the last must be at least this long (5 MiB),
+/// else CompleteLayerUpload fails with LayerPartTooSmall.
+pub const MIN_LAYER_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+/// [choice] How long an upload may stay incomplete: older uploads are dropped, rows and
+/// staged bytes, by `Ecr::expire_uploads` (7 days, counted from InitiateLayerUpload).
+pub const UPLOAD_LIFETIME: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 60 * 60);
+
+/// [choice] How long a GetDownloadUrlForLayer URL stays valid (1 hour).
+pub const LAYER_DOWNLOAD_URL_LIFETIME: std::time::Duration =
+    std::time::Duration::from_secs(60 * 60);
+
+/// [choice] How long a blob no repository links survives garbage collection: a blob published
+/// by a layer upload that has not linked it yet must survive (1 hour).
+pub const UNLINKED_BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(60 * 60);

@@ -193,6 +193,100 @@ fn missing_for_push(what: &str, digests: &[&str], name: &str, registry_id: &str)
     )
 }
 
+// ---- Layer uploads, availability and downloads (ecr-impl/src/layers) ----
+// Every text here is a [choice] in ECR's style unless marked otherwise
+// (`ecr-behaviour-images.md` §3, §10).
+
+/// An `uploadId` that is unknown, belongs to another repository, or is completed.
+pub fn upload_not_found(upload_id: &str, name: &str, registry_id: &str) -> String {
+    format!(
+        "The upload with id '{upload_id}' does not exist in the repository with name '{name}' \
+         in the registry with id '{registry_id}'"
+    )
+}
+
+/// A part that does not start right after the bytes received so far.
+pub fn layer_part_not_consecutive(upload_id: &str, first_byte: u64, expected: u64) -> String {
+    format!(
+        "The part of upload '{upload_id}' starts at byte {first_byte}; the next byte expected \
+         is {expected}"
+    )
+}
+
+/// A part whose byte range does not match its length.
+pub fn layer_part_length(first_byte: i64, last_byte: i64, carried: u64) -> String {
+    format!(
+        "The layer part's byte range {first_byte}-{last_byte} does not match the {carried} \
+         bytes of its blob"
+    )
+}
+
+/// CompleteLayerUpload before any part.
+pub fn empty_upload(upload_id: &str) -> String {
+    format!("The upload with id '{upload_id}' does not contain any layer parts")
+}
+
+/// [model, worded from its documentation] A part other than the last under the minimum.
+pub fn layer_part_too_small(upload_id: &str, min_bytes: u64) -> String {
+    format!(
+        "Layer parts must be at least {min_bytes} bytes in size: a part of upload \
+         '{upload_id}' other than the last is smaller"
+    )
+}
+
+/// A `sha256:` entry of `layerDigests` that is not the digest of the uploaded bytes.
+pub fn invalid_layer_digest(given: &str, computed: &str) -> String {
+    format!(
+        "The layer digest '{given}' does not match the digest '{computed}' calculated for the \
+         uploaded layer"
+    )
+}
+
+pub fn layer_already_exists(digest: &str, name: &str, registry_id: &str) -> String {
+    format!(
+        "The layer with digest '{digest}' already exists in the repository with name '{name}' \
+         in the registry with id '{registry_id}'"
+    )
+}
+
+/// GetDownloadUrlForLayer: no such layer in the repository.
+pub fn layer_not_found(digest: &str, name: &str, registry_id: &str) -> String {
+    format!(
+        "The layer with digest '{digest}' does not exist in the repository with name '{name}' \
+         in the registry with id '{registry_id}'"
+    )
+}
+
+/// GetDownloadUrlForLayer: a layer no image references.
+pub fn layer_inaccessible(digest: &str) -> String {
+    format!("The layer with digest '{digest}' is not associated with an image")
+}
+
+/// BatchCheckLayerAvailability: `MissingLayerDigest`'s reason.
+pub fn layer_missing(digest: &str) -> String {
+    format!("Could not find layer with digest '{digest}'")
+}
+
+/// BatchCheckLayerAvailability: `InvalidLayerDigest`'s reason.
+pub fn layer_digest_invalid(digest: &str) -> String {
+    format!("Invalid layer digest '{digest}'")
+}
+
+/// A layer download URL whose token is not one Berth issued (altered, or another key's).
+pub fn layer_download_token_invalid() -> String {
+    "The layer download URL is not valid".to_owned()
+}
+
+/// [S3's text for a pre-signed URL past its expiry] A layer download URL past its expiry.
+pub fn layer_download_expired() -> String {
+    "Request has expired".to_owned()
+}
+
+/// A valid layer download URL whose layer has since left the repository.
+pub fn layer_download_gone(digest: &str) -> String {
+    format!("The layer with digest '{digest}' no longer exists")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

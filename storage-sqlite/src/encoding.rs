@@ -9,13 +9,19 @@
 //! - Tags and exclusion filters are JSON objects carrying their format's version
 //!   (`{"v":2,...}`), with positional pairs rather than the model's member names.
 //!
-//! This is the format of schema version [`FORMAT`]; changing any of it is a new schema
-//! version with a migration that rewrites the rows (`schema`).
+//! - Digests are their 32 raw bytes (byte order is digest order); upload ids their
+//!   hyphenated lowercase text; image statuses and reference kinds fixed codes (schema
+//!   version 3).
+//!
+//! The JSON values are in the format of schema version [`FORMAT`]; changing any of this is a
+//! new schema version with a migration that rewrites the rows (`schema`).
 
 use ecr_generated::types::{
     EncryptionType, ImageTagMutability, ImageTagMutabilityExclusionFilter,
     ImageTagMutabilityExclusionFilterType, Tag,
 };
+use ecr_impl::store::blobs::{Sha256Digest, UploadId};
+use ecr_impl::store::meta::{ImageStatus, Reference};
 use serde::{Deserialize, Serialize};
 
 /// The version marker of every structured value written in this format: the schema
@@ -150,6 +156,40 @@ pub fn decode_filters(text: &str) -> Result<Vec<ImageTagMutabilityExclusionFilte
         .collect()
 }
 
+stored_enum!(ImageStatus, "image status", {
+    Active => "active",
+    Archived => "archived",
+});
+
+/// The `kind` code of an image reference to a layer (config or layer blob).
+pub const LAYER_REFERENCE: &str = "layer";
+/// The `kind` code of an image reference to a child manifest.
+pub const MANIFEST_REFERENCE: &str = "manifest";
+
+/// A reference's `kind` code and target (schema version 3).
+pub fn encode_reference(reference: &Reference) -> (&'static str, &Sha256Digest) {
+    match reference {
+        Reference::Layer(digest) => (LAYER_REFERENCE, digest),
+        Reference::Manifest(digest) => (MANIFEST_REFERENCE, digest),
+    }
+}
+
+/// A digest column's value: the digest's 32 raw bytes (schema version 3).
+pub fn decode_digest(bytes: &[u8]) -> Result<Sha256Digest, String> {
+    <[u8; 32]>::try_from(bytes)
+        .map(Sha256Digest::from_bytes)
+        .map_err(|_| format!("a digest of {} bytes, expected 32", bytes.len()))
+}
+
+/// An upload id column's value: the id's hyphenated lowercase text (schema version 3).
+pub fn encode_upload_id(id: &UploadId) -> String {
+    id.to_string()
+}
+
+pub fn decode_upload_id(text: &str) -> Result<UploadId, String> {
+    text.parse().map_err(|e| format!("upload id {text:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +224,36 @@ mod tests {
             codes(&ImageTagMutabilityExclusionFilterType::VALUES),
             ["wildcard"]
         );
+    }
+
+    #[test]
+    fn image_values_have_fixed_codes_and_raw_digests() {
+        // What schema version 3 files hold: changing any of it needs a new schema version.
+        assert_eq!(
+            codes(&[ImageStatus::Active, ImageStatus::Archived]),
+            ["active", "archived"]
+        );
+        let digest = Sha256Digest::of(b"x");
+        assert_eq!(
+            encode_reference(&Reference::Layer(digest)),
+            ("layer", &digest)
+        );
+        assert_eq!(
+            encode_reference(&Reference::Manifest(digest)),
+            ("manifest", &digest)
+        );
+        assert_eq!(decode_digest(digest.as_bytes()), Ok(digest));
+        assert_eq!(
+            decode_digest(&[0; 31]),
+            Err("a digest of 31 bytes, expected 32".to_owned())
+        );
+        let id: UploadId = "0F1E2D3C-4B5A-6978-8796-A5B4C3D2E1F0".parse().unwrap();
+        assert_eq!(
+            encode_upload_id(&id),
+            "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        );
+        assert_eq!(decode_upload_id(&encode_upload_id(&id)), Ok(id));
+        assert!(decode_upload_id("not-an-id").is_err());
     }
 
     #[test]

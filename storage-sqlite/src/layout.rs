@@ -3,11 +3,13 @@
 //! ```text
 //! DIR/
 //!   berth.lock        held (flock) by the Berth using DIR, for its whole life; always empty
-//!   berth.db          the SQLite database: every repository of every account and region
+//!   berth.db          the SQLite database: every account's and region's repositories,
+//!                     images with their manifests, tags, linked layers and upload sessions
 //!   berth.db-wal      SQLite's write-ahead log (committed changes not yet checkpointed)
 //!   berth.db-shm      SQLite's index of the log (rebuilt from it when missing)
-//!   blobs/sha256/     reserved for layer blobs, one file per blob named by the 64 hex digits
-//!                     of its sha256 digest (content-addressed: written once, never changed)
+//!   blobs/sha256/     blob bytes, named by their sha256 digest (content-addressed: written
+//!                     once, never changed), and upload sessions' staged bytes: the
+//!                     `storage-fs` crate's, which documents its layout below this folder
 //! ```
 
 use std::path::{Path, PathBuf};

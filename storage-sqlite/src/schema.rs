@@ -6,9 +6,10 @@
 //! is a new schema too, with a migration that rewrites the rows
 //! (`storage-sqlite/tests/upgrade.rs` checks every released schema still opens exactly).
 //!
-//! Images and layers will be tables of their own that reference `repositories(id)` with
-//! `ON DELETE CASCADE` (foreign keys are enforced on the writer's connection); layer bytes
-//! will not live in the database but beside it, under `blobs/sha256/` (see `layout`).
+//! Images, layers and upload sessions are tables of their own that reference
+//! `repositories(id)` with `ON DELETE CASCADE` (foreign keys are enforced on the writer's
+//! connection); blob bytes do not live in the database but beside it, under
+//! `blobs/sha256/` (see `layout`).
 
 mod to_v2;
 
@@ -69,7 +70,113 @@ pub const MIGRATIONS: &[Migration] = &[
         purpose: "storage's own encoding: enum codes, versioned tags and filters",
         step: Step::Rewrite(to_v2::rewrite),
     },
+    Migration {
+        purpose: "images with their manifests, references and tags; layers; upload sessions; \
+                  repository ids never reused",
+        step: Step::Sql(TO_V3),
+    },
 ];
+
+/// Version 3. `repositories` is rebuilt with AUTOINCREMENT (SQLite cannot add it in place),
+/// keeping every row and its id: a repository's id is then never given to another one, so
+/// a re-created repository starts empty even for a caller holding the old id. Nothing
+/// references `repositories` before this migration, so the rebuild breaks no foreign key.
+///
+/// Every table of a repository's contents cascades from `repositories(id)`, and an image's
+/// tags and references from the image, so one DELETE removes everything below it. Digests
+/// are their 32 raw bytes (byte order is digest order); codes are `encoding`'s. An image's
+/// manifest is its last column: SQLite reads a row's columns in order and stops at the last
+/// one a query needs, so a page of images never reads the (possibly overflowing) manifest.
+const TO_V3: &str = "
+    CREATE TABLE repositories_v3 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        name TEXT NOT NULL,
+        created_at_ms INTEGER NOT NULL,
+        tag_mutability TEXT NOT NULL,
+        tag_mutability_exclusion_filters TEXT NOT NULL,
+        scan_on_push INTEGER NOT NULL,
+        encryption_type TEXT NOT NULL,
+        kms_key TEXT,
+        tags TEXT NOT NULL,
+        policy_text TEXT,
+        UNIQUE (account_id, region, name)
+    ) STRICT;
+    INSERT INTO repositories_v3 (id, account_id, region, name, created_at_ms, tag_mutability,
+        tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags,
+        policy_text)
+    SELECT id, account_id, region, name, created_at_ms, tag_mutability,
+        tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags,
+        policy_text
+    FROM repositories ORDER BY id;
+    DROP TABLE repositories;
+    ALTER TABLE repositories_v3 RENAME TO repositories;
+
+    CREATE TABLE images (
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        digest BLOB NOT NULL CHECK (length(digest) = 32),
+        media_type TEXT NOT NULL,
+        artifact_media_type TEXT,
+        size_in_bytes INTEGER NOT NULL CHECK (size_in_bytes >= 0),
+        pushed_at_ms INTEGER NOT NULL,
+        last_pulled_at_ms INTEGER,
+        status TEXT NOT NULL,
+        last_archived_at_ms INTEGER,
+        last_activated_at_ms INTEGER,
+        subject BLOB CHECK (length(subject) = 32),
+        manifest BLOB NOT NULL,
+        PRIMARY KEY (repository_id, digest)
+    ) STRICT;
+    CREATE INDEX images_by_push ON images (repository_id, pushed_at_ms, digest);
+    CREATE INDEX images_by_subject ON images (repository_id, subject, digest)
+        WHERE subject IS NOT NULL;
+
+    CREATE TABLE image_references (
+        repository_id INTEGER NOT NULL,
+        image_digest BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        target BLOB NOT NULL CHECK (length(target) = 32),
+        PRIMARY KEY (repository_id, image_digest, kind, target),
+        FOREIGN KEY (repository_id, image_digest) REFERENCES images (repository_id, digest)
+            ON DELETE CASCADE
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX image_references_by_target
+        ON image_references (repository_id, kind, target, image_digest);
+
+    CREATE TABLE image_tags (
+        repository_id INTEGER NOT NULL,
+        tag TEXT NOT NULL,
+        digest BLOB NOT NULL,
+        seq INTEGER NOT NULL,
+        PRIMARY KEY (repository_id, tag),
+        FOREIGN KEY (repository_id, digest) REFERENCES images (repository_id, digest)
+            ON DELETE CASCADE
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX image_tags_by_image ON image_tags (repository_id, digest, seq);
+
+    CREATE TABLE layers (
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        digest BLOB NOT NULL CHECK (length(digest) = 32),
+        size INTEGER NOT NULL CHECK (size >= 0),
+        media_type TEXT,
+        linked_at_ms INTEGER NOT NULL,
+        PRIMARY KEY (repository_id, digest)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX layers_by_digest ON layers (digest);
+
+    CREATE TABLE uploads (
+        id TEXT NOT NULL PRIMARY KEY,
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        received INTEGER NOT NULL CHECK (received >= 0),
+        parts INTEGER NOT NULL CHECK (parts >= 0),
+        last_part_size INTEGER NOT NULL CHECK (last_part_size >= 0),
+        short_part INTEGER NOT NULL,
+        started_at_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX uploads_by_start ON uploads (started_at_ms, id);
+    CREATE INDEX uploads_by_repository ON uploads (repository_id);
+";
 
 /// Why a migration failed; its transaction was rolled back, so nothing of it is kept.
 #[derive(Debug)]
@@ -161,7 +268,18 @@ mod tests {
             .pragma_query_value(None, "application_id", |row| row.get(0))
             .unwrap();
         assert_eq!(id, APPLICATION_ID);
-        assert_eq!(tables(&conn), ["repositories"]);
+        assert_eq!(
+            tables(&conn),
+            [
+                "image_references",
+                "image_tags",
+                "images",
+                "layers",
+                "repositories",
+                "sqlite_sequence",
+                "uploads"
+            ]
+        );
     }
 
     #[test]
@@ -181,6 +299,46 @@ mod tests {
             .unwrap();
         assert_eq!(count, 1);
         assert_eq!(version(&conn).unwrap(), latest_version());
+    }
+
+    /// Adds a repository named `name` with the columns every version has; answers its id.
+    fn add(conn: &Connection, name: &str) -> i64 {
+        conn.query_row(
+            r#"INSERT INTO repositories (account_id, region, name, created_at_ms, tag_mutability,
+                 tag_mutability_exclusion_filters, scan_on_push, encryption_type, tags)
+             VALUES ('1', 'r', ?1, 1, 'mutable', '{"v":2,"filters":[]}', 0, 'aes256',
+                 '{"v":2,"tags":[]}') RETURNING id"#,
+            [name],
+            |row| row.get(0),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn version_3_keeps_repository_ids_and_never_gives_one_out_again() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let Step::Sql(v1) = MIGRATIONS[0].step else {
+            unreachable!("migration 1 is SQL")
+        };
+        conn.execute_batch(v1).unwrap();
+        conn.pragma_update(None, "user_version", 2).unwrap();
+        let (first, last) = (add(&conn, "first"), add(&conn, "last"));
+        // Before version 3, the highest id was given out again once its row was gone.
+        conn.execute("DELETE FROM repositories WHERE id = ?1", [last])
+            .unwrap();
+        assert_eq!(add(&conn, "again"), last);
+        migrate(&mut conn).unwrap();
+        let names: Vec<(i64, String)> = conn
+            .prepare("SELECT id, name FROM repositories ORDER BY id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(names, [(first, "first".into()), (last, "again".into())]);
+        conn.execute("DELETE FROM repositories WHERE id = ?1", [last])
+            .unwrap();
+        assert_eq!(add(&conn, "new"), last + 1);
     }
 
     #[test]

@@ -1,15 +1,13 @@
-//! [`SqliteStore`]: the durable [`Store`]. Opening checks and locks the directory; reads go
-//! to [`Readers`], changes to the group-committing [`Writer`].
+//! [`SqliteStore`]: the durable [`MetaStore`]. Opening checks and locks the directory; read
+//! jobs go to [`Readers`] (one snapshot each), write jobs to the group-committing
+//! [`Writer`] (one savepoint each); both see the database through [`SqliteTx`].
 
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
-use ecr_generated::types::RepositoryName;
-use ecr_impl::store::{
-    RepositoryChange, RepositoryRecord, Scope, Store, StoreError, StoreFuture, Updated,
-    check_deletable,
-};
+use ecr_impl::store::meta::{JobOutcome, MetaStore, ReadJob, WriteJob};
+use ecr_impl::store::{StoreError, StoreFuture};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::OpenError;
@@ -17,9 +15,10 @@ use crate::inspect;
 use crate::layout::DataDir;
 use crate::lock::DirLock;
 use crate::readers::{self, Readers};
-use crate::rows;
+use crate::repositories;
 use crate::schema::{self, MigrationError};
 use crate::sql;
+use crate::tx::SqliteTx;
 use crate::writer::Writer;
 
 /// Berth's state in a data directory. Every change is answered only once it is on disk.
@@ -130,15 +129,10 @@ fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     // A burst of changes grows the log; past this size it is cut back once checkpointed,
     // so the directory does not keep the burst's size forever.
     conn.pragma_update(None, "journal_size_limit", MAX_IDLE_LOG_BYTES)?;
-    // For the tables that will reference repositories (images, layers).
+    // The schema's cascades (a repository's contents go with it, an image's tags and
+    // references with the image) and its refusal of a row naming a parent that is not there.
     conn.pragma_update(None, "foreign_keys", true)?;
     Ok(())
-}
-
-/// How many images a repository holds. Images arrive with the image operations (a later
-/// batch); until then none does. Deleting checks this through [`check_deletable`].
-fn image_count(_conn: &Connection, _scope: &Scope, _name: &RepositoryName) -> usize {
-    0
 }
 
 /// A future that is already complete: reads do not wait (see `readers`).
@@ -146,96 +140,23 @@ fn ready<'a, T: Send + 'a>(result: Result<T, StoreError>) -> StoreFuture<'a, T> 
     Box::pin(std::future::ready(result))
 }
 
-impl Store for SqliteStore {
-    fn create_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        record: RepositoryRecord,
-    ) -> StoreFuture<'a, ()> {
-        let scope = scope.clone();
+impl MetaStore for SqliteStore {
+    fn read(&self, mut job: ReadJob) -> StoreFuture<'_, JobOutcome> {
+        ready(self.readers.read(|conn| SqliteTx::run(conn, |tx| job(tx))))
+    }
+
+    fn write(&self, mut job: WriteJob) -> StoreFuture<'_, JobOutcome> {
+        // The writer keeps the job's writes exactly when it answers `Ok(Ok(..))`.
         Box::pin(
             self.writer
-                .submit(move |conn| match rows::insert(conn, &scope, &record)? {
-                    true => Ok(()),
-                    false => Err(StoreError::RepositoryAlreadyExists),
-                }),
+                .submit(move |conn| SqliteTx::run(conn, |tx| job(tx))),
         )
-    }
-
-    fn repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        ready(
-            self.readers
-                .read(|conn| rows::find(conn, scope, name)?.ok_or(StoreError::RepositoryNotFound)),
-        )
-    }
-
-    fn repositories_named<'a>(
-        &'a self,
-        scope: &'a Scope,
-        names: &'a [RepositoryName],
-    ) -> StoreFuture<'a, Vec<Option<RepositoryRecord>>> {
-        ready(self.readers.read(|conn| {
-            names
-                .iter()
-                .map(|name| rows::find(conn, scope, name))
-                .collect()
-        }))
-    }
-
-    fn repositories_after<'a>(
-        &'a self,
-        scope: &'a Scope,
-        after: Option<&'a RepositoryName>,
-        limit: usize,
-    ) -> StoreFuture<'a, Vec<RepositoryRecord>> {
-        ready(
-            self.readers
-                .read(|conn| rows::page(conn, scope, after, limit)),
-        )
-    }
-
-    fn update_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        change: RepositoryChange,
-    ) -> StoreFuture<'a, Updated> {
-        let (scope, name) = (scope.clone(), name.to_owned());
-        Box::pin(self.writer.submit(move |conn| {
-            let before = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
-            let mut after = before.clone();
-            change.apply(&mut after)?;
-            rows::update(conn, &scope, &after)?;
-            Ok(Updated { before, after })
-        }))
-    }
-
-    fn delete_repository<'a>(
-        &'a self,
-        scope: &'a Scope,
-        name: &'a RepositoryName,
-        force: bool,
-    ) -> StoreFuture<'a, RepositoryRecord> {
-        let (scope, name) = (scope.clone(), name.to_owned());
-        Box::pin(self.writer.submit(move |conn| {
-            let record = rows::find(conn, &scope, &name)?.ok_or(StoreError::RepositoryNotFound)?;
-            check_deletable(image_count(conn, &scope, &name), force)?;
-            match rows::delete(conn, &scope, &name)? {
-                true => Ok(record),
-                false => Err(StoreError::RepositoryNotFound),
-            }
-        }))
-    }
-
-    fn all_repositories(&self) -> StoreFuture<'_, Vec<(Scope, RepositoryRecord)>> {
-        ready(self.readers.read(rows::all))
     }
 
     fn reset(&self) -> StoreFuture<'_, ()> {
-        Box::pin(self.writer.submit(rows::delete_all))
+        let reset = self
+            .writer
+            .submit(|conn| repositories::delete_all(conn).map(Ok::<(), StoreError>));
+        Box::pin(async move { reset.await? })
     }
 }

@@ -3,9 +3,10 @@
 //! (one fsync for the lot) and only then answers each. A request is thus answered only once
 //! its change is on disk, while N waiting clients share one fsync instead of paying N.
 //!
-//! A change that fails (a taken name, a missing repository) rolls back to its savepoint
-//! and leaves the others in the batch alone; a commit that fails answers the whole batch
-//! with the failure, and nothing of it is kept.
+//! A change answers `Ok(Ok(value))` to keep its writes; one that answers its own failure
+//! (`Ok(Err(..))`: a taken name, a missing repository) or a backend failure (`Err`) is
+//! rolled back to its savepoint and leaves the others in the batch alone. A commit that
+//! fails answers the whole batch with the failure, and nothing of it is kept.
 
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
@@ -39,16 +40,21 @@ trait Job: Send {
     fn refuse(self: Box<Self>, error: &StoreError);
 }
 
+/// What a change answers: its value, kept (`Ok(Ok)`) or undone (`Ok(Err)`), or the
+/// backend's failure (undone).
+pub type Answer<T, U> = Result<Result<T, U>, StoreError>;
+
 /// A change and the channel its caller waits on.
-struct Change<T, F> {
+struct Change<T, U, F> {
     change: F,
-    answer: oneshot::Sender<Result<T, StoreError>>,
+    answer: oneshot::Sender<Answer<T, U>>,
 }
 
-impl<T, F> Job for Change<T, F>
+impl<T, U, F> Job for Change<T, U, F>
 where
     T: Send + 'static,
-    F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    U: Send + 'static,
+    F: FnOnce(&Connection) -> Answer<T, U> + Send + 'static,
 {
     fn run(self: Box<Self>, conn: &Connection) -> (Settle, Result<(), StoreError>) {
         let Change { change, answer } = *self;
@@ -90,12 +96,14 @@ impl Writer {
         })
     }
 
-    /// Runs `change` in the next batch; resolves once that batch is committed (with the
-    /// change's own result), or has failed (with the failure).
-    pub fn submit<T, F>(&self, change: F) -> impl Future<Output = Result<T, StoreError>> + use<T, F>
+    /// Runs `change` in the next batch, keeping its writes only when it answers
+    /// `Ok(Ok(..))`; resolves once that batch is committed (with the change's own answer),
+    /// or has failed (with the failure).
+    pub fn submit<T, U, F>(&self, change: F) -> impl Future<Output = Answer<T, U>> + use<T, U, F>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&Connection) -> Answer<T, U> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let job: Box<dyn Job> = Box::new(Change { change, answer });
@@ -164,13 +172,14 @@ fn commit_batch(conn: &Connection, batch: Vec<Box<dyn Job>>) {
     }
 }
 
-/// Runs `change` so that its writes are kept only if it succeeds; a panic inside it is
-/// caught and undone like any other failure, so the writer keeps serving. Returns the
-/// change's outcome, and `Err` when the surrounding transaction is no longer sound.
-fn in_savepoint<T>(
+/// Runs `change` so that its writes are kept only if it answers `Ok(Ok(..))`; a panic
+/// inside it is caught and undone like a backend failure, so the writer keeps serving.
+/// Returns the change's answer, and `Err` when the surrounding transaction is no longer
+/// sound.
+fn in_savepoint<T, U>(
     conn: &Connection,
-    change: impl FnOnce(&Connection) -> Result<T, StoreError>,
-) -> (Result<T, StoreError>, Result<(), StoreError>) {
+    change: impl FnOnce(&Connection) -> Answer<T, U>,
+) -> (Answer<T, U>, Result<(), StoreError>) {
     let broken = |error: rusqlite::Error| {
         let error = unavailable(error);
         (Err(error.clone()), Err(error))
@@ -184,8 +193,8 @@ fn in_savepoint<T>(
         ))
     });
     let end = match outcome {
-        Ok(_) => sql::run(conn, "RELEASE change"),
-        Err(_) => {
+        Ok(Ok(_)) => sql::run(conn, "RELEASE change"),
+        Ok(Err(_)) | Err(_) => {
             sql::run(conn, "ROLLBACK TO change").and_then(|()| sql::run(conn, "RELEASE change"))
         }
     };
@@ -211,12 +220,18 @@ mod tests {
         conn
     }
 
-    fn insert(v: &'static str) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send {
-        move |conn| {
-            conn.execute("INSERT INTO t VALUES (?1)", [v])
-                .map(drop)
-                .map_err(unavailable)
-        }
+    /// A change's own failure, as a job answers it.
+    #[derive(Debug, PartialEq)]
+    struct Refused;
+
+    fn put(conn: &Connection, v: &str) -> Result<(), StoreError> {
+        conn.execute("INSERT INTO t VALUES (?1)", [v])
+            .map(drop)
+            .map_err(unavailable)
+    }
+
+    fn insert(v: &'static str) -> impl FnOnce(&Connection) -> Answer<(), Refused> + Send {
+        move |conn| put(conn, v).map(Ok)
     }
 
     fn rows(conn: &Connection) -> Vec<String> {
@@ -228,35 +243,42 @@ mod tests {
             .unwrap()
     }
 
-    type Answer<T> = oneshot::Receiver<Result<T, StoreError>>;
+    type Waiting<T, U> = oneshot::Receiver<Answer<T, U>>;
 
-    fn job<T, F>(change: F) -> (Box<dyn Job>, Answer<T>)
+    fn job<T, U, F>(change: F) -> (Box<dyn Job>, Waiting<T, U>)
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+        U: Send + 'static,
+        F: FnOnce(&Connection) -> Answer<T, U> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         (Box::new(Change { change, answer }), answered)
     }
 
     #[test]
-    fn a_failed_change_is_undone_and_the_rest_of_its_batch_kept() {
+    fn a_refused_or_failed_change_is_undone_and_the_rest_of_its_batch_kept() {
         let conn = table();
         let (first, first_answer) = job(insert("a"));
-        // Writes, then fails: its write must not survive.
-        let (failing, failing_answer) = job(|conn: &Connection| -> Result<(), StoreError> {
-            insert("b")(conn)?;
-            Err(StoreError::RepositoryAlreadyExists)
+        // Writes, then refuses: its write must not survive.
+        let (refusing, refusing_answer) = job(|conn: &Connection| -> Answer<(), Refused> {
+            put(conn, "b")?;
+            Ok(Err(Refused))
         });
-        let (last, mut last_answer) = job(insert("c"));
-        commit_batch(&conn, vec![first, failing, last]);
-        assert_eq!(rows(&conn), ["a", "c"]);
-        assert_eq!(first_answer.blocking_recv().unwrap(), Ok(()));
-        assert_eq!(
+        // Writes, then meets a backend failure (a statement that fails).
+        let (failing, failing_answer) = job(|conn: &Connection| {
+            put(conn, "c")?;
+            insert("a")(conn)
+        });
+        let (last, mut last_answer) = job(insert("d"));
+        commit_batch(&conn, vec![first, refusing, failing, last]);
+        assert_eq!(rows(&conn), ["a", "d"]);
+        assert_eq!(first_answer.blocking_recv().unwrap(), Ok(Ok(())));
+        assert_eq!(refusing_answer.blocking_recv().unwrap(), Ok(Err(Refused)));
+        assert!(matches!(
             failing_answer.blocking_recv().unwrap(),
-            Err(StoreError::RepositoryAlreadyExists)
-        );
-        assert_eq!(last_answer.try_recv().unwrap(), Ok(()));
+            Err(StoreError::Unavailable(_))
+        ));
+        assert_eq!(last_answer.try_recv().unwrap(), Ok(Ok(())));
         assert!(conn.is_autocommit(), "the batch's transaction is closed");
     }
 
@@ -266,8 +288,10 @@ mod tests {
         let (first, first_answer) = job(insert("a"));
         // What SQLite does on its own after some errors (disk full): the whole
         // transaction is gone.
-        let (breaking, _) =
-            job(|conn: &Connection| conn.execute_batch("ROLLBACK").map_err(unavailable));
+        let (breaking, _) = job(|conn: &Connection| -> Answer<(), Refused> {
+            conn.execute_batch("ROLLBACK").map_err(unavailable)?;
+            Ok(Ok(()))
+        });
         let (after, after_answer) = job(insert("c"));
         commit_batch(&conn, vec![first, breaking, after]);
         assert_eq!(rows(&conn), Vec::<String>::new());
@@ -287,15 +311,17 @@ mod tests {
             .unwrap();
         runtime.block_on(async {
             let panicked = writer
-                .submit(|conn: &Connection| -> Result<(), StoreError> {
-                    insert("lost")(conn)?;
+                .submit(|conn: &Connection| -> Answer<(), Refused> {
+                    put(conn, "lost")?;
                     panic!("a bug in a change");
                 })
                 .await;
             assert!(matches!(panicked, Err(StoreError::Unavailable(_))));
-            writer.submit(insert("kept")).await.unwrap();
-            let kept = writer.submit(|conn: &Connection| Ok(rows(conn))).await;
-            assert_eq!(kept.unwrap(), ["kept"]);
+            writer.submit(insert("kept")).await.unwrap().unwrap();
+            let kept = writer
+                .submit(|conn: &Connection| -> Answer<_, Refused> { Ok(Ok(rows(conn))) })
+                .await;
+            assert_eq!(kept.unwrap().unwrap(), ["kept"]);
         });
     }
 
@@ -311,7 +337,7 @@ mod tests {
             .build()
             .unwrap();
         for answer in answers {
-            assert_eq!(runtime.block_on(answer), Ok(()));
+            assert_eq!(runtime.block_on(answer), Ok(Ok(())));
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What the SQLite backend keeps across a restart (a close and a reopen of the same data
-//! directory), and the directories it refuses: locked, newer schema, not Berth's, damaged.
+//! directory: repositories, and images pushed through PutImage), and the directories it
+//! refuses: locked, newer schema, not Berth's, damaged.
 //! The crash test (SIGKILL during a write storm) runs the real binary: berth/tests/durable.rs.
 
 mod support;
@@ -7,9 +8,14 @@ mod support;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+use std::sync::Arc;
 
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
+use ecr_generated::types::{
+    BatchGetImageRequest, DescribeImagesRequest, Image, ImageDetail, ImageIdentifier,
+    PutImageRequest,
+};
 use ecr_generated::types::{
     CreateRepositoryRequest, DeleteRepositoryPolicyRequest, DeleteRepositoryRequest,
     DescribeRepositoriesRequest, EncryptionConfiguration, EncryptionType,
@@ -19,6 +25,11 @@ use ecr_generated::types::{
     Repository, SetRepositoryPolicyRequest, Tag, TagResourceRequest, UntagResourceRequest,
 };
 use ecr_impl::Ecr;
+use ecr_impl::auth::TokenKey;
+use ecr_impl::store::blobs::Sha256Digest;
+use ecr_impl::store::memory_blobs::MemoryBlobs;
+use ecr_impl::store::meta::{self, LayerRow, MetaStore};
+use ecr_impl::store::{Scope, StoreError};
 use storage_sqlite::layout::{DATABASE_FILE, LOCK_FILE};
 use storage_sqlite::schema::{self, APPLICATION_ID};
 use storage_sqlite::{OpenError, SqliteStore};
@@ -527,4 +538,107 @@ async fn a_directory_name_with_uri_characters_works() {
     // The reopen inspects the closed database through a `file:` URI of this path.
     let ecr = open(&data);
     assert_eq!(ecr.all_repositories().await.unwrap().len(), 1);
+}
+
+/// Opens `dir` with a handle on its metadata store, to link layers as a completed upload
+/// would (the upload operations are not part of this crate's concern).
+fn open_with_meta(dir: &Path) -> (Ecr, Arc<dyn MetaStore>) {
+    let meta: Arc<dyn MetaStore> = Arc::new(SqliteStore::open(dir).expect("the directory opens"));
+    let key = TokenKey::generate().expect("a random source");
+    (
+        Ecr::new(meta.clone(), Arc::new(MemoryBlobs::new()), key),
+        meta,
+    )
+}
+
+/// What BatchGetImage and DescribeImages answer for tag `v1` and the untagged image.
+async fn images_seen(ecr: &Ecr, ctx: &RequestContext) -> (Vec<Image>, Vec<ImageDetail>) {
+    let ids = vec![ImageIdentifier {
+        image_tag: Some("v1".parse().unwrap()),
+        image_digest: None,
+    }];
+    let get = BatchGetImageRequest {
+        registry_id: None,
+        repository_name: "app".parse().unwrap(),
+        image_ids: ids,
+        accepted_media_types: None,
+    };
+    let images = ecr.batch_get_image(ctx, get).await.unwrap().images.unwrap();
+    let describe = DescribeImagesRequest {
+        registry_id: None,
+        repository_name: "app".parse().unwrap(),
+        image_ids: None,
+        next_token: None,
+        max_results: None,
+        filter: None,
+    };
+    let mut details = ecr
+        .describe_images(ctx, describe)
+        .await
+        .unwrap()
+        .image_details
+        .unwrap();
+    // A pull (BatchGetImage) sets the pull time: compared apart, not across the restart.
+    for detail in &mut details {
+        detail.last_recorded_pull_time = None;
+    }
+    (images, details)
+}
+
+#[tokio::test]
+async fn pushed_images_and_their_tags_survive_a_restart_byte_for_byte() {
+    let dir = TempDir::new("images-restart");
+    let ctx = context(ACCOUNT, "us-east-1");
+    let (ecr, meta) = open_with_meta(dir.path());
+    ecr.create_repository(&ctx, create_request("app"))
+        .await
+        .unwrap();
+    let blob = |seed: &str| Sha256Digest::of(seed.as_bytes());
+    let (config, layer) = (blob("config"), blob("layer"));
+    let scope = Scope::of_caller(&ctx).unwrap();
+    meta::write(meta.as_ref(), move |tx| -> Result<(), StoreError> {
+        let repository = tx.repository(&scope, &"app".parse().unwrap())?.unwrap();
+        for (digest, size) in [(config, 7), (layer, 1234)] {
+            let row = LayerRow {
+                digest,
+                size,
+                media_type: None,
+                linked_at: berth_runtime::Timestamp::now(),
+            };
+            tx.put_layer(repository.id, &row)?;
+        }
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // Spelled as a client may send it (spaces, key order): kept byte for byte.
+    let manifest = |extra: &str| {
+        format!(
+            r#"{{ "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "x": "{extra}",
+  "config": {{"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7, "digest": "{config}"}},
+  "layers": [{{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1234, "digest": "{layer}"}}]}}"#
+        )
+    };
+    for (extra, tag) in [("tagged", Some("v1")), ("untagged", None)] {
+        let request = PutImageRequest {
+            registry_id: None,
+            repository_name: "app".parse().unwrap(),
+            image_manifest: manifest(extra).parse().unwrap(),
+            image_manifest_media_type: None,
+            image_tag: tag.map(|tag| tag.parse().unwrap()),
+            image_digest: None,
+        };
+        ecr.put_image(&ctx, request).await.unwrap();
+    }
+    let before = images_seen(&ecr, &ctx).await;
+    assert_eq!(before.0.len(), 1);
+    assert_eq!(
+        before.0[0].image_manifest.as_deref(),
+        Some(manifest("tagged").as_str())
+    );
+    assert_eq!(before.1.len(), 2);
+    drop((ecr, meta));
+
+    let (ecr, _meta) = open_with_meta(dir.path());
+    assert_eq!(images_seen(&ecr, &ctx).await, before);
 }

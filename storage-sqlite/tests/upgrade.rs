@@ -3,7 +3,7 @@
 //! that wrote schema version N, through its API; `fixtures/schema-vN.json` holds what that
 //! release's API answered for every repository, and is the oracle here: the code under test
 //! never produced it. A version 1 file goes through the upgrade to today's encoding; the
-//! latest one pins today's encoding itself.
+//! latest one pins today's encoding itself. An upgrade keeps every repository's id.
 
 mod support;
 
@@ -13,10 +13,12 @@ use std::path::{Path, PathBuf};
 use berth_runtime::RequestContext;
 use berth_runtime::error::ErrorResponse;
 use ecr_generated::types::{
-    DescribeRepositoriesRequest, EncryptionType, GetRepositoryPolicyRequest, ImageTagMutability,
-    ListTagsForResourceRequest, Repository, Tag,
+    DescribeRepositoriesRequest, EncryptionConfiguration, EncryptionType,
+    GetRepositoryPolicyRequest, ImageTagMutability, ListTagsForResourceRequest, Repository, Tag,
 };
 use ecr_impl::Ecr;
+use ecr_impl::store::meta;
+use ecr_impl::store::{RepositoryRecord, Scope, TagMutability};
 use rusqlite::{Connection, OpenFlags};
 use serde::Deserialize;
 use storage_sqlite::layout::DATABASE_FILE;
@@ -166,7 +168,7 @@ fn assert_same(version: u32, actual: &Entry, expected: &Entry) {
 }
 
 /// Every schema version this Berth knows has its fixture.
-const FIXTURES: std::ops::RangeInclusive<u32> = 1..=2;
+const FIXTURES: std::ops::RangeInclusive<u32> = 1..=3;
 
 #[test]
 fn every_schema_version_has_a_fixture() {
@@ -328,4 +330,64 @@ async fn a_damaged_row_stops_the_upgrade_and_leaves_the_database_as_it_was() {
     let store = SqliteStore::open(dir.path()).expect("the repaired database opens");
     drop(store);
     assert_eq!(file_version(&database), schema::latest_version());
+}
+
+/// Every repository's id and where it is, from a database file.
+fn repository_ids(database: &Path) -> Vec<(i64, String, String, String)> {
+    let conn = Connection::open_with_flags(
+        format!("file:{}?immutable=1", database.display()),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .unwrap();
+    let mut statement = conn
+        .prepare("SELECT id, account_id, region, name FROM repositories ORDER BY id")
+        .unwrap();
+    statement
+        .query_map([], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_upgrade_keeps_every_repository_id_and_gives_new_ones_above_them() {
+    for version in FIXTURES {
+        let dir = copy_of(version);
+        let database = dir.path().join(DATABASE_FILE);
+        let before = repository_ids(&database);
+        let highest = before.iter().map(|row| row.0).max().unwrap();
+        let store = SqliteStore::open(dir.path()).expect("the fixture opens");
+        let scope = Scope {
+            account_id: "111111111111".parse().unwrap(),
+            region: "eu-west-1".parse().unwrap(),
+        };
+        let record = RepositoryRecord {
+            name: "after-upgrade".parse().unwrap(),
+            created_at: berth_runtime::Timestamp::from_epoch_millis(1),
+            tag_mutability: TagMutability {
+                mode: ImageTagMutability::Mutable,
+                exclusion_filters: Vec::new(),
+            },
+            scan_on_push: false,
+            encryption: EncryptionConfiguration {
+                encryption_type: EncryptionType::Aes256,
+                kms_key: None,
+            },
+            tags: Vec::new(),
+            policy_text: None,
+        };
+        let new = meta::write(&store, move |tx| tx.insert_repository(&scope, &record))
+            .await
+            .unwrap();
+        drop(store);
+        assert!(
+            new.0 > highest,
+            "schema-v{version}: {new:?} after {highest}"
+        );
+        let after = repository_ids(&database);
+        assert_eq!(after[..before.len()], before, "schema-v{version}");
+        assert_eq!(after.len(), before.len() + 1, "schema-v{version}");
+    }
 }

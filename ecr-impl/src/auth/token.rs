@@ -207,6 +207,21 @@ impl fmt::Display for KeyTextError {
 
 impl std::error::Error for KeyTextError {}
 
+// ---- Other tokens Berth signs with the same key (layer download URLs) ----
+
+impl TokenKey {
+    /// The HMAC-SHA256 of `payload`. Every kind of token starts its payload with its own
+    /// format name (as [`PAYLOAD_VERSION`] does), so no token passes for another kind.
+    pub(crate) fn sign(&self, payload: &[u8]) -> Vec<u8> {
+        self.signer(payload).finalize().into_bytes().to_vec()
+    }
+
+    /// Whether `signature` is this key's HMAC of `payload` (compared in constant time).
+    pub(crate) fn signed(&self, payload: &[u8], signature: &[u8]) -> bool {
+        self.signer(payload).verify_slice(signature).is_ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

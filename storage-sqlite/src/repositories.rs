@@ -1,23 +1,26 @@
-//! Repository records in and out of the `repositories` table, through
-//! [`RepositoryRow`]: a record as storage spells it (`encoding`), never in the model's wire
-//! shape. Every statement is cached on its connection, so a request costs no SQL parsing.
+//! Repository records in and out of the `repositories` table, through [`StoredRepository`]:
+//! a record as storage spells it (`encoding`), never in the model's wire shape. Every
+//! statement is cached on its connection, so a request costs no SQL parsing.
 
 use berth_runtime::Timestamp;
 use ecr_generated::types::{EncryptionConfiguration, KmsKey, RepositoryName, RepositoryPolicyText};
+use ecr_impl::store::meta::{RepoId, RepositoryRow};
 use ecr_impl::store::{RepositoryRecord, Scope, StoreError, TagMutability};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::encoding::{self, StoredEnum};
 use crate::error::{damaged_row, unavailable};
+use crate::sql;
 
-/// The columns of a row, in the order of [`RepositoryRow`]'s fields.
-const RECORD_COLUMNS: &str = "name, created_at_ms, tag_mutability, \
+/// The columns of a row, in the order of [`StoredRepository`]'s fields, after its id.
+const RECORD_COLUMNS: &str = "id, name, created_at_ms, tag_mutability, \
      tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags, policy_text";
 
 /// One repository as the `repositories` table holds it (schema version
 /// [`encoding::FORMAT`]): enums as storage's codes, tags and filters as its versioned JSON.
 #[derive(Debug, Clone, PartialEq)]
-struct RepositoryRow {
+struct StoredRepository {
+    id: i64,
     name: String,
     created_at_ms: i64,
     tag_mutability: String,
@@ -29,9 +32,11 @@ struct RepositoryRow {
     policy_text: Option<String>,
 }
 
-impl RepositoryRow {
-    fn from_record(record: &RepositoryRecord) -> RepositoryRow {
-        RepositoryRow {
+impl StoredRepository {
+    fn from_record(record: &RepositoryRecord) -> StoredRepository {
+        StoredRepository {
+            // Not written: the database assigns it.
+            id: 0,
             name: record.name.to_string(),
             created_at_ms: record.created_at.epoch_millis(),
             tag_mutability: record.tag_mutability.mode.code().to_owned(),
@@ -45,22 +50,23 @@ impl RepositoryRow {
     }
 
     /// Reads [`RECORD_COLUMNS`] starting at column `first`.
-    fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<RepositoryRow> {
-        Ok(RepositoryRow {
-            name: row.get(first)?,
-            created_at_ms: row.get(first + 1)?,
-            tag_mutability: row.get(first + 2)?,
-            exclusion_filters: row.get(first + 3)?,
-            scan_on_push: row.get(first + 4)?,
-            encryption_type: row.get(first + 5)?,
-            kms_key: row.get(first + 6)?,
-            tags: row.get(first + 7)?,
-            policy_text: row.get(first + 8)?,
+    fn from_row(row: &Row<'_>, first: usize) -> rusqlite::Result<StoredRepository> {
+        Ok(StoredRepository {
+            id: row.get(first)?,
+            name: row.get(first + 1)?,
+            created_at_ms: row.get(first + 2)?,
+            tag_mutability: row.get(first + 3)?,
+            exclusion_filters: row.get(first + 4)?,
+            scan_on_push: row.get(first + 5)?,
+            encryption_type: row.get(first + 6)?,
+            kms_key: row.get(first + 7)?,
+            tags: row.get(first + 8)?,
+            policy_text: row.get(first + 9)?,
         })
     }
 
-    /// The record this row stores; a value this Berth cannot read is a damaged row.
-    fn into_record(self) -> Result<RepositoryRecord, StoreError> {
+    /// The repository this row stores; a value this Berth cannot read is a damaged row.
+    fn into_row(self) -> Result<RepositoryRow, StoreError> {
         let damaged = |part: &str, detail: String| {
             damaged_row(
                 &format!("repository '{}'", self.name),
@@ -86,7 +92,7 @@ impl RepositoryRow {
             .map_err(|e| damaged("policy", e.to_string()))?;
         let name = RepositoryName::try_from(self.name.as_str())
             .map_err(|e| damaged("name", e.to_string()))?;
-        Ok(RepositoryRecord {
+        let record = RepositoryRecord {
             name,
             created_at: Timestamp::from_epoch_millis(self.created_at_ms),
             tag_mutability: TagMutability {
@@ -100,62 +106,66 @@ impl RepositoryRow {
             },
             tags,
             policy_text,
+        };
+        Ok(RepositoryRow {
+            id: RepoId(self.id),
+            record,
         })
     }
 }
 
-/// Adds `record` to `scope`; `false` (and nothing written) when the name is taken.
+/// Adds `record` to `scope` and answers its new id, never one a repository had before. A
+/// taken name is an error (the job checks it first).
 pub fn insert(
     conn: &Connection,
     scope: &Scope,
     record: &RepositoryRecord,
-) -> Result<bool, StoreError> {
-    let mut statement = conn
-        .prepare_cached(&format!(
-            "INSERT INTO repositories (account_id, region, {RECORD_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-             ON CONFLICT (account_id, region, name) DO NOTHING"
-        ))
-        .map_err(unavailable)?;
-    let row = RepositoryRow::from_record(record);
-    let inserted = statement
-        .execute(params![
-            scope.account_id.as_str(),
-            scope.region.as_str(),
-            row.name,
-            row.created_at_ms,
-            row.tag_mutability,
-            row.exclusion_filters,
-            row.scan_on_push,
-            row.encryption_type,
-            row.kms_key,
-            row.tags,
-            row.policy_text,
-        ])
-        .map_err(unavailable)?;
-    Ok(inserted == 1)
-}
-
-/// Writes every mutable part of `record` over the stored repository of the same name
-/// (the name, creation time and encryption never change).
-pub fn update(
-    conn: &Connection,
-    scope: &Scope,
-    record: &RepositoryRecord,
-) -> Result<(), StoreError> {
+) -> Result<RepoId, StoreError> {
     let mut statement = conn
         .prepare_cached(
-            "UPDATE repositories SET tag_mutability = ?4, tag_mutability_exclusion_filters = ?5,
-                 scan_on_push = ?6, tags = ?7, policy_text = ?8
-             WHERE account_id = ?1 AND region = ?2 AND name = ?3",
+            "INSERT INTO repositories (account_id, region, name, created_at_ms, tag_mutability,
+                 tag_mutability_exclusion_filters, scan_on_push, encryption_type, kms_key, tags,
+                 policy_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             RETURNING id",
         )
         .map_err(unavailable)?;
-    let row = RepositoryRow::from_record(record);
+    let row = StoredRepository::from_record(record);
+    statement
+        .query_row(
+            params![
+                scope.account_id.as_str(),
+                scope.region.as_str(),
+                row.name,
+                row.created_at_ms,
+                row.tag_mutability,
+                row.exclusion_filters,
+                row.scan_on_push,
+                row.encryption_type,
+                row.kms_key,
+                row.tags,
+                row.policy_text,
+            ],
+            |row| row.get(0),
+        )
+        .map(RepoId)
+        .map_err(unavailable)
+}
+
+/// Writes every mutable part of `record` over repository `id` (the name, creation time and
+/// encryption never change).
+pub fn update(conn: &Connection, id: RepoId, record: &RepositoryRecord) -> Result<(), StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "UPDATE repositories SET tag_mutability = ?2, tag_mutability_exclusion_filters = ?3,
+                 scan_on_push = ?4, tags = ?5, policy_text = ?6
+             WHERE id = ?1",
+        )
+        .map_err(unavailable)?;
+    let row = StoredRepository::from_record(record);
     let updated = statement
         .execute(params![
-            scope.account_id.as_str(),
-            scope.region.as_str(),
-            row.name,
+            id.0,
             row.tag_mutability,
             row.exclusion_filters,
             row.scan_on_push,
@@ -163,18 +173,15 @@ pub fn update(
             row.policy_text,
         ])
         .map_err(unavailable)?;
-    match updated {
-        1 => Ok(()),
-        _ => Err(StoreError::RepositoryNotFound),
-    }
+    sql::expect_one_row(updated, || format!("repository {}", id.0))
 }
 
-/// The repository named `name`, if there is one.
+/// The repository of `scope` named `name`, if there is one.
 pub fn find(
     conn: &Connection,
     scope: &Scope,
     name: &RepositoryName,
-) -> Result<Option<RepositoryRecord>, StoreError> {
+) -> Result<Option<RepositoryRow>, StoreError> {
     let mut statement = conn
         .prepare_cached(&format!(
             "SELECT {RECORD_COLUMNS} FROM repositories
@@ -188,11 +195,11 @@ pub fn find(
                 scope.region.as_str(),
                 name.as_str()
             ],
-            |row| RepositoryRow::from_row(row, 0),
+            |row| StoredRepository::from_row(row, 0),
         )
         .optional()
         .map_err(unavailable)?
-        .map(RepositoryRow::into_record)
+        .map(StoredRepository::into_row)
         .transpose()
 }
 
@@ -202,15 +209,15 @@ pub fn page(
     scope: &Scope,
     after: Option<&RepositoryName>,
     limit: usize,
-) -> Result<Vec<RepositoryRecord>, StoreError> {
+) -> Result<Vec<RepositoryRow>, StoreError> {
     // One statement per case, each a plain range of the (account, region, name) index, so a
     // page costs O(limit) however deep it is.
-    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let limit = sql::limit(limit);
     let (account, region) = (scope.account_id.as_str(), scope.region.as_str());
     let sql = page_sql(after.is_some());
     match after {
-        None => records(conn, &sql, params![account, region, limit]),
-        Some(after) => records(conn, &sql, params![account, region, after.as_str(), limit]),
+        None => rows(conn, &sql, params![account, region, limit]),
+        Some(after) => rows(conn, &sql, params![account, region, after.as_str(), limit]),
     }
 }
 
@@ -227,22 +234,22 @@ fn page_sql(after: bool) -> String {
     )
 }
 
-/// The records a query selecting [`RECORD_COLUMNS`] finds.
-fn records(
+/// The repositories a query selecting [`RECORD_COLUMNS`] finds.
+fn rows(
     conn: &Connection,
     sql: &str,
     params: impl rusqlite::Params,
-) -> Result<Vec<RepositoryRecord>, StoreError> {
+) -> Result<Vec<RepositoryRow>, StoreError> {
     let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params, |row| RepositoryRow::from_row(row, 0))
+        .query_map(params, |row| StoredRepository::from_row(row, 0))
         .map_err(unavailable)?;
-    rows.map(|row| row.map_err(unavailable)?.into_record())
+    rows.map(|row| row.map_err(unavailable)?.into_row())
         .collect()
 }
 
 /// Every repository of every registry, by account, region and name.
-pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreError> {
+pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
     let mut statement = conn
         .prepare_cached(&format!(
             "SELECT account_id, region, {RECORD_COLUMNS} FROM repositories
@@ -252,7 +259,7 @@ pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreErr
     let rows = statement
         .query_map([], |row| {
             let scope: (String, String) = (row.get(0)?, row.get(1)?);
-            Ok((scope, RepositoryRow::from_row(row, 2)?))
+            Ok((scope, StoredRepository::from_row(row, 2)?))
         })
         .map_err(unavailable)?;
     rows.map(|row| {
@@ -266,51 +273,34 @@ pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRecord)>, StoreErr
                 .parse()
                 .map_err(|e| damaged_row(&what(), format!("region: {e}")))?,
         };
-        Ok((scope, stored.into_record()?))
+        Ok((scope, stored.into_row()?))
     })
     .collect()
 }
 
-/// Removes the repository named `name`; `false` when there was none.
-pub fn delete(conn: &Connection, scope: &Scope, name: &RepositoryName) -> Result<bool, StoreError> {
-    let mut statement = conn
-        .prepare_cached(
-            "DELETE FROM repositories WHERE account_id = ?1 AND region = ?2 AND name = ?3",
-        )
-        .map_err(unavailable)?;
-    let deleted = statement
-        .execute(params![
-            scope.account_id.as_str(),
-            scope.region.as_str(),
-            name.as_str()
-        ])
-        .map_err(unavailable)?;
-    Ok(deleted == 1)
-}
-
-/// Removes every repository (and, through cascades, everything they hold).
-pub fn delete_all(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM repositories", [])
+/// Removes repository `id` and, through the schema's cascades, everything it holds.
+pub fn delete(conn: &Connection, id: RepoId) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM repositories WHERE id = ?1")
+        .and_then(|mut statement| statement.execute([id.0]))
         .map(drop)
         .map_err(unavailable)
+}
+
+/// Removes every row of every table.
+pub fn delete_all(conn: &Connection) -> Result<(), StoreError> {
+    // Contents first (the cascades would find them anyway; this says what is emptied).
+    // `sqlite_sequence` stays: ids are not reused even after a reset.
+    conn.execute_batch(
+        "DELETE FROM uploads; DELETE FROM layers; DELETE FROM image_tags;
+         DELETE FROM image_references; DELETE FROM images; DELETE FROM repositories;",
+    )
+    .map_err(unavailable)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plan(sql: &str) -> String {
-        let mut conn = Connection::open_in_memory().unwrap();
-        crate::schema::migrate(&mut conn).unwrap();
-        let mut statement = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
-        let unbound = std::iter::repeat_n(rusqlite::types::Null, statement.parameter_count());
-        let details: Vec<String> = statement
-            .query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        details.join("; ")
-    }
+    use crate::sql::tests::plan;
 
     #[test]
     fn pages_are_index_ranges_not_scans() {
