@@ -15,7 +15,44 @@ const REPOSITORY_RESOURCE_PREFIX: &str = "repository/";
 /// `arn:aws:ecr:<region>:<account>:repository/<name>`. `name` is a repository name, or `*`
 /// (every repository, as access-denied messages for list calls say).
 pub fn repository_arn_text(region: &Region, account_id: &RegistryId, name: &str) -> String {
-    format!("{ARN_PREFIX}{region}:{account_id}:{REPOSITORY_RESOURCE_PREFIX}{name}")
+    let mut arn = repository_arn_prefix(region, account_id);
+    arn.push_str(name);
+    arn
+}
+
+/// `arn:aws:ecr:<region>:<account>:repository/`, what every repository ARN of a registry
+/// starts with. Built by concatenation, not `format!`: pages build 100 of these.
+pub fn repository_arn_prefix(region: &Region, account_id: &RegistryId) -> String {
+    concat(&[
+        ARN_PREFIX,
+        region,
+        ":",
+        account_id,
+        ":",
+        REPOSITORY_RESOURCE_PREFIX,
+    ])
+}
+
+/// `<account>.dkr.ecr.<region>.amazonaws.com/`, what every repository URI of a registry
+/// starts with (the [`RegistryHost`], then the name): the URI `docker push` and Terraform
+/// use.
+pub fn repository_uri_prefix(scope: &Scope) -> String {
+    concat(&[
+        &scope.account_id,
+        REGISTRY_HOST_INFIX,
+        &scope.region,
+        REGISTRY_HOST_SUFFIX,
+        "/",
+    ])
+}
+
+/// The parts, joined, in a string allocated once.
+fn concat(parts: &[&str]) -> String {
+    let mut text = String::with_capacity(parts.iter().map(|part| part.len()).sum());
+    for part in parts {
+        text.push_str(part);
+    }
+    text
 }
 
 /// The ARN of a KMS key: ECR's AWS-managed key when a repository asks for KMS without one.
@@ -87,29 +124,21 @@ impl fmt::Display for RepositoryArn {
     }
 }
 
-/// A repository's URI, what `docker push` and Terraform use:
-/// `<account>.dkr.ecr.<region>.amazonaws.com/<name>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RepositoryUri<'a> {
-    pub scope: &'a Scope,
-    pub name: &'a RepositoryName,
-}
-
-impl fmt::Display for RepositoryUri<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", RegistryHost(self.scope), self.name)
-    }
-}
-
 /// A registry's host name, where `docker login` and `docker push` go:
 /// `<account>.dkr.ecr.<region>.amazonaws.com`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RegistryHost<'a>(pub &'a Scope);
 
+const REGISTRY_HOST_INFIX: &str = ".dkr.ecr.";
+const REGISTRY_HOST_SUFFIX: &str = ".amazonaws.com";
+
 impl fmt::Display for RegistryHost<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let Scope { account_id, region } = self.0;
-        write!(f, "{account_id}.dkr.ecr.{region}.amazonaws.com")
+        write!(
+            f,
+            "{account_id}{REGISTRY_HOST_INFIX}{region}{REGISTRY_HOST_SUFFIX}"
+        )
     }
 }
 
@@ -134,13 +163,13 @@ mod tests {
             arn.to_string(),
             "arn:aws:ecr:eu-west-1:123456789012:repository/team/app"
         );
-        let uri = RepositoryUri {
-            scope: &arn.scope,
-            name: &arn.name,
-        };
         assert_eq!(
-            uri.to_string(),
+            repository_uri_prefix(&arn.scope) + &arn.name,
             "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/app"
+        );
+        assert_eq!(
+            RegistryHost(&arn.scope).to_string() + "/",
+            repository_uri_prefix(&arn.scope)
         );
         assert_eq!(caller_arn("123456789012"), "arn:aws:iam::123456789012:root");
     }

@@ -21,6 +21,7 @@ mod messages;
 mod ops;
 mod pagination;
 mod policy;
+mod rendered;
 mod repositories;
 pub mod store;
 mod tags;
@@ -84,6 +85,7 @@ impl Ecr {
             blobs,
             uploads: layers::Uploads::default(),
             token_key: Arc::new(token_key),
+            rendered: Arc::default(),
         };
         // Partial: the operations no module registers answer NotImplementedException.
         let service = ops::register(EcrService::builder(state)).build_partial();
@@ -109,7 +111,9 @@ impl Ecr {
     /// Drops all state (every account and region); returns once that is durable. Fails
     /// only when the backend does (nothing is dropped then).
     pub async fn reset(&self) -> Result<(), errors::ServerException> {
-        self.meta().reset().await.map_err(ops::server_failure)
+        self.meta().reset().await.map_err(ops::server_failure)?;
+        self.service.state().rendered.clear();
+        Ok(())
     }
 
     /// Every repository of every account and region, sorted by account, region and name.

@@ -4,9 +4,10 @@
 //! so the next page starts right after it whatever was pushed or deleted meanwhile.
 
 use berth_runtime::Timestamp;
+use berth_runtime::json::{self, Rendered};
 use ecr_generated::errors::{
     DescribeImagesError, ImageNotFoundException, InvalidParameterException,
-    RepositoryNotFoundException,
+    RepositoryNotFoundException, ServerException,
 };
 use ecr_generated::types::{
     DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageStatusFilter,
@@ -18,6 +19,7 @@ use super::{
     status_view,
 };
 use crate::limits::{DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE, DEFAULT_LIST_IMAGES_PAGE_SIZE};
+use crate::rendered::{ImageVersion, RenderCache, page_json};
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ImagePosition, ImageRow, MetaStore, ReadTx, RepoId};
 use crate::store::{Scope, StoreError};
@@ -236,12 +238,18 @@ fn add_entries(
     }
     // Within an image, entries go by tag (byte order), so a token can name one.
     tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    let after = |tag: &&ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
-    for tag in tags.iter().filter(after) {
+    let after = |tag: &ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
+    // The digest's text once for all its entries.
+    let digest = row.digest.to_string();
+    for tag in tags.into_iter().filter(|tag| after(tag)) {
         if entries.len() == wanted {
             break;
         }
-        entries.push((row.position(), identifier(row, Some(tag))));
+        let id = ImageIdentifier {
+            image_digest: Some(digest.clone()),
+            image_tag: Some(tag),
+        };
+        entries.push((row.position(), id));
     }
     Ok(())
 }
@@ -253,14 +261,18 @@ fn identifier(row: &ImageRow, tag: Option<&ImageTag>) -> ImageIdentifier {
     }
 }
 
-/// DescribeImages on the caller's registry `scope`: the images `imageIds` names, or a page.
-pub async fn describe_images(
+/// DescribeImages on the caller's registry `scope`: the images `imageIds` names, or a page
+/// (written from each image's detail kept ready as JSON in `rendered`).
+pub(crate) async fn describe_images(
     meta: &dyn MetaStore,
+    rendered: &RenderCache<(RepoId, Sha256Digest), ImageVersion>,
     scope: &Scope,
     input: DescribeImagesRequest,
-) -> Result<DescribeImagesResponse, DescribeImagesError> {
+) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
+    let scope_of_page = scope;
     let scope = scope.clone();
     let name = input.repository_name;
+    let page_name = name.clone();
     let filter = input.filter.unwrap_or_default();
     let selection = Selection::new(filter.tag_status, filter.image_status);
     match input.image_ids {
@@ -285,6 +297,7 @@ pub async fn describe_images(
                 describe_named(tx, &scope, &name, &image_ids)
             })
             .await
+            .map(Rendered::Value)
         }
         None => {
             let cursor = decode::<DescribeImagesError>(input.next_token.as_deref())?;
@@ -293,14 +306,16 @@ pub async fn describe_images(
                 return Err(InvalidParameterException::new(messages::invalid_next_token()).into());
             }
             let limit = page_size(input.max_results, DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE);
-            meta::read(meta, move |tx| {
+            let (repo, page) = meta::read(meta, move |tx| {
                 let repo = find_repository::<_, DescribeImagesError>(tx, &scope, &name)?.id;
                 let after = cursor.as_ref().map(|cursor| cursor.position);
-                Ok(describe_page(
-                    tx, &scope, &name, repo, selection, after, limit,
-                )?)
+                Ok::<_, DescribeImagesError>((
+                    repo,
+                    describe_page(tx, repo, selection, after, limit)?,
+                ))
             })
-            .await
+            .await?;
+            render_page(rendered, scope_of_page, &page_name, repo, page)
         }
     }
 }
@@ -344,31 +359,35 @@ fn describe_named(
     })
 }
 
+/// The images of a DescribeImages page with their tags, and the token of the next page.
+struct DescribePage {
+    images: Vec<ImageVersion>,
+    next_token: Option<String>,
+}
+
 fn describe_page(
     tx: &mut dyn ReadTx,
-    scope: &Scope,
-    name: &RepositoryName,
     repo: RepoId,
     selection: Selection,
     after: Option<ImagePosition>,
     limit: usize,
-) -> Result<DescribeImagesResponse, StoreError> {
+) -> Result<DescribePage, StoreError> {
     let wanted = limit + 1;
-    let mut details: Vec<(ImagePosition, ImageDetail)> = Vec::new();
+    let mut images: Vec<ImageVersion> = Vec::new();
     each_image_after(tx, repo, after, wanted, |tx, row| {
         if selection.status_selects(&row) {
             let tags = tx.tags_of(repo, &row.digest)?;
             if selection.tags_select(&tags) {
-                details.push((row.position(), detail(scope, name, &row, tags)));
+                images.push(ImageVersion { row, tags });
             }
         }
-        Ok(details.len() < wanted)
+        Ok(images.len() < wanted)
     })?;
-    let next_token = if details.len() > limit {
-        details.truncate(limit);
-        details.last().map(|(position, _)| {
+    let next_token = if images.len() > limit {
+        images.truncate(limit);
+        images.last().map(|image| {
             Cursor {
-                position: *position,
+                position: image.row.position(),
                 tag: None,
             }
             .token()
@@ -376,10 +395,29 @@ fn describe_page(
     } else {
         None
     };
-    Ok(DescribeImagesResponse {
-        image_details: Some(details.into_iter().map(|(_, detail)| detail).collect()),
-        next_token,
-    })
+    Ok(DescribePage { images, next_token })
+}
+
+/// A DescribeImages page's JSON, from each image's detail kept ready (rendered with
+/// [`detail`] when its row or tags changed).
+fn render_page(
+    rendered: &RenderCache<(RepoId, Sha256Digest), ImageVersion>,
+    scope: &Scope,
+    name: &RepositoryName,
+    repo: RepoId,
+    page: DescribePage,
+) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
+    page.images
+        .iter()
+        .map(|image| {
+            rendered.get_or_render(&(repo, image.row.digest), image, || {
+                json::to_vec(&detail(scope, name, &image.row, image.tags.clone()))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|items| page_json("imageDetails", &items, page.next_token.as_deref()))
+        .map(Rendered::Json)
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())).into())
 }
 
 /// An image as DescribeImages shows it (§8): tags in the order they were added and omitted

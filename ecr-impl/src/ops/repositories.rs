@@ -1,5 +1,6 @@
 //! Repositories themselves: create, describe (by name or page by page), delete.
 
+use berth_runtime::json::{self, Rendered};
 use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::{
     CreateRepositoryError, DeleteRepositoryError, DescribeRepositoriesError,
@@ -15,9 +16,11 @@ use ecr_generated::types::{
 use super::settings::tag_mutability;
 use super::tagging::too_many_tags;
 use super::{
-    Builder, State, caller_registry, not_found, repository_failure, repository_view, server_failure,
+    Builder, RepositoryViews, State, caller_registry, not_found, repository_failure,
+    repository_view, server_failure,
 };
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
+use crate::rendered::{RepositoryVersion, page_json};
 use crate::store::meta::MetaStore;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 use crate::{arn, messages, pagination, tags};
@@ -139,7 +142,7 @@ pub(crate) async fn describe(
     state: &State,
     ctx: &RequestContext,
     input: DescribeRepositoriesRequest,
-) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
+) -> Result<Rendered<DescribeRepositoriesResponse>, DescribeRepositoriesError> {
     match input.repository_names {
         Some(names) => {
             let first = names
@@ -157,7 +160,9 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(state.meta(), &scope, &names).await
+            describe_named(state.meta(), &scope, &names)
+                .await
+                .map(Rendered::Value)
         }
         None => {
             let scope = caller_registry(ctx, input.registry_id.as_ref(), EVERY_REPOSITORY)?;
@@ -167,7 +172,7 @@ pub(crate) async fn describe(
                 .and_then(|n| usize::try_from(n).ok())
                 .filter(|&n| n > 0)
                 .unwrap_or(DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE);
-            describe_page(state.meta(), &scope, input.next_token.as_deref(), page_size).await
+            describe_page(state, &scope, input.next_token.as_deref(), page_size).await
         }
     }
 }
@@ -181,11 +186,12 @@ async fn describe_named(
     let found = crate::repositories::named(store, scope, names)
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
+    let views = RepositoryViews::new(scope);
     let repositories = names
         .iter()
         .zip(found)
         .map(|(name, record)| match record {
-            Some(record) => Ok(repository_view(scope, &record)),
+            Some(record) => Ok(views.view(&record)),
             None => Err(not_found(name, &scope.account_id)),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -195,13 +201,14 @@ async fn describe_named(
     })
 }
 
-/// One page in name order, after the repository the token names.
+/// One page in name order, after the repository the token names, written from each
+/// repository's JSON kept ready (see [`crate::rendered`]).
 async fn describe_page(
-    store: &dyn MetaStore,
+    state: &State,
     scope: &Scope,
     next_token: Option<&str>,
     page_size: usize,
-) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
+) -> Result<Rendered<DescribeRepositoriesResponse>, DescribeRepositoriesError> {
     let after = match next_token {
         // An empty token is what some clients send for "from the start".
         None | Some("") => None,
@@ -213,17 +220,28 @@ async fn describe_page(
         ),
     };
     // One more than a page tells whether another page follows.
-    let mut records = crate::repositories::page(store, scope, after, page_size.saturating_add(1))
-        .await
-        .map_err(server_failure::<DescribeRepositoriesError>)?;
-    let next_token =
-        pagination::finish_page(&mut records, page_size, |record| record.name.as_str());
-    let repositories = records
+    let mut rows =
+        crate::repositories::page(state.meta(), scope, after, page_size.saturating_add(1))
+            .await
+            .map_err(server_failure::<DescribeRepositoriesError>)?;
+    let next_token = pagination::finish_page(&mut rows, page_size, |row| row.record.name.as_str());
+    let views = RepositoryViews::new(scope);
+    let cache = &state.rendered.repositories;
+    let rendered = rows
         .iter()
-        .map(|record| repository_view(scope, record))
-        .collect();
-    Ok(DescribeRepositoriesResponse {
-        repositories: Some(repositories),
-        next_token,
-    })
+        .map(|row| {
+            let record = &row.record;
+            let version = RepositoryVersion {
+                name: record.name.clone(),
+                created_at: record.created_at,
+                tag_mutability: record.tag_mutability.clone(),
+                scan_on_push: record.scan_on_push,
+                encryption: record.encryption.clone(),
+            };
+            cache.get_or_render(&row.id, &version, || json::to_vec(&views.view(record)))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|items| page_json("repositories", &items, next_token.as_deref()))
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())))?;
+    Ok(Rendered::Json(rendered))
 }
