@@ -27,6 +27,14 @@ pub struct Options {
     pub before: Option<PathBuf>,
     pub logs: PathBuf,
     pub quick: bool,
+    /// Which parts run (all by default): `uploads`, `pages`, `scale`.
+    pub parts: Vec<String>,
+}
+
+impl Options {
+    fn runs(&self, part: &str) -> bool {
+        self.parts.is_empty() || self.parts.iter().any(|p| p == part)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -41,7 +49,12 @@ pub struct Results {
 pub fn run(options: &Options) -> Result<Results, String> {
     let mut results = Results::default();
     let upload_rounds = if options.quick { 1 } else { 3 };
-    for mode in [upload::Mode::Memory, upload::Mode::DataDir] {
+    let modes = if options.runs("uploads") {
+        &[upload::Mode::Memory, upload::Mode::DataDir][..]
+    } else {
+        &[]
+    };
+    for &mode in modes {
         results.uploads.push(upload::measure(
             &options.berth,
             &options.logs,
@@ -60,18 +73,20 @@ pub fn run(options: &Options) -> Result<Results, String> {
     let pages_plan = if options.quick {
         pages::Plan {
             warm_up: 100,
-            batch: 500,
-            rounds: 4,
+            batch: 1000,
+            rounds: 5,
         }
     } else {
         pages::Plan {
             warm_up: 300,
             batch: 1000,
-            rounds: 10,
+            rounds: 20,
         }
     };
-    results.pages = pages::measure(&binaries, &options.logs, pages_plan)?;
-    results.pages_plan = Some(pages_plan);
+    if options.runs("pages") {
+        results.pages = pages::measure(&binaries, &options.logs, pages_plan)?;
+        results.pages_plan = Some(pages_plan);
+    }
 
     let (sizes, scale_plan): (&[usize], _) = if options.quick {
         (
@@ -92,8 +107,10 @@ pub fn run(options: &Options) -> Result<Results, String> {
             },
         )
     };
-    results.scale = scale::measure(&options.berth, &options.logs, sizes, scale_plan)?;
-    results.scale_plan = Some(scale_plan);
+    if options.runs("scale") {
+        results.scale = scale::measure(&options.berth, &options.logs, sizes, scale_plan)?;
+        results.scale_plan = Some(scale_plan);
+    }
     Ok(results)
 }
 

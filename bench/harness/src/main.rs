@@ -6,7 +6,8 @@
 //!     --lua-dir bench --out BENCHMARKS.md --machine "..." --date "..." --versions "..." \
 //!     [--duration 10] [--rounds 3] [--cold-starts 10] [--quick]
 //! berth-bench --suite images --berth target/release/berth [--berth-before OLD_BINARY] \
-//!     --out BENCHMARKS.md --machine "..." --date "..." --versions "..." [--quick]
+//!     --out BENCHMARKS.md --machine "..." --date "..." --versions "..." [--quick] \
+//!     [--parts uploads,pages,scale]
 //! ```
 //!
 //! The default suite is issue 5's (server throughput, start-up, memory, scale); `--suite
@@ -51,6 +52,8 @@ struct Args {
     suite: Suite,
     berth: PathBuf,
     berth_before: Option<PathBuf>,
+    /// The parts of the images suite to run (all when empty).
+    parts: Vec<String>,
     moto: Option<PathBuf>,
     lua_dir: PathBuf,
     out: Option<PathBuf>,
@@ -67,6 +70,7 @@ fn parse_args() -> Result<Args, String> {
         suite: Suite::Server,
         berth: PathBuf::from("target/release/berth"),
         berth_before: None,
+        parts: Vec::new(),
         moto: None,
         lua_dir: PathBuf::from("bench"),
         out: None,
@@ -95,6 +99,16 @@ fn parse_args() -> Result<Args, String> {
             }
             "--berth" => args.berth = value()?.into(),
             "--berth-before" => args.berth_before = Some(value()?.into()),
+            "--parts" => {
+                args.parts = value()?.split(',').map(str::to_owned).collect();
+                if let Some(unknown) = args
+                    .parts
+                    .iter()
+                    .find(|part| !["uploads", "pages", "scale"].contains(&part.as_str()))
+                {
+                    return Err(format!("unknown part `{unknown}` (uploads, pages, scale)"));
+                }
+            }
             "--moto" => args.moto = Some(value()?.into()),
             "--lua-dir" => args.lua_dir = value()?.into(),
             "--out" => args.out = Some(value()?.into()),
@@ -154,6 +168,7 @@ fn run_images_suite(args: &Args) -> Result<(), String> {
         before: args.berth_before.clone(),
         logs: args.logs.clone(),
         quick: args.quick,
+        parts: args.parts.clone(),
     })?;
     let section = images::section(&args.context, &results);
     print!("{section}");
