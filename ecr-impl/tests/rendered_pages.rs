@@ -221,3 +221,60 @@ async fn rendered_image_pages_are_what_serde_json_writes_and_follow_changes() {
     assert_eq!(check_every_image_page(&berth, 5).await, 11);
     assert_eq!(check_every_image_page(&berth, 100).await, 11);
 }
+
+#[tokio::test]
+async fn list_pages_are_written_as_serde_json_writes_them() {
+    use ecr_generated::types::{ListImagesRequest, ListImagesResponse};
+
+    let berth = Berth::new();
+    berth.repo(IMAGES).await;
+    // Untagged, one tag, several tags (a page boundary falls inside an image).
+    berth.push(IMAGES, "untagged", None).await;
+    berth.push(IMAGES, "one", Some("v1.0_rc-1")).await;
+    let several = berth.push(IMAGES, "several", Some("b")).await;
+    for tag in ["a", "c", "latest"] {
+        berth.push(IMAGES, "several", Some(tag)).await;
+    }
+    let mut token = None;
+    let mut entries = Vec::new();
+    loop {
+        let request = ListImagesRequest {
+            registry_id: None,
+            repository_name: valid(IMAGES),
+            next_token: token,
+            max_results: Some(2),
+            filter: None,
+        };
+        let Rendered::Json(json) = berth
+            .ecr
+            .list_images_rendered(&ctx(), request)
+            .await
+            .unwrap()
+        else {
+            panic!("a ListImages page is written as JSON");
+        };
+        let read: ListImagesResponse = serde_json::from_slice(&json).unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            String::from_utf8(serde_json::to_vec(&read).unwrap()).unwrap()
+        );
+        entries.extend(images_support::pairs(&read.image_ids.unwrap()));
+        match read.next_token {
+            Some(next) => token = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(entries.len(), 6);
+    let tags_of_several: Vec<_> = entries
+        .iter()
+        .filter(|(digest, _)| *digest == several)
+        .map(|(_, tag)| tag.clone().unwrap())
+        .collect();
+    assert_eq!(tags_of_several, ["a", "b", "c", "latest"]);
+    assert!(
+        entries
+            .iter()
+            .any(|(_, tag)| tag.as_deref() == Some("v1.0_rc-1"))
+    );
+    assert!(entries.iter().any(|(_, tag)| tag.is_none()));
+}

@@ -48,7 +48,7 @@ pub struct Results {
 
 pub fn run(options: &Options) -> Result<Results, String> {
     let mut results = Results::default();
-    let upload_rounds = if options.quick { 1 } else { 3 };
+    let upload_rounds = if options.quick { 1 } else { 5 };
     let modes = if options.runs("uploads") {
         &[upload::Mode::Memory, upload::Mode::DataDir][..]
     } else {
@@ -80,7 +80,7 @@ pub fn run(options: &Options) -> Result<Results, String> {
         pages::Plan {
             warm_up: 300,
             batch: 1000,
-            rounds: 20,
+            rounds: 40,
         }
     };
     if options.runs("pages") {

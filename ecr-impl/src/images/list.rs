@@ -137,14 +137,15 @@ fn each_image_after<T: ReadTx + ?Sized>(
 }
 
 /// ListImages on the caller's registry `scope`.
+/// The page is written as JSON straight from the entries (see [`ListPage::json`]).
 pub async fn list_images<E>(
     meta: &dyn MetaStore,
     scope: &Scope,
     input: ListImagesRequest,
-) -> Result<ListImagesResponse, E>
+) -> Result<Rendered<ListImagesResponse>, E>
 where
     E: From<StoreError> + From<RepositoryNotFoundException> + From<InvalidParameterException>,
-    E: Send + 'static,
+    E: From<ServerException> + Send + 'static,
 {
     let cursor = decode::<E>(input.next_token.as_deref())?;
     let limit = page_size(input.max_results, DEFAULT_LIST_IMAGES_PAGE_SIZE);
@@ -152,11 +153,59 @@ where
     let selection = Selection::new(filter.tag_status, filter.image_status);
     let scope = scope.clone();
     let name = input.repository_name;
-    meta::read(meta, move |tx| {
+    let page = meta::read(meta, move |tx| {
         let repo = find_repository::<_, E>(tx, &scope, &name)?.id;
-        Ok(list_page(tx, repo, selection, cursor.as_ref(), limit)?)
+        Ok::<_, E>(list_page(tx, repo, selection, cursor.as_ref(), limit)?)
     })
-    .await
+    .await?;
+    page.json()
+        .map(Rendered::Json)
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())).into())
+}
+
+/// One ListImages entry: an image (its place in the order, hence its digest) and one of its
+/// tags, or none for an untagged image.
+struct ListEntry {
+    position: ImagePosition,
+    tag: Option<ImageTag>,
+}
+
+/// A ListImages page: its entries and the token of the next page.
+struct ListPage {
+    entries: Vec<ListEntry>,
+    next_token: Option<String>,
+}
+
+impl ListPage {
+    /// The page as JSON, written directly (no identifier values built, no serializer): byte
+    /// for byte what serializing `ListImagesResponse` writes, `imageDigest` then
+    /// `imageTag` (left out when absent) per entry (tests/rendered_pages.rs).
+    fn json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        use std::io::Write;
+        // An entry is about 100 bytes.
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 112);
+        out.extend_from_slice(b"{\"imageIds\":[");
+        for (index, entry) in self.entries.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            // A digest's text never needs escaping.
+            write!(out, "{{\"imageDigest\":\"{}\"", entry.position.digest)
+                .map_err(serde_json::Error::io)?;
+            if let Some(tag) = &entry.tag {
+                out.extend_from_slice(b",\"imageTag\":");
+                out.extend_from_slice(&json::to_vec(tag.as_str())?);
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+        if let Some(token) = &self.next_token {
+            out.extend_from_slice(b",\"nextToken\":");
+            out.extend_from_slice(&json::to_vec(token)?);
+        }
+        out.push(b'}');
+        Ok(out)
+    }
 }
 
 fn list_page(
@@ -165,10 +214,10 @@ fn list_page(
     selection: Selection,
     cursor: Option<&Cursor>,
     limit: usize,
-) -> Result<ListImagesResponse, StoreError> {
+) -> Result<ListPage, StoreError> {
     // One more than a page, to know whether another follows.
     let wanted = limit + 1;
-    let mut entries: Vec<(ImagePosition, ImageIdentifier)> = Vec::new();
+    let mut entries: Vec<ListEntry> = Vec::new();
     // The rest of the image a page ended in, if it is still there.
     if let Some(Cursor {
         position,
@@ -196,18 +245,18 @@ fn list_page(
     }
     let next_token = if entries.len() > limit {
         entries.truncate(limit);
-        entries.last().map(|(position, id)| {
+        entries.last().map(|entry| {
             Cursor {
-                position: *position,
-                tag: id.image_tag.clone(),
+                position: entry.position,
+                tag: entry.tag.clone(),
             }
             .token()
         })
     } else {
         None
     };
-    Ok(ListImagesResponse {
-        image_ids: Some(entries.into_iter().map(|(_, id)| id).collect()),
+    Ok(ListPage {
+        entries,
         next_token,
     })
 }
@@ -221,7 +270,7 @@ fn add_entries(
     row: &ImageRow,
     after_tag: Option<&ImageTag>,
     wanted: usize,
-    entries: &mut Vec<(ImagePosition, ImageIdentifier)>,
+    entries: &mut Vec<ListEntry>,
 ) -> Result<(), StoreError> {
     if !selection.status_selects(row) {
         return Ok(());
@@ -232,33 +281,26 @@ fn add_entries(
     }
     if tags.is_empty() {
         if after_tag.is_none() {
-            entries.push((row.position(), identifier(row, None)));
+            entries.push(ListEntry {
+                position: row.position(),
+                tag: None,
+            });
         }
         return Ok(());
     }
     // Within an image, entries go by tag (byte order), so a token can name one.
     tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     let after = |tag: &ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
-    // The digest's text once for all its entries.
-    let digest = row.digest.to_string();
     for tag in tags.into_iter().filter(|tag| after(tag)) {
         if entries.len() == wanted {
             break;
         }
-        let id = ImageIdentifier {
-            image_digest: Some(digest.clone()),
-            image_tag: Some(tag),
-        };
-        entries.push((row.position(), id));
+        entries.push(ListEntry {
+            position: row.position(),
+            tag: Some(tag),
+        });
     }
     Ok(())
-}
-
-fn identifier(row: &ImageRow, tag: Option<&ImageTag>) -> ImageIdentifier {
-    ImageIdentifier {
-        image_digest: Some(row.digest.to_string()),
-        image_tag: tag.cloned(),
-    }
 }
 
 /// DescribeImages on the caller's registry `scope`: the images `imageIds` names, or a page
@@ -407,14 +449,16 @@ fn render_page(
     repo: RepoId,
     page: DescribePage,
 ) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
-    page.images
+    let items: Vec<_> = page
+        .images
         .iter()
-        .map(|image| {
-            rendered.get_or_render(&(repo, image.row.digest), image, || {
-                json::to_vec(&detail(scope, name, &image.row, image.tags.clone()))
-            })
+        .map(|image| ((repo, image.row.digest), image))
+        .collect();
+    rendered
+        .get_or_render_all(&items, |index| {
+            let image = &page.images[index];
+            json::to_vec(&detail(scope, name, &image.row, image.tags.clone()))
         })
-        .collect::<Result<Vec<_>, _>>()
         .and_then(|items| page_json("imageDetails", &items, page.next_token.as_deref()))
         .map(Rendered::Json)
         .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())).into())

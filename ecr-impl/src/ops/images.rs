@@ -76,7 +76,7 @@ pub(crate) async fn list_images(
     state: &State,
     ctx: &RequestContext,
     input: ListImagesRequest,
-) -> Result<ListImagesResponse, ListImagesError> {
+) -> Result<Rendered<ListImagesResponse>, ListImagesError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
     images::list::list_images(state.meta(), &scope, input).await
 }

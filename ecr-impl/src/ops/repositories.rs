@@ -226,21 +226,23 @@ async fn describe_page(
             .map_err(server_failure::<DescribeRepositoriesError>)?;
     let next_token = pagination::finish_page(&mut rows, page_size, |row| row.record.name.as_str());
     let views = RepositoryViews::new(scope);
-    let cache = &state.rendered.repositories;
-    let rendered = rows
+    let versions: Vec<RepositoryVersion> = rows
         .iter()
-        .map(|row| {
-            let record = &row.record;
-            let version = RepositoryVersion {
-                name: record.name.clone(),
-                created_at: record.created_at,
-                tag_mutability: record.tag_mutability.clone(),
-                scan_on_push: record.scan_on_push,
-                encryption: record.encryption.clone(),
-            };
-            cache.get_or_render(&row.id, &version, || json::to_vec(&views.view(record)))
+        .map(|row| RepositoryVersion {
+            name: row.record.name.clone(),
+            created_at: row.record.created_at,
+            tag_mutability: row.record.tag_mutability.clone(),
+            scan_on_push: row.record.scan_on_push,
+            encryption: row.record.encryption.clone(),
         })
-        .collect::<Result<Vec<_>, _>>()
+        .collect();
+    let items: Vec<_> = rows.iter().map(|row| row.id).zip(&versions).collect();
+    let rendered = state
+        .rendered
+        .repositories
+        .get_or_render_all(&items, |index| {
+            json::to_vec(&views.view(&rows[index].record))
+        })
         .and_then(|items| page_json("repositories", &items, next_token.as_deref()))
         .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())))?;
     Ok(Rendered::Json(rendered))
