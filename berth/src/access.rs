@@ -131,6 +131,7 @@ mod tests {
             max_header_bytes: 4096,
             request_body_timeout: Duration::from_secs(60),
             verifier: verify.then(|| Arc::new(credentials)),
+            registry_auth: crate::config::RegistryAuth::default(),
         }
     }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use ecr_impl::Ecr;
 
-use crate::config::{AccountId, Region};
+use crate::config::{AccountId, Region, RegistryAuth};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
 use crate::{access, admin, api, head, layer_download, reply};
@@ -30,6 +30,8 @@ pub struct AppState {
     pub request_body_timeout: Duration,
     /// The keys requests must be signed with; `None` when signatures are not verified.
     pub verifier: Option<Arc<Credentials>>,
+    /// Who may use the OCI registry.
+    pub registry_auth: RegistryAuth,
 }
 
 /// The path AWS clients post API requests to.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Parser;
 
-use crate::config::{self, AccountId, Config, Region};
+use crate::config::{self, AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 use crate::sigv4::Credentials;
 
 /// The one line `berth` prints on stdout, once it accepts connections:
@@ -20,6 +20,8 @@ pub const ENV_LOG: &str = "BERTH_LOG";
 pub const ENV_DATA_DIR: &str = "BERTH_DATA_DIR";
 pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
+pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
+pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
 
 /// Amazon ECR emulated locally.
 ///
@@ -71,6 +73,21 @@ pub struct Cli {
     /// separated. Prefer the environment variable: arguments are visible to other users.
     #[arg(long, env = ENV_CREDENTIALS, value_name = "AKID:SECRET:ACCOUNT,...", hide_env_values = true, value_parser = CredentialsParser)]
     pub credentials: Option<Credentials>,
+
+    /// Who may push and pull through the OCI registry at /v2/: "ecr", as ECR (docker login
+    /// -u AWS with a password from aws ecr get-login-password, which names the account and
+    /// region), or "none" (anyone, anonymously, into the default account and region).
+    #[arg(long, env = ENV_REGISTRY_AUTH, value_name = "ecr|none", default_value_t = RegistryAuth::default())]
+    pub registry_auth: RegistryAuth,
+
+    /// Make repositoryUri HOST[:PORT]/NAME and GetAuthorizationToken's proxyEndpoint
+    /// http://HOST[:PORT], so the URIs Berth answers push to Berth (e.g. localhost:4566;
+    /// docker treats 127.0.0.0/8 as a plain-HTTP registry). The host may hold {account}
+    /// and {region}, filled per registry ({account}.dkr.ecr.{region}.localhost:4566), and
+    /// the port may be {port}, the port Berth listens on. Without it they keep AWS's
+    /// forms, <account>.dkr.ecr.<region>.amazonaws.com.
+    #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
+    pub registry_host: Option<RegistryHostSetting>,
 }
 
 impl Cli {
@@ -84,6 +101,8 @@ impl Cli {
             data_dir: self.data_dir.clone(),
             verify_sigv4: self.verify_sigv4,
             credentials: self.credentials.clone().unwrap_or_default(),
+            registry_auth: self.registry_auth,
+            registry_host: self.registry_host.clone(),
             ..Config::default()
         }
     }
@@ -167,6 +186,26 @@ mod tests {
     }
 
     #[test]
+    fn registry_flags_become_the_config() {
+        let defaults = parse(&[]).unwrap().config();
+        assert_eq!(defaults.registry_auth, RegistryAuth::Ecr);
+        assert_eq!(defaults.registry_host, None);
+        let config = parse(&[
+            "--registry-auth",
+            "none",
+            "--registry-host",
+            "{account}.dkr.ecr.{region}.localhost:{port}",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.registry_auth, RegistryAuth::None);
+        assert_eq!(
+            config.registry_host.map(|host| host.to_string()).as_deref(),
+            Some("{account}.dkr.ecr.{region}.localhost:{port}")
+        );
+    }
+
+    #[test]
     fn signature_verification_takes_its_keys() {
         let cli = parse(&[
             "--verify-sigv4",
@@ -214,6 +253,20 @@ mod tests {
         assert!(error.contains("--region"), "{error}");
         let error = parse(&["--log", "berth=loud"]).unwrap_err().to_string();
         assert!(error.contains("--log"), "{error}");
+        let error = parse(&["--registry-auth", "basic"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--registry-auth") && error.contains("ecr") && error.contains("none"),
+            "{error}"
+        );
+        let error = parse(&["--registry-host", "https://localhost:4566"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("--registry-host") && error.contains("scheme"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -228,6 +281,8 @@ mod tests {
             ("--data-dir", ENV_DATA_DIR),
             ("--verify-sigv4", ENV_VERIFY_SIGV4),
             ("--credentials", ENV_CREDENTIALS),
+            ("--registry-auth", ENV_REGISTRY_AUTH),
+            ("--registry-host", ENV_REGISTRY_HOST),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

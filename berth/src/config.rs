@@ -7,6 +7,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use ecr_generated::types::{self, RegistryId};
+use ecr_impl::{InvalidRegistryHost, RegistryHost};
 
 pub use crate::sigv4::{Credential, Credentials};
 
@@ -97,6 +98,102 @@ pub struct Config {
     pub verify_sigv4: bool,
     /// The keys accepted when verifying; each makes its caller the key's account.
     pub credentials: Credentials,
+    /// Who may use the OCI registry (`/v2/`).
+    pub registry_auth: RegistryAuth,
+    /// Where `repositoryUri` and `proxyEndpoint` point; `None` keeps AWS's hosts.
+    pub registry_host: Option<RegistryHostSetting>,
+}
+
+/// Who may use the OCI registry (`/v2/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RegistryAuth {
+    /// As ECR: Basic `AWS:<password>` with a password GetAuthorizationToken issued,
+    /// unexpired; otherwise 401 with ECR's challenge.
+    #[default]
+    Ecr,
+    /// Anyone, anonymously, into the default account and region.
+    None,
+}
+
+impl RegistryAuth {
+    const ECR: &str = "ecr";
+    const NONE: &str = "none";
+}
+
+impl FromStr for RegistryAuth {
+    type Err = InvalidSetting;
+
+    fn from_str(text: &str) -> Result<RegistryAuth, InvalidSetting> {
+        match text {
+            RegistryAuth::ECR => Ok(RegistryAuth::Ecr),
+            RegistryAuth::NONE => Ok(RegistryAuth::None),
+            _ => Err(InvalidSetting(format!(
+                "'{text}' is not a registry auth mode: use {} (logins from GetAuthorizationToken, as ECR) or {} (anyone, anonymously)",
+                RegistryAuth::ECR,
+                RegistryAuth::NONE
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for RegistryAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RegistryAuth::Ecr => RegistryAuth::ECR,
+            RegistryAuth::None => RegistryAuth::NONE,
+        })
+    }
+}
+
+/// What `--registry-host` may end with to stand for the port Berth listens on, known only
+/// once it is bound (with `--port 0`, any free port).
+pub const LISTENING_PORT_PLACEHOLDER: &str = "{port}";
+
+/// Where `repositoryUri` and `proxyEndpoint` point (`--registry-host`): an
+/// [`ecr_impl::RegistryHost`] (`HOST[:PORT]`, the host may hold `{account}` and `{region}`)
+/// whose port may also be `{port}`, the port Berth listens on. Checked when parsed, so
+/// [`RegistryHostSetting::resolve`] succeeds for any port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryHostSetting(String);
+
+impl RegistryHostSetting {
+    /// The host, with `{port}` filled with `listening_port`.
+    pub fn resolve(&self, listening_port: u16) -> Result<RegistryHost, InvalidSetting> {
+        let text = match self.0.strip_suffix(LISTENING_PORT_PLACEHOLDER) {
+            Some(host) => format!("{host}{listening_port}"),
+            None => self.0.clone(),
+        };
+        text.parse()
+            .map_err(|e: InvalidRegistryHost| InvalidSetting(e.to_string()))
+    }
+}
+
+impl FromStr for RegistryHostSetting {
+    type Err = InvalidSetting;
+
+    fn from_str(text: &str) -> Result<RegistryHostSetting, InvalidSetting> {
+        let placeholders = text.matches(LISTENING_PORT_PLACEHOLDER).count();
+        let as_port = format!(":{LISTENING_PORT_PLACEHOLDER}");
+        if placeholders > 1 || (placeholders == 1 && !text.ends_with(&as_port)) {
+            return Err(InvalidSetting(format!(
+                "'{text}' has {LISTENING_PORT_PLACEHOLDER} elsewhere than as its port: write HOST{as_port}"
+            )));
+        }
+        let setting = RegistryHostSetting(text.to_owned());
+        // Checked with a stand-in port: the host's rules do not depend on which one.
+        let stand_in = DEFAULT_PORT;
+        setting.resolve(stand_in).map_err(|e| {
+            let checked = text.replacen(LISTENING_PORT_PLACEHOLDER, &stand_in.to_string(), 1);
+            InvalidSetting(e.0.replacen(&format!("'{checked}'"), &format!("'{text}'"), 1))
+        })?;
+        Ok(setting)
+    }
+}
+
+impl fmt::Display for RegistryHostSetting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 impl Default for Config {
@@ -113,6 +210,8 @@ impl Default for Config {
             timeouts: Timeouts::default(),
             verify_sigv4: false,
             credentials: Credentials::default(),
+            registry_auth: RegistryAuth::default(),
+            registry_host: None,
         }
     }
 }
@@ -315,5 +414,66 @@ mod tests {
             ..config
         };
         assert!(config.check().is_ok());
+    }
+
+    #[test]
+    fn registry_auth_is_ecr_or_none() {
+        assert_eq!(Config::default().registry_auth, RegistryAuth::Ecr);
+        for mode in [RegistryAuth::Ecr, RegistryAuth::None] {
+            assert_eq!(mode.to_string().parse::<RegistryAuth>(), Ok(mode));
+        }
+        assert_eq!("none".parse::<RegistryAuth>(), Ok(RegistryAuth::None));
+        for bad in ["", "ECR", "off", "basic"] {
+            let error = bad.parse::<RegistryAuth>().unwrap_err().to_string();
+            assert!(
+                error.contains("ecr") && error.contains("none"),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_registry_host_may_end_with_the_listening_port() {
+        assert_eq!(Config::default().registry_host, None);
+        let scope = ecr_impl::store::Scope {
+            account_id: "111122223333".parse().unwrap(),
+            region: "eu-west-1".parse().unwrap(),
+        };
+        let fixed: RegistryHostSetting = "localhost:4566".parse().unwrap();
+        assert_eq!(fixed.resolve(5000).unwrap().host(&scope), "localhost:4566");
+        let listening: RegistryHostSetting = "localhost:{port}".parse().unwrap();
+        assert_eq!(listening.to_string(), "localhost:{port}");
+        assert_eq!(
+            listening.resolve(41234).unwrap().host(&scope),
+            "localhost:41234"
+        );
+        let template: RegistryHostSetting = "{account}.dkr.ecr.{region}.localhost:{port}"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            template.resolve(5000).unwrap().proxy_endpoint(&scope),
+            "http://111122223333.dkr.ecr.eu-west-1.localhost:5000"
+        );
+    }
+
+    #[test]
+    fn a_bad_registry_host_is_refused_as_given() {
+        for (bad, why) in [
+            ("{port}", "elsewhere than as its port"),
+            ("{port}.test:1", "elsewhere than as its port"),
+            ("localhost:{port}{port}", "elsewhere than as its port"),
+            ("localhost:{port}:{port}", "elsewhere than as its port"),
+            ("http://localhost:{port}", "scheme"),
+            ("bad_host:{port}", "'_'"),
+            ("berth", "Docker Hub"),
+            ("localhost:99999", "port"),
+        ] {
+            let error = bad.parse::<RegistryHostSetting>().unwrap_err().to_string();
+            assert!(error.contains(why), "{bad}: {error}");
+            assert!(
+                error.contains(&format!("'{bad}'")),
+                "names the value given: {error}"
+            );
+        }
     }
 }

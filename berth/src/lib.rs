@@ -60,7 +60,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use config::{AccountId, Config, Region};
+pub use config::{AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 
 /// A Berth server serving in the background. [`Running::shutdown`] stops it gracefully
 /// and waits; dropping it starts the same graceful stop without waiting for it.
@@ -71,6 +71,39 @@ pub struct Running {
     stop: oneshot::Sender<()>,
     task: JoinHandle<io::Result<()>>,
     ecr: Arc<Ecr>,
+    /// The periodic garbage collection, stopped with the server.
+    _collector: Collector,
+}
+
+/// How often unreferenced blobs and expired uploads are collected (also once at startup).
+pub const GARBAGE_COLLECTION_INTERVAL: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// The background task that collects garbage; aborted when dropped.
+#[derive(Debug)]
+struct Collector(JoinHandle<()>);
+
+impl Collector {
+    /// Collects now, then every [`GARBAGE_COLLECTION_INTERVAL`]. A failed collection is
+    /// logged and tried again next time: nothing is lost by waiting.
+    fn start(ecr: Arc<Ecr>) -> Collector {
+        Collector(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval(GARBAGE_COLLECTION_INTERVAL);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match ecr.collect_garbage(berth_runtime::Timestamp::now()).await {
+                    Ok(collected) => tracing::debug!(?collected, "garbage collected"),
+                    Err(error) => tracing::warn!(%error, "garbage collection failed; will retry"),
+                }
+            }
+        }))
+    }
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Opens the state, binds `config.host:config.port`, then serves in a background task of
@@ -90,6 +123,17 @@ pub async fn start(config: Config) -> io::Result<Running> {
             )
         })?;
     let local_addr = listener.local_addr()?;
+    // Set only now: the host's port may be the one just bound.
+    let ecr = match &config.registry_host {
+        Some(setting) => {
+            let host = setting
+                .resolve(local_addr.port())
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+            tracing::info!(registry_host = %host, "repository URIs name Berth's registry");
+            ecr.with_registry_host(host)
+        }
+        None => ecr,
+    };
     let ecr = Arc::new(ecr);
     let state = app::AppState {
         ecr: ecr.clone(),
@@ -101,6 +145,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
         verifier: config
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
+        registry_auth: config.registry_auth,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {
@@ -109,11 +154,13 @@ pub async fn start(config: Config) -> io::Result<Running> {
     });
     let task = tokio::spawn(server);
     tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");
+    let collector = Collector::start(ecr.clone());
     Ok(Running {
         local_addr,
         stop,
         task,
         ecr,
+        _collector: collector,
     })
 }
 

@@ -116,6 +116,122 @@ async fn bad_settings_are_clear_startup_errors() {
 }
 
 #[tokio::test]
+async fn bad_registry_settings_stop_startup_like_any_bad_flag() {
+    for (args, why) in [
+        (["--registry-auth", "basic"], "ecr"),
+        (["--registry-host", "http://localhost:4566"], "scheme"),
+        (["--registry-host", "berth"], "Docker Hub"),
+        (
+            ["--registry-host", "localhost:{port}/v2"],
+            "elsewhere than as its port",
+        ),
+    ] {
+        let flag = args[0];
+        let output = tokio::time::timeout(TIMEOUT, berth_command(args).output())
+            .await
+            .expect("exits in time")
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(flag) && stderr.contains(why),
+            "{args:?}: {stderr}"
+        );
+        assert_eq!(String::from_utf8_lossy(&output.stdout), "", "{args:?}");
+    }
+    // From the environment too, naming the variable's flag.
+    let mut command = berth_command(["--port", "0"]);
+    command.env(cli::ENV_REGISTRY_HOST, "under_score.test");
+    let output = tokio::time::timeout(TIMEOUT, command.output())
+        .await
+        .expect("exits in time")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--registry-host") && stderr.contains("'_'"),
+        "{stderr}"
+    );
+}
+
+/// The repositoryUri and proxyEndpoint a running berth answers to `account` in `region`
+/// (named by the SigV4 credential scope; signatures are not checked by default).
+async fn uri_and_endpoint(
+    addr: std::net::SocketAddr,
+    account: &str,
+    region: &str,
+    name: &str,
+) -> (String, String) {
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={account}/20260101/{region}/ecr/aws4_request, \
+         SignedHeaders=host, Signature=0000"
+    );
+    let body = format!(r#"{{"repositoryName": "{name}"}}"#);
+    let created = call_as(addr, Some(&auth), "CreateRepository", &body).await;
+    assert_eq!(created.status, 200, "{}", created.text());
+    let named = format!(r#"{{"repositoryNames": ["{name}"]}}"#);
+    let described = call_as(addr, Some(&auth), "DescribeRepositories", &named).await;
+    assert_eq!(described.status, 200, "{}", described.text());
+    let uri = created.json()["repository"]["repositoryUri"].clone();
+    assert_eq!(described.json()["repositories"][0]["repositoryUri"], uri);
+    let token = call_as(addr, Some(&auth), "GetAuthorizationToken", "{}").await;
+    assert_eq!(token.status, 200, "{}", token.text());
+    let endpoint = token.json()["authorizationData"][0]["proxyEndpoint"].clone();
+    (
+        uri.as_str().unwrap().to_owned(),
+        endpoint.as_str().unwrap().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn the_registry_host_makes_uris_point_at_berth() {
+    // {port}: the port berth listens on, here any free one.
+    let berth = BerthProcess::start(berth_command([
+        "--port",
+        "0",
+        "--registry-host",
+        "localhost:{port}",
+    ]))
+    .await;
+    let port = berth.addr.port();
+    assert_eq!(
+        uri_and_endpoint(berth.addr, "123456789012", "us-east-1", "team/web").await,
+        (
+            format!("localhost:{port}/team/web"),
+            format!("http://localhost:{port}")
+        )
+    );
+    berth.stop().await;
+
+    // From the environment, with the registry in the host.
+    let mut command = berth_command(["--port", "0"]);
+    command.env(
+        cli::ENV_REGISTRY_HOST,
+        "{account}.dkr.ecr.{region}.localhost:4566",
+    );
+    let berth = BerthProcess::start(command).await;
+    assert_eq!(
+        uri_and_endpoint(berth.addr, "111122223333", "eu-west-1", "app").await,
+        (
+            "111122223333.dkr.ecr.eu-west-1.localhost:4566/app".to_owned(),
+            "http://111122223333.dkr.ecr.eu-west-1.localhost:4566".to_owned()
+        )
+    );
+    berth.stop().await;
+
+    // Without it, AWS's forms.
+    let berth = BerthProcess::start(berth_command(["--port", "0"])).await;
+    assert_eq!(
+        uri_and_endpoint(berth.addr, "111122223333", "eu-west-1", "app").await,
+        (
+            "111122223333.dkr.ecr.eu-west-1.amazonaws.com/app".to_owned(),
+            "https://111122223333.dkr.ecr.eu-west-1.amazonaws.com".to_owned()
+        )
+    );
+    berth.stop().await;
+}
+
+#[tokio::test]
 async fn a_taken_port_is_a_clear_startup_error() {
     let taken = berth::start(berth::Config::ephemeral()).await.unwrap();
     let port = taken.local_addr().port().to_string();
@@ -138,6 +254,10 @@ async fn help_explains_every_flag() {
         "--region",
         "--account-id",
         "--log",
+        "--registry-auth",
+        "--registry-host",
+        "BERTH_REGISTRY_AUTH",
+        "BERTH_REGISTRY_HOST",
         "BERTH_PORT",
         "BERTH_ACCOUNT_ID",
         "4566",
@@ -151,13 +271,15 @@ async fn help_explains_every_flag() {
 /// What a developer's shell might export: each would change what the tests see (another
 /// account or region, signatures required, a bad log filter or data directory that stops
 /// startup) if it reached the server.
-const HOSTILE_ENVIRONMENT: [(&str, &str); 6] = [
+const HOSTILE_ENVIRONMENT: [(&str, &str); 8] = [
     (cli::ENV_ACCOUNT_ID, "999999999999"),
     (cli::ENV_REGION, "eu-north-1"),
     (cli::ENV_VERIFY_SIGV4, "true"),
     (cli::ENV_CREDENTIALS, "AKIDLEAKED:secret:111111111111"),
     (cli::ENV_LOG, "berth=loud"),
     (cli::ENV_DATA_DIR, "/proc/berth-leaked"),
+    (cli::ENV_REGISTRY_AUTH, "none"),
+    (cli::ENV_REGISTRY_HOST, "leaked.example:1"),
 ];
 
 #[tokio::test]
@@ -193,6 +315,10 @@ async fn inherited_berth_settings_never_reach_the_server() {
     assert_eq!(
         created.json()["repository"]["repositoryArn"],
         json!("arn:aws:ecr:us-east-1:123456789012:repository/clean")
+    );
+    assert_eq!(
+        created.json()["repository"]["repositoryUri"],
+        json!("123456789012.dkr.ecr.us-east-1.amazonaws.com/clean")
     );
     berth.stop().await;
 }

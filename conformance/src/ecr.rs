@@ -50,6 +50,9 @@ const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
 const LAYER_MEDIA_TYPE: &str = "application/vnd.oci.image.layer.v1.tar";
 /// The tag the prepared image carries.
 const IMAGE_TAG: &str = "v1";
+/// A single image named by a call, and the member that names it by tag.
+const IMAGE_ID: &str = "imageId";
+const IMAGE_TAG_MEMBER: &str = "imageTag";
 /// Where upload ids, which only the server picks, go until they are known: one per upload a
 /// setup starts, in order. (Valid UUIDs, so the model accepts them as `uploadId`s.)
 const UPLOAD_PLACEHOLDERS: [&str; 2] = [
@@ -192,6 +195,7 @@ impl Fixture for EcrFixture {
             Value::Object(object) => {
                 complete_tag_mutability(object);
                 complete_encryption(object);
+                complete_image_identifier(object);
                 object.values_mut().for_each(|value| self.complete(value));
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.complete(item)),
@@ -316,6 +320,16 @@ fn complete_tag_mutability(object: &mut serde_json::Map<String, Value>) {
             object.insert(EXCLUSION_FILTERS.to_owned(), json!([filter]));
         }
         _ => {}
+    }
+}
+
+/// The image a call acts on (`imageId`) is named by a tag or a digest, though the model
+/// makes both optional: an empty one gets the prepared image's tag.
+fn complete_image_identifier(object: &mut serde_json::Map<String, Value>) {
+    if let Some(Value::Object(identifier)) = object.get_mut(IMAGE_ID) {
+        if identifier.is_empty() {
+            identifier.insert(IMAGE_TAG_MEMBER.to_owned(), json!(IMAGE_TAG));
+        }
     }
 }
 

@@ -9,7 +9,8 @@
 //! - [`images`]: what a manifest says and ECR's rules for reading it (PutImage's steps);
 //! - [`auth`]: the login passwords GetAuthorizationToken issues, signed with the
 //!   [`auth::TokenKey`] an [`Ecr`] holds, and their verification;
-//! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share;
+//! - `arn`, `policy`, `tags`, `pagination`: formats and rules the operations share
+//!   (`arn` also holds [`RegistryHost`], where repository URIs point);
 //! - `messages` and `limits`: every error message and every limit, each in one place.
 
 mod arn;
@@ -34,6 +35,7 @@ use ecr_generated::errors;
 use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
+pub use crate::arn::{InvalidRegistryHost, RegistryHost};
 use crate::auth::{LoginGrant, TokenError, TokenKey};
 pub use crate::ops::State;
 use crate::store::blobs::BlobStore;
@@ -83,15 +85,36 @@ impl Ecr {
         let state = State {
             meta,
             blobs,
-            uploads: layers::Uploads::default(),
+            uploads: Arc::default(),
             token_key: Arc::new(token_key),
             rendered: Arc::default(),
+            registry_host: RegistryHost::aws(),
         };
+        Ecr::serving(state)
+    }
+
+    /// The generated service with every implemented handler, over `state`.
+    fn serving(state: State) -> Ecr {
         // Partial: the operations no module registers answer NotImplementedException.
         let service = ops::register(EcrService::builder(state)).build_partial();
         Ecr {
             service: Arc::new(service),
         }
+    }
+
+    /// This ECR, on the same state and key, answering `repositoryUri` and `proxyEndpoint` on
+    /// `host` (such as `localhost:4566`, Berth's own registry) instead of AWS's hosts. Set it
+    /// before serving: clones made earlier keep answering with the host they had.
+    pub fn with_registry_host(self, host: RegistryHost) -> Ecr {
+        Ecr::serving(State {
+            registry_host: host,
+            ..self.service.state().clone()
+        })
+    }
+
+    /// Where `repositoryUri` and `proxyEndpoint` point ([`RegistryHost::aws`] unless set).
+    pub fn registry_host(&self) -> &RegistryHost {
+        &self.service.state().registry_host
     }
 
     /// What a password from GetAuthorizationToken grants at `now` (the registry it was
@@ -125,7 +148,7 @@ impl Ecr {
             .map_err(ops::server_failure)?;
         Ok(all
             .iter()
-            .map(|(scope, record)| ops::repository_view(scope, record))
+            .map(|(scope, record)| ops::repository_view(self.registry_host(), scope, record))
             .collect())
     }
 }

@@ -291,7 +291,11 @@ async fn parts_must_follow_each_other_and_match_their_length() {
         "InvalidLayerPartException",
     )
     .await;
-    assert_eq!(refused["lastValidByteReceived"], json!(-1));
+    assert_eq!(
+        refused.get("lastValidByteReceived"),
+        None,
+        "absent before any part"
+    );
     assert_eq!(refused["registryId"], json!(ACCOUNT));
     assert_eq!(refused["repositoryName"], json!("app"));
     assert_eq!(refused["uploadId"], json!(upload));
@@ -307,7 +311,11 @@ async fn parts_must_follow_each_other_and_match_their_length() {
         let mut input = part_input("app", &upload, 0, &data[..1000]);
         input["partLastByte"] = json!(last);
         let refused = fails(&ecr, "UploadLayerPart", input, "InvalidLayerPartException").await;
-        assert_eq!(refused["lastValidByteReceived"], json!(-1));
+        assert_eq!(
+            refused.get("lastValidByteReceived"),
+            None,
+            "absent before any part"
+        );
         assert_eq!(
             refused["message"],
             json!(format!(
@@ -361,7 +369,11 @@ async fn an_empty_part_and_an_empty_blob_are_refused() {
         "partFirstByte": 0, "partLastByte": 0, "layerPartBlob": "",
     });
     let refused = fails(&ecr, "UploadLayerPart", input, "InvalidLayerPartException").await;
-    assert_eq!(refused["lastValidByteReceived"], json!(-1));
+    assert_eq!(
+        refused.get("lastValidByteReceived"),
+        None,
+        "absent before any part"
+    );
     fails(
         &ecr,
         "CompleteLayerUpload",
@@ -1145,7 +1157,11 @@ async fn a_part_that_is_not_durable_is_not_counted() {
         "InvalidLayerPartException",
     )
     .await;
-    assert_eq!(refused["lastValidByteReceived"], json!(-1));
+    assert_eq!(
+        refused.get("lastValidByteReceived"),
+        None,
+        "absent before any part"
+    );
     part(&ecr, "app", &upload, 0, &data).await;
     ok(
         &ecr,

@@ -20,6 +20,8 @@ import pytest
 
 from support import (
     ACCOUNT_B,
+    CLI_TIMEOUT,
+    SERVICE_ERROR,
     DEFAULT_ACCOUNT,
     PLAIN_KEY,
     SECRET,
@@ -32,7 +34,6 @@ from support import (
     repo_uri,
 )
 from test_auth import PASSWORD, password_of
-from test_cli import CLI_TIMEOUT, SERVICE_ERROR
 
 CLI_V2 = Path("/usr/bin/aws")
 # The CLI v2's exit code for an error the service returned (v1 uses 255 for everything).

@@ -25,7 +25,13 @@ pub(crate) fn register(builder: Builder) -> Builder {
         |state: &State, ctx: &RequestContext, input: GetAuthorizationTokenRequest| {
             // The one place the clock is read; everything below takes the time.
             let now = Timestamp::now();
-            future::ready(get_authorization_token(&state.token_key, ctx, input, now))
+            future::ready(get_authorization_token(
+                &state.token_key,
+                &state.registry_host,
+                ctx,
+                input,
+                now,
+            ))
         },
     )
 }
@@ -33,9 +39,10 @@ pub(crate) fn register(builder: Builder) -> Builder {
 /// One entry per `registryIds` id, in order, each with that registry's endpoint (the
 /// deprecated parameter does not scope the token, so another account is no AccessDenied);
 /// without it, one for the caller's registry. Every entry carries the same password, minted
-/// for the caller's own registry in the request's region.
+/// for the caller's own registry in the request's region. Endpoints are on `host`.
 pub(crate) fn get_authorization_token(
     key: &TokenKey,
+    host: &RegistryHost,
     ctx: &RequestContext,
     input: GetAuthorizationTokenRequest,
     now: Timestamp,
@@ -58,7 +65,7 @@ pub(crate) fn get_authorization_token(
         .map(|registry| AuthorizationData {
             authorization_token: Some(token.clone()),
             expires_at: Some(minted.expires_at),
-            proxy_endpoint: Some(format!("https://{}", RegistryHost(registry))),
+            proxy_endpoint: Some(host.proxy_endpoint(registry)),
         })
         .collect();
     Ok(GetAuthorizationTokenResponse {
@@ -106,6 +113,7 @@ mod tests {
         let now = Timestamp::from_epoch_millis(1_448_832_653_241);
         let response = get_authorization_token(
             &key,
+            &RegistryHost::aws(),
             &ctx("111122223333", "eu-central-1"),
             GetAuthorizationTokenRequest::default(),
             now,
@@ -135,8 +143,14 @@ mod tests {
         let request = GetAuthorizationTokenRequest {
             registry_ids: ids(&["222222222222", "111122223333", "333333333333"]),
         };
-        let response =
-            get_authorization_token(&key, &ctx("111122223333", "us-west-2"), request, now).unwrap();
+        let response = get_authorization_token(
+            &key,
+            &RegistryHost::aws(),
+            &ctx("111122223333", "us-west-2"),
+            request,
+            now,
+        )
+        .unwrap();
         let data = response.authorization_data.unwrap();
         let endpoints: Vec<_> = data
             .iter()
@@ -154,5 +168,56 @@ mod tests {
             let grant = key.verify(&password_of(data), now).unwrap();
             assert_eq!(grant.registry.account_id.as_str(), "111122223333");
         }
+    }
+
+    #[test]
+    fn on_berths_host_the_endpoint_is_plain_http_there() {
+        let key = TokenKey::generate().unwrap();
+        let now = Timestamp::from_epoch_millis(1_700_000_000_000);
+        let local: RegistryHost = "localhost:4566".parse().unwrap();
+        let response = get_authorization_token(
+            &key,
+            &local,
+            &ctx("111122223333", "eu-west-1"),
+            GetAuthorizationTokenRequest::default(),
+            now,
+        )
+        .unwrap();
+        let [data] = response.authorization_data.unwrap().try_into().unwrap();
+        assert_eq!(
+            data.proxy_endpoint.as_deref(),
+            Some("http://localhost:4566")
+        );
+        // The host does not change whom the password is for.
+        let grant = key.verify(&password_of(&data), now).unwrap();
+        assert_eq!(grant.registry.account_id.as_str(), "111122223333");
+        assert_eq!(grant.registry.region.as_str(), "eu-west-1");
+
+        let per_registry: RegistryHost =
+            "{account}.dkr.ecr.{region}.localhost:4566".parse().unwrap();
+        let request = GetAuthorizationTokenRequest {
+            registry_ids: ids(&["222222222222", "111122223333"]),
+        };
+        let response = get_authorization_token(
+            &key,
+            &per_registry,
+            &ctx("111122223333", "eu-west-1"),
+            request,
+            now,
+        )
+        .unwrap();
+        let endpoints: Vec<_> = response
+            .authorization_data
+            .unwrap()
+            .into_iter()
+            .map(|data| data.proxy_endpoint.unwrap())
+            .collect();
+        assert_eq!(
+            endpoints,
+            [
+                "http://222222222222.dkr.ecr.eu-west-1.localhost:4566",
+                "http://111122223333.dkr.ecr.eu-west-1.localhost:4566",
+            ]
+        );
     }
 }

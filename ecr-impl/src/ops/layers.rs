@@ -129,7 +129,8 @@ pub(crate) async fn upload_layer_part(
         registry_id: Some(scope.account_id.clone()),
         repository_name: Some(name.clone()),
         upload_id: Some(input.upload_id.clone()),
-        last_valid_byte_received: Some(last_valid_byte(received)),
+        // Absent before any part: the model allows no value below 0 [choice].
+        last_valid_byte_received: received.checked_sub(1).map(|_| last_valid_byte(received)),
         message: Some(message),
     };
     let appended = layers::append(state.layer_stores(), &scope, &name, id, part, body)

@@ -19,23 +19,26 @@ use ecr_generated::errors::{
 use ecr_generated::operations::EcrServiceBuilder;
 use ecr_generated::types::{ImageScanningConfiguration, RegistryId, Repository, RepositoryName};
 
-use crate::arn::{self, ArnError, RepositoryArn};
+use crate::arn::{self, ArnError, RegistryHost, RepositoryArn};
 use crate::auth::TokenKey;
 use crate::messages;
 use crate::store::blobs::BlobStore;
 use crate::store::meta::MetaStore;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 
-/// What every handler receives: the state interfaces, the upload sessions in progress and
-/// the key login passwords are signed with.
-#[derive(Debug)]
+/// What every handler receives: the state interfaces, the upload sessions in progress, the
+/// key login passwords are signed with, and the host repository URIs name. A clone shares
+/// the state (every part but the host is shared behind an `Arc`).
+#[derive(Debug, Clone)]
 pub struct State {
     pub(crate) meta: Arc<dyn MetaStore>,
     pub(crate) blobs: Arc<dyn BlobStore>,
-    pub(crate) uploads: crate::layers::Uploads,
+    pub(crate) uploads: Arc<crate::layers::Uploads>,
     pub(crate) token_key: Arc<TokenKey>,
     /// Repository and image views kept ready as JSON for pages.
     pub(crate) rendered: Arc<crate::rendered::Rendered>,
+    /// Where `repositoryUri` and `proxyEndpoint` point: AWS's hosts unless set.
+    pub(crate) registry_host: RegistryHost,
 }
 
 impl State {
@@ -144,9 +147,13 @@ where
 }
 
 /// A stored repository as ECR shows it: every member real ECR fills, the exclusion filters
-/// only when there are some.
-pub(crate) fn repository_view(scope: &Scope, record: &RepositoryRecord) -> Repository {
-    RepositoryViews::new(scope).view(record)
+/// only when there are some; its URI on `host`.
+pub(crate) fn repository_view(
+    host: &RegistryHost,
+    scope: &Scope,
+    record: &RepositoryRecord,
+) -> Repository {
+    RepositoryViews::new(host, scope).view(record)
 }
 
 /// Repositories of one registry as ECR shows them ([`repository_view`]), with what they
@@ -158,11 +165,11 @@ pub(crate) struct RepositoryViews<'a> {
 }
 
 impl<'a> RepositoryViews<'a> {
-    pub(crate) fn new(scope: &'a Scope) -> RepositoryViews<'a> {
+    pub(crate) fn new(host: &RegistryHost, scope: &'a Scope) -> RepositoryViews<'a> {
         RepositoryViews {
             scope,
             arn_prefix: arn::repository_arn_prefix(&scope.region, &scope.account_id),
-            uri_prefix: arn::repository_uri_prefix(scope),
+            uri_prefix: host.repository_uri_prefix(scope),
         }
     }
 

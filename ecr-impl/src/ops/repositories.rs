@@ -21,7 +21,6 @@ use super::{
 };
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
 use crate::rendered::{RepositoryVersion, page_json};
-use crate::store::meta::MetaStore;
 use crate::store::{RepositoryRecord, Scope, StoreError};
 use crate::{arn, messages, pagination, tags};
 
@@ -97,7 +96,7 @@ pub(crate) async fn create(
         tags,
         policy_text: None,
     };
-    let repository = repository_view(&scope, &record);
+    let repository = repository_view(&state.registry_host, &scope, &record);
     let name = record.name.clone();
     crate::repositories::create(state.meta(), &scope, record)
         .await
@@ -134,7 +133,7 @@ pub(crate) async fn delete(
             }
         })?;
     Ok(DeleteRepositoryResponse {
-        repository: Some(repository_view(&scope, &record)),
+        repository: Some(repository_view(&state.registry_host, &scope, &record)),
     })
 }
 
@@ -160,7 +159,7 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(state.meta(), &scope, &names)
+            describe_named(state, &scope, &names)
                 .await
                 .map(Rendered::Value)
         }
@@ -179,14 +178,14 @@ pub(crate) async fn describe(
 
 /// The named repositories in request order; the first missing one is the error.
 async fn describe_named(
-    store: &dyn MetaStore,
+    state: &State,
     scope: &Scope,
     names: &[RepositoryName],
 ) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
-    let found = crate::repositories::named(store, scope, names)
+    let found = crate::repositories::named(state.meta(), scope, names)
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
-    let views = RepositoryViews::new(scope);
+    let views = RepositoryViews::new(&state.registry_host, scope);
     let repositories = names
         .iter()
         .zip(found)
@@ -225,7 +224,7 @@ async fn describe_page(
             .await
             .map_err(server_failure::<DescribeRepositoriesError>)?;
     let next_token = pagination::finish_page(&mut rows, page_size, |row| row.record.name.as_str());
-    let views = RepositoryViews::new(scope);
+    let views = RepositoryViews::new(&state.registry_host, scope);
     let versions: Vec<RepositoryVersion> = rows
         .iter()
         .map(|row| RepositoryVersion {
