@@ -28,7 +28,7 @@ pub fn section(context: &Context, results: &Results) -> String {
         out,
         "## Images and layers: uploads, image pages, server CPU per page (issue 10)\n\n\
          Measured {} on {}; {}.\n\n\
-         One command: `scripts/bench --images` (about a minute; `--quick` for a ten-second version; it builds \
+         One command: `scripts/bench --images` (about a minute and a half; `--quick` for a quarter-minute version; it builds \
          the release binaries, runs everything below and rewrites this section; \
          `--berth-before PATH` adds an older build to the page and CPU figures). Berth runs \
          as `berth --port 0` (plus `--data-dir DIR` where said), its log going to a file. \
