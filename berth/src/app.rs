@@ -9,13 +9,13 @@ use axum::extract::Request;
 use axum::http::Method;
 use axum::middleware;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, any, get, post};
 use ecr_impl::Ecr;
 
 use crate::config::{AccountId, Region, RegistryAuth};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
-use crate::{access, admin, api, head, layer_download, reply};
+use crate::{access, admin, api, head, layer_download, oci, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -49,6 +49,11 @@ pub fn router(state: AppState) -> Router {
             &layer_download::route(),
             only(get(layer_download::get), "GET"),
         )
+        // ---- The OCI registry (`/v2/…`): its own routing, fallbacks and errors ----
+        .route(oci::ROUTES[0], any(oci::handle))
+        .route(oci::ROUTES[1], any(oci::handle))
+        .route(oci::ROUTES[2], any(oci::handle))
+        // ----
         .fallback(unknown_path)
         // Outermost last: every answer gets a request id, oversized heads are refused
         // before anything else, then admin access is checked.

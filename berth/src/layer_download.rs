@@ -74,7 +74,7 @@ pub async fn get(State(state): State<AppState>, uri: Uri, headers: HeaderMap) ->
 
 /// What a `Range` header asks of a `size`-byte layer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Requested {
+pub(crate) enum Requested {
     /// One range within the layer (clipped to its end).
     Range(Range<u64>),
     /// One well-formed range that starts past the end (or a suffix of 0 bytes).
@@ -84,7 +84,7 @@ enum Requested {
 }
 
 /// Reads a `Range` header value: `bytes=a-b`, `bytes=a-`, or `bytes=-n` (RFC 9110 §14.1.2).
-fn byte_range(value: &[u8], size: u64) -> Requested {
+pub(crate) fn byte_range(value: &[u8], size: u64) -> Requested {
     let Some(spec) = std::str::from_utf8(value)
         .ok()
         .and_then(|text| text.trim().strip_prefix("bytes="))

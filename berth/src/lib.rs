@@ -42,6 +42,8 @@ pub mod errors;
 mod head;
 mod idle;
 mod layer_download;
+// The OCI `/v2` registry.
+mod oci;
 mod reply;
 mod serve;
 pub mod signals;

@@ -759,10 +759,11 @@ async fn non_api_requests_get_clear_errors() {
         root.message()
     );
 
-    let unknown = get(addr, "/v2/").await;
+    // (`/v2/` is the registry's: `tests/registry.rs`.)
+    let unknown = get(addr, "/v1/").await;
     unknown.assert_error(404, "UnknownOperationException");
     assert!(
-        unknown.message().contains("GET /v2/"),
+        unknown.message().contains("GET /v1/"),
         "{}",
         unknown.message()
     );

@@ -418,6 +418,14 @@ pub fn image_failure_referenced_by_manifest_list(indexes: &[String]) -> String {
     )
 }
 
+// ---- The OCI `/v2` registry (berth/src/oci) ----
+// The registry answers ECR's texts above under OCI codes; these are its own [choice]s.
+
+/// A `/v2` blob body that broke off while it streamed (nothing of it was kept).
+pub fn registry_body_failed(detail: &str) -> String {
+    format!("The request body could not be read: {detail}")
+}
+
 #[cfg(test)]
 mod image_operation_tests {
     use super::*;

@@ -46,6 +46,11 @@ impl Deref for HttpResponse {
 }
 
 impl HttpResponse {
+    /// A response parsed elsewhere (a HEAD's, whose head announces a body it has not).
+    pub fn from_response(response: Response) -> HttpResponse {
+        HttpResponse(response)
+    }
+
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {
             panic!(

@@ -18,6 +18,7 @@ pub mod list;
 pub mod manifest;
 pub mod put;
 pub mod referrers;
+pub mod registry;
 pub mod storage_class;
 
 #[cfg(test)]

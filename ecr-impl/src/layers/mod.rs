@@ -24,6 +24,7 @@
 mod availability;
 mod collect;
 mod download;
+mod registry;
 mod uploads;
 
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub use availability::{stat, stat_all};
 pub use collect::Collected;
 pub(crate) use download::download_url;
 pub use download::{LAYER_DOWNLOAD_PATH, LayerDownload, LayerDownloadError};
+pub use registry::{LinkedBlob, MIN_CHUNK_LENGTH, cancel, linked_blob, mount, open_blob};
 pub(crate) use uploads::last_valid_byte;
 pub use uploads::{Appended, Completed, Part, append, complete, initiate, received};
 
