@@ -3,6 +3,7 @@
 //! (target → input → validation → handler → response). Service-neutral.
 
 pub mod error;
+pub mod json;
 pub mod nesting;
 pub mod protocol;
 pub mod service;

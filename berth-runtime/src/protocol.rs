@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::RequestContext;
 use crate::error::{self, ErrorResponse};
+use crate::json::Rendered;
 use crate::nesting;
 use crate::validation::{Path, Violations};
 
@@ -152,7 +153,7 @@ where
     W: DeserializeOwned,
     V: FnOnce(W, &Path<'_>, &mut Violations) -> Option<I>,
     F: FnOnce(I) -> Fut,
-    Fut: Future<Output = Result<O, E>>,
+    Fut: Future<Output = Result<Rendered<O>, E>>,
     O: Serialize,
     E: ErrorResponse,
 {
@@ -175,7 +176,7 @@ where
         }
     };
     match call(input).await {
-        Ok(output) => match serde_json::to_vec(&output) {
+        Ok(output) => match output.into_body() {
             Ok(body) => Response::json(description, 200, body),
             Err(e) => Response::error(
                 description,

@@ -8,6 +8,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::RequestContext;
+use crate::json::Rendered;
 
 /// A handler's future, boxed: the one allocation a call costs beyond the handler's own.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -39,6 +40,21 @@ where
     F: for<'a> Handler<'a, S, I, R>,
 {
     Box::new(move |state, ctx, input| Box::pin(handler(state, ctx, input)))
+}
+
+/// `handler`, whose output converts into [`Rendered`] (a plain output value, or the output
+/// already written as JSON), type-erased for a service's handler table.
+pub fn boxed_rendered<S, I, O, E, R, F>(handler: F) -> BoxedHandler<S, I, Result<Rendered<O>, E>>
+where
+    F: for<'a> Handler<'a, S, I, Result<R, E>>,
+    R: Into<Rendered<O>> + Send,
+    E: Send,
+    O: Send,
+{
+    Box::new(move |state, ctx, input| {
+        let answer = handler(state, ctx, input);
+        Box::pin(async move { answer.await.map(Into::into) })
+    })
 }
 
 /// What `build()` of a service builder answers when some operations have no handler.
@@ -98,6 +114,38 @@ mod tests {
         assert_eq!(
             block_on(handler(&Counter(40), &ctx, 2)),
             Ok("Add 42".to_owned())
+        );
+    }
+
+    async fn rendered(
+        counter: &Counter,
+        _: &RequestContext,
+        input: u32,
+    ) -> Result<Rendered<u32>, ()> {
+        Ok(Rendered::Json(
+            format!("{}", counter.0 + input).into_bytes(),
+        ))
+    }
+
+    #[test]
+    fn handlers_answer_values_or_their_json() {
+        let ctx = RequestContext {
+            account_id: "000000000000".into(),
+            region: "local".into(),
+            request_id: "r".into(),
+            operation: "Add",
+            endpoint: String::new(),
+        };
+        let plain: BoxedHandler<Counter, u32, Result<Rendered<String>, ()>> = boxed_rendered(add);
+        assert_eq!(
+            block_on(plain(&Counter(40), &ctx, 2)),
+            Ok(Rendered::Value("Add 42".to_owned()))
+        );
+        let written: BoxedHandler<Counter, u32, Result<Rendered<u32>, ()>> =
+            boxed_rendered(rendered);
+        assert_eq!(
+            block_on(written(&Counter(40), &ctx, 2)),
+            Ok(Rendered::Json(b"42".to_vec()))
         );
     }
 

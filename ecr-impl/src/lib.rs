@@ -22,6 +22,7 @@ mod messages;
 mod ops;
 mod pagination;
 mod policy;
+mod rendered;
 mod repositories;
 pub mod store;
 mod tags;
@@ -86,6 +87,7 @@ impl Ecr {
             blobs,
             uploads: Arc::default(),
             token_key: Arc::new(token_key),
+            rendered: Arc::default(),
             registry_host: RegistryHost::aws(),
         };
         Ecr::serving(state)
@@ -132,7 +134,9 @@ impl Ecr {
     /// Drops all state (every account and region); returns once that is durable. Fails
     /// only when the backend does (nothing is dropped then).
     pub async fn reset(&self) -> Result<(), errors::ServerException> {
-        self.meta().reset().await.map_err(ops::server_failure)
+        self.meta().reset().await.map_err(ops::server_failure)?;
+        self.service.state().rendered.clear();
+        Ok(())
     }
 
     /// Every repository of every account and region, sorted by account, region and name.

@@ -53,3 +53,10 @@ pub const LAYER_DOWNLOAD_URL_LIFETIME: std::time::Duration =
 /// [choice] How long a blob no repository links survives garbage collection: a blob published
 /// by a layer upload that has not linked it yet must survive (1 hour).
 pub const UNLINKED_BLOB_GRACE: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+// --- Rendered pages (issue 10, performance) ---
+
+/// How many rendered repository and image views are kept ready for pages (each some
+/// hundreds of bytes); past it the kept views are dropped and rendered again as pages ask.
+/// Not an ECR limit: memory against CPU.
+pub const MAX_RENDERED_ENTRIES: usize = 20_000;

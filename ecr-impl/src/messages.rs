@@ -458,3 +458,10 @@ mod image_operation_tests {
         );
     }
 }
+
+// --- Rendered pages (issue 10, performance) ---
+
+/// A page's JSON could not be written (a Berth bug: its views always serialize).
+pub fn unwritable_output(reason: &str) -> String {
+    format!("Berth could not write the page it read: {reason}")
+}

@@ -4,7 +4,7 @@
 
 use ecr_generated::types::RepositoryName;
 
-use crate::store::meta::{self, MetaStore};
+use crate::store::meta::{self, MetaStore, RepositoryRow};
 use crate::store::{RepositoryChange, RepositoryRecord, Scope, StoreError, check_deletable};
 
 /// A repository before and after an update.
@@ -61,17 +61,16 @@ pub(crate) async fn named(
     .await
 }
 
-/// Up to `limit` repositories in name order after `after`.
+/// Up to `limit` repositories in name order after `after`, with their ids.
 pub(crate) async fn page(
     store: &dyn MetaStore,
     scope: &Scope,
     after: Option<RepositoryName>,
     limit: usize,
-) -> Result<Vec<RepositoryRecord>, StoreError> {
+) -> Result<Vec<RepositoryRow>, StoreError> {
     let scope = scope.clone();
     meta::read(store, move |tx| {
-        let rows = tx.repositories_after(&scope, after.as_ref(), limit)?;
-        Ok(rows.into_iter().map(|row| row.record).collect())
+        tx.repositories_after(&scope, after.as_ref(), limit)
     })
     .await
 }

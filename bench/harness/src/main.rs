@@ -5,9 +5,17 @@
 //! berth-bench --berth target/release/berth --moto target/bench-venv/bin/moto_server \
 //!     --lua-dir bench --out BENCHMARKS.md --machine "..." --date "..." --versions "..." \
 //!     [--duration 10] [--rounds 3] [--cold-starts 10] [--quick]
+//! berth-bench --suite images --berth target/release/berth [--berth-before OLD_BINARY] \
+//!     --out BENCHMARKS.md --machine "..." --date "..." --versions "..." [--quick] \
+//!     [--parts uploads,pages,scale]
 //! ```
+//!
+//! The default suite is issue 5's (server throughput, start-up, memory, scale); `--suite
+//! images` runs issue 10's (layer uploads, image pages, server CPU per page) and writes its
+//! own section.
 
 mod ecr;
+mod images;
 mod memory;
 mod process;
 mod report;
@@ -30,9 +38,22 @@ const MEMORY_REPOSITORIES: usize = 10_000;
 const SCALE_SIZES: [usize; 2] = [1_000, 100_000];
 const QUICK_SCALE_SIZES: [usize; 2] = [1_000, 10_000];
 
+/// Which benchmarks run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Suite {
+    /// Issue 5: throughput, cold start, memory, repository scale.
+    Server,
+    /// Issue 10: layer uploads, image pages, server CPU per page.
+    Images,
+}
+
 #[derive(Debug)]
 struct Args {
+    suite: Suite,
     berth: PathBuf,
+    berth_before: Option<PathBuf>,
+    /// The parts of the images suite to run (all when empty).
+    parts: Vec<String>,
     moto: Option<PathBuf>,
     lua_dir: PathBuf,
     out: Option<PathBuf>,
@@ -46,7 +67,10 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
+        suite: Suite::Server,
         berth: PathBuf::from("target/release/berth"),
+        berth_before: None,
+        parts: Vec::new(),
         moto: None,
         lua_dir: PathBuf::from("bench"),
         out: None,
@@ -66,7 +90,25 @@ fn parse_args() -> Result<Args, String> {
     while let Some(flag) = argv.next() {
         let mut value = || argv.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
+            "--suite" => {
+                args.suite = match value()?.as_str() {
+                    "server" => Suite::Server,
+                    "images" => Suite::Images,
+                    other => return Err(format!("unknown suite `{other}` (server, images)")),
+                }
+            }
             "--berth" => args.berth = value()?.into(),
+            "--berth-before" => args.berth_before = Some(value()?.into()),
+            "--parts" => {
+                args.parts = value()?.split(',').map(str::to_owned).collect();
+                if let Some(unknown) = args
+                    .parts
+                    .iter()
+                    .find(|part| !["uploads", "pages", "scale"].contains(&part.as_str()))
+                {
+                    return Err(format!("unknown part `{unknown}` (uploads, pages, scale)"));
+                }
+            }
             "--moto" => args.moto = Some(value()?.into()),
             "--lua-dir" => args.lua_dir = value()?.into(),
             "--out" => args.out = Some(value()?.into()),
@@ -114,6 +156,30 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let args = parse_args()?;
     std::fs::create_dir_all(&args.logs).map_err(|e| format!("{}: {e}", args.logs.display()))?;
+    match args.suite {
+        Suite::Server => run_server_suite(&args),
+        Suite::Images => run_images_suite(&args),
+    }
+}
+
+fn run_images_suite(args: &Args) -> Result<(), String> {
+    let results = images::run(&images::Options {
+        berth: args.berth.clone(),
+        before: args.berth_before.clone(),
+        logs: args.logs.clone(),
+        quick: args.quick,
+        parts: args.parts.clone(),
+    })?;
+    let section = images::section(&args.context, &results);
+    print!("{section}");
+    if let Some(out) = &args.out {
+        report::write_marked_section(out, &section, images::report::BEGIN, images::report::END)?;
+        eprintln!("wrote the issue-10 section of {}", out.display());
+    }
+    Ok(())
+}
+
+fn run_server_suite(args: &Args) -> Result<(), String> {
     let moto = args.moto.as_deref();
     let mut results = Results {
         memory_repositories: MEMORY_REPOSITORIES,

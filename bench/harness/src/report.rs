@@ -288,16 +288,16 @@ fn scale_table(out: &mut String, pages: &[Pages]) {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
+pub fn verdict(met: bool) -> &'static str {
     if met { "met" } else { "**missed**" }
 }
 
-fn rate(value: f64) -> String {
+pub fn rate(value: f64) -> String {
     count(value.round())
 }
 
 /// `12,345`.
-fn count(value: f64) -> String {
+pub fn count(value: f64) -> String {
     let digits = format!("{:.0}", value);
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -309,7 +309,7 @@ fn count(value: f64) -> String {
     out
 }
 
-fn duration(value: Duration) -> String {
+pub fn duration(value: Duration) -> String {
     let micros = value.as_secs_f64() * 1e6;
     if micros < 1000.0 {
         format!("{micros:.0} µs")
@@ -320,25 +320,36 @@ fn duration(value: Duration) -> String {
     }
 }
 
-fn mib(kib: u64) -> String {
+pub fn mib(kib: u64) -> String {
     format!("{:.1} MB", kib as f64 * 1024.0 / 1e6)
 }
 
-/// Replaces this harness's section of `path` (or appends it), keeping everything else.
+/// Replaces the issue-5 section of `path` (or appends it), keeping everything else.
 pub fn write_section(path: &Path, section: &str) -> Result<(), String> {
+    write_marked_section(path, section, BEGIN, END)
+}
+
+/// Replaces the section of `path` between the lines `begin` and `end` (or appends it),
+/// keeping everything else.
+pub fn write_marked_section(
+    path: &Path,
+    section: &str,
+    begin: &str,
+    end: &str,
+) -> Result<(), String> {
     let existing = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => "# Benchmarks\n".to_owned(),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let updated = splice(&existing, section);
+    let updated = splice(&existing, section, begin, end);
     std::fs::write(path, updated).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn splice(existing: &str, section: &str) -> String {
-    match (existing.find(BEGIN), existing.find(END)) {
+fn splice(existing: &str, section: &str, begin_marker: &str, end_marker: &str) -> String {
+    match (existing.find(begin_marker), existing.find(end_marker)) {
         (Some(begin), Some(end)) if begin < end => {
-            let after = &existing[end + END.len()..];
+            let after = &existing[end + end_marker.len()..];
             let after = after.strip_prefix('\n').unwrap_or(after);
             format!("{}{section}{after}", &existing[..begin])
         }
@@ -358,11 +369,15 @@ mod tests {
         let first = splice(
             "# Benchmarks\n\n## Other (issue 4)\ntext\n",
             &format!("{BEGIN}\nold\n{END}\n"),
+            BEGIN,
+            END,
         );
         assert!(first.starts_with("# Benchmarks\n\n## Other (issue 4)\ntext\n\n"));
         let second = splice(
             &(first.clone() + "\n## Later section\n"),
             &format!("{BEGIN}\nnew\n{END}\n"),
+            BEGIN,
+            END,
         );
         assert!(second.contains("## Other (issue 4)\ntext\n"));
         assert!(second.contains("new") && !second.contains("old"));

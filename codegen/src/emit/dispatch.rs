@@ -286,10 +286,7 @@ fn io_types(service: &Service, op: &Operation) -> (TokenStream, TokenStream) {
         .input
         .as_ref()
         .map_or(quote!(()), |id| typed_type(service, id, From::Other));
-    let output = op
-        .output
-        .as_ref()
-        .map_or(quote!(()), |id| typed_type(service, id, From::Other));
+    let output = output_type(service, op);
     let error = format_ident!("{}", op.error_enum);
     (
         input,
@@ -297,16 +294,38 @@ fn io_types(service: &Service, op: &Operation) -> (TokenStream, TokenStream) {
     )
 }
 
+/// The operation's output type; `()` for an operation without output.
+fn output_type(service: &Service, op: &Operation) -> TokenStream {
+    op.output
+        .as_ref()
+        .map_or(quote!(()), |id| typed_type(service, id, From::Other))
+}
+
+/// What the handler table keeps for the operation: its result, the output as
+/// `Rendered` (a value, or JSON the handler wrote itself) when there is one.
+fn stored_result(service: &Service, op: &Operation) -> TokenStream {
+    let output = output_type(service, op);
+    let error = format_ident!("{}", op.error_enum);
+    match op.output {
+        Some(_) => quote!(
+            ::std::result::Result<::berth_runtime::json::Rendered<#output>, super::errors::#error>
+        ),
+        None => quote!(::std::result::Result<(), super::errors::#error>),
+    }
+}
+
 /// The operation's field in the handler table.
 fn slot(service: &Service, op: &Operation) -> TokenStream {
     let field = ident(&op.method);
-    let (input, result) = io_types(service, op);
+    let (input, _) = io_types(service, op);
+    let result = stored_result(service, op);
     quote! {
         #field: ::std::option::Option<::berth_runtime::service::BoxedHandler<S, #input, #result>>,
     }
 }
 
-/// The builder's setter registering the operation's handler.
+/// The builder's setter registering the operation's handler. A handler of an operation
+/// with output may answer the output value or a `Rendered` (its JSON written already).
 fn setter(service: &Service, op: &Operation) -> TokenStream {
     let method = ident(&op.method);
     let (input, result) = io_types(service, op);
@@ -314,36 +333,78 @@ fn setter(service: &Service, op: &Operation) -> TokenStream {
         " Registers the handler of `{}`: an `async fn(&S, &RequestContext, {}) -> {}`.",
         op.name,
         if op.input.is_some() { "Input" } else { "()" },
-        "Result<Output, Error>"
+        if op.output.is_some() {
+            "Result<Output, Error>` (or `Result<Rendered<Output>, Error>"
+        } else {
+            "Result<(), Error>"
+        }
     );
+    if op.output.is_none() {
+        return quote! {
+            #[doc = #doc]
+            pub fn #method<F>(mut self, handler: F) -> Self
+            where
+                F: for<'a> ::berth_runtime::service::Handler<'a, S, #input, #result>,
+            {
+                self.handlers.#method = ::std::option::Option::Some(::berth_runtime::service::boxed(handler));
+                self
+            }
+        };
+    }
+    let output = output_type(service, op);
+    let error = format_ident!("{}", op.error_enum);
     quote! {
         #[doc = #doc]
-        pub fn #method<F>(mut self, handler: F) -> Self
+        pub fn #method<F, R>(mut self, handler: F) -> Self
         where
-            F: for<'a> ::berth_runtime::service::Handler<'a, S, #input, #result>,
+            F: for<'a> ::berth_runtime::service::Handler<'a, S, #input, ::std::result::Result<R, super::errors::#error>>,
+            R: ::std::convert::Into<::berth_runtime::json::Rendered<#output>> + ::std::marker::Send,
         {
-            self.handlers.#method = ::std::option::Option::Some(::berth_runtime::service::boxed(handler));
+            self.handlers.#method = ::std::option::Option::Some(::berth_runtime::service::boxed_rendered(handler));
             self
         }
     }
 }
 
 /// The service's typed call of the operation: its handler, or `NotImplementedException`.
+/// For an operation with output, also the call answering its `Rendered` output (what the
+/// router serves, without reading back JSON a handler wrote).
 fn call(service: &Service, op: &Operation) -> TokenStream {
     let method = ident(&op.method);
     let name = &op.name;
     let docs = doc_attrs(&op.docs);
     let (input, result) = io_types(service, op);
+    let stored = stored_result(service, op);
+    let handled = quote! {
+        let ctx = ctx.for_operation(#name);
+        match &self.handlers.#method {
+            ::std::option::Option::Some(handler) => handler(&self.state, &ctx, input).await,
+            ::std::option::Option::None => ::std::result::Result::Err(
+                ::berth_runtime::error::CommonError::not_implemented(#name).into(),
+            ),
+        }
+    };
+    if op.output.is_none() {
+        return quote! {
+            #docs
+            pub async fn #method(&self, ctx: &::berth_runtime::RequestContext, input: #input) -> #result {
+                #handled
+            }
+        };
+    }
+    let rendered_method = format_ident!("{}_rendered", op.method);
+    let rendered_doc = format!(" `{}`, its output as the handler answered it.", op.method);
+    let unreadable = format!("{name} wrote output JSON that does not read back: {{}}");
     quote! {
         #docs
         pub async fn #method(&self, ctx: &::berth_runtime::RequestContext, input: #input) -> #result {
-            let ctx = ctx.for_operation(#name);
-            match &self.handlers.#method {
-                ::std::option::Option::Some(handler) => handler(&self.state, &ctx, input).await,
-                ::std::option::Option::None => ::std::result::Result::Err(
-                    ::berth_runtime::error::CommonError::not_implemented(#name).into(),
-                ),
-            }
+            self.#rendered_method(ctx, input).await?.into_value().map_err(|e| {
+                ::berth_runtime::error::CommonError::internal(::std::format!(#unreadable, e)).into()
+            })
+        }
+        #[doc = #rendered_doc]
+        pub async fn #rendered_method(&self, ctx: &::berth_runtime::RequestContext, input: #input) -> #stored {
+            #handled
         }
     }
 }
@@ -359,9 +420,14 @@ fn route(service: &Service, op: &Operation) -> TokenStream {
         None => quote!(::berth_runtime::protocol::no_input),
     };
     let call = match &op.output {
-        Some(_) => quote!(self.#method(ctx, input)),
+        Some(_) => {
+            let rendered_method = format_ident!("{}_rendered", op.method);
+            quote!(self.#rendered_method(ctx, input))
+        }
         None => quote!(async move {
-            self.#method(ctx, input).await.map(|()| ::berth_runtime::protocol::EmptyOutput)
+            self.#method(ctx, input)
+                .await
+                .map(|()| ::berth_runtime::json::Rendered::Value(::berth_runtime::protocol::EmptyOutput))
         }),
     };
     quote! {

@@ -4,9 +4,10 @@
 //! so the next page starts right after it whatever was pushed or deleted meanwhile.
 
 use berth_runtime::Timestamp;
+use berth_runtime::json::{self, Rendered};
 use ecr_generated::errors::{
     DescribeImagesError, ImageNotFoundException, InvalidParameterException,
-    RepositoryNotFoundException,
+    RepositoryNotFoundException, ServerException,
 };
 use ecr_generated::types::{
     DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageStatusFilter,
@@ -18,6 +19,7 @@ use super::{
     status_view,
 };
 use crate::limits::{DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE, DEFAULT_LIST_IMAGES_PAGE_SIZE};
+use crate::rendered::{ImageVersion, RenderCache, page_json};
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ImagePosition, ImageRow, MetaStore, ReadTx, RepoId};
 use crate::store::{Scope, StoreError};
@@ -135,14 +137,15 @@ fn each_image_after<T: ReadTx + ?Sized>(
 }
 
 /// ListImages on the caller's registry `scope`.
+/// The page is written as JSON straight from the entries (see [`ListPage::json`]).
 pub async fn list_images<E>(
     meta: &dyn MetaStore,
     scope: &Scope,
     input: ListImagesRequest,
-) -> Result<ListImagesResponse, E>
+) -> Result<Rendered<ListImagesResponse>, E>
 where
     E: From<StoreError> + From<RepositoryNotFoundException> + From<InvalidParameterException>,
-    E: Send + 'static,
+    E: From<ServerException> + Send + 'static,
 {
     let cursor = decode::<E>(input.next_token.as_deref())?;
     let limit = page_size(input.max_results, DEFAULT_LIST_IMAGES_PAGE_SIZE);
@@ -150,11 +153,59 @@ where
     let selection = Selection::new(filter.tag_status, filter.image_status);
     let scope = scope.clone();
     let name = input.repository_name;
-    meta::read(meta, move |tx| {
+    let page = meta::read(meta, move |tx| {
         let repo = find_repository::<_, E>(tx, &scope, &name)?.id;
-        Ok(list_page(tx, repo, selection, cursor.as_ref(), limit)?)
+        Ok::<_, E>(list_page(tx, repo, selection, cursor.as_ref(), limit)?)
     })
-    .await
+    .await?;
+    page.json()
+        .map(Rendered::Json)
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())).into())
+}
+
+/// One ListImages entry: an image (its place in the order, hence its digest) and one of its
+/// tags, or none for an untagged image.
+struct ListEntry {
+    position: ImagePosition,
+    tag: Option<ImageTag>,
+}
+
+/// A ListImages page: its entries and the token of the next page.
+struct ListPage {
+    entries: Vec<ListEntry>,
+    next_token: Option<String>,
+}
+
+impl ListPage {
+    /// The page as JSON, written directly (no identifier values built, no serializer): byte
+    /// for byte what serializing `ListImagesResponse` writes, `imageDigest` then
+    /// `imageTag` (left out when absent) per entry (tests/rendered_pages.rs).
+    fn json(&self) -> Result<Vec<u8>, serde_json::Error> {
+        use std::io::Write;
+        // An entry is about 100 bytes.
+        let mut out = Vec::with_capacity(64 + self.entries.len() * 112);
+        out.extend_from_slice(b"{\"imageIds\":[");
+        for (index, entry) in self.entries.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            // A digest's text never needs escaping.
+            write!(out, "{{\"imageDigest\":\"{}\"", entry.position.digest)
+                .map_err(serde_json::Error::io)?;
+            if let Some(tag) = &entry.tag {
+                out.extend_from_slice(b",\"imageTag\":");
+                out.extend_from_slice(&json::to_vec(tag.as_str())?);
+            }
+            out.push(b'}');
+        }
+        out.push(b']');
+        if let Some(token) = &self.next_token {
+            out.extend_from_slice(b",\"nextToken\":");
+            out.extend_from_slice(&json::to_vec(token)?);
+        }
+        out.push(b'}');
+        Ok(out)
+    }
 }
 
 fn list_page(
@@ -163,10 +214,10 @@ fn list_page(
     selection: Selection,
     cursor: Option<&Cursor>,
     limit: usize,
-) -> Result<ListImagesResponse, StoreError> {
+) -> Result<ListPage, StoreError> {
     // One more than a page, to know whether another follows.
     let wanted = limit + 1;
-    let mut entries: Vec<(ImagePosition, ImageIdentifier)> = Vec::new();
+    let mut entries: Vec<ListEntry> = Vec::new();
     // The rest of the image a page ended in, if it is still there.
     if let Some(Cursor {
         position,
@@ -194,18 +245,18 @@ fn list_page(
     }
     let next_token = if entries.len() > limit {
         entries.truncate(limit);
-        entries.last().map(|(position, id)| {
+        entries.last().map(|entry| {
             Cursor {
-                position: *position,
-                tag: id.image_tag.clone(),
+                position: entry.position,
+                tag: entry.tag.clone(),
             }
             .token()
         })
     } else {
         None
     };
-    Ok(ListImagesResponse {
-        image_ids: Some(entries.into_iter().map(|(_, id)| id).collect()),
+    Ok(ListPage {
+        entries,
         next_token,
     })
 }
@@ -219,7 +270,7 @@ fn add_entries(
     row: &ImageRow,
     after_tag: Option<&ImageTag>,
     wanted: usize,
-    entries: &mut Vec<(ImagePosition, ImageIdentifier)>,
+    entries: &mut Vec<ListEntry>,
 ) -> Result<(), StoreError> {
     if !selection.status_selects(row) {
         return Ok(());
@@ -230,37 +281,40 @@ fn add_entries(
     }
     if tags.is_empty() {
         if after_tag.is_none() {
-            entries.push((row.position(), identifier(row, None)));
+            entries.push(ListEntry {
+                position: row.position(),
+                tag: None,
+            });
         }
         return Ok(());
     }
     // Within an image, entries go by tag (byte order), so a token can name one.
     tags.sort_by(|a, b| a.as_str().cmp(b.as_str()));
-    let after = |tag: &&ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
-    for tag in tags.iter().filter(after) {
+    let after = |tag: &ImageTag| after_tag.is_none_or(|after| tag.as_str() > after.as_str());
+    for tag in tags.into_iter().filter(|tag| after(tag)) {
         if entries.len() == wanted {
             break;
         }
-        entries.push((row.position(), identifier(row, Some(tag))));
+        entries.push(ListEntry {
+            position: row.position(),
+            tag: Some(tag),
+        });
     }
     Ok(())
 }
 
-fn identifier(row: &ImageRow, tag: Option<&ImageTag>) -> ImageIdentifier {
-    ImageIdentifier {
-        image_digest: Some(row.digest.to_string()),
-        image_tag: tag.cloned(),
-    }
-}
-
-/// DescribeImages on the caller's registry `scope`: the images `imageIds` names, or a page.
-pub async fn describe_images(
+/// DescribeImages on the caller's registry `scope`: the images `imageIds` names, or a page
+/// (written from each image's detail kept ready as JSON in `rendered`).
+pub(crate) async fn describe_images(
     meta: &dyn MetaStore,
+    rendered: &RenderCache<(RepoId, Sha256Digest), ImageVersion>,
     scope: &Scope,
     input: DescribeImagesRequest,
-) -> Result<DescribeImagesResponse, DescribeImagesError> {
+) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
+    let scope_of_page = scope;
     let scope = scope.clone();
     let name = input.repository_name;
+    let page_name = name.clone();
     let filter = input.filter.unwrap_or_default();
     let selection = Selection::new(filter.tag_status, filter.image_status);
     match input.image_ids {
@@ -285,6 +339,7 @@ pub async fn describe_images(
                 describe_named(tx, &scope, &name, &image_ids)
             })
             .await
+            .map(Rendered::Value)
         }
         None => {
             let cursor = decode::<DescribeImagesError>(input.next_token.as_deref())?;
@@ -293,14 +348,16 @@ pub async fn describe_images(
                 return Err(InvalidParameterException::new(messages::invalid_next_token()).into());
             }
             let limit = page_size(input.max_results, DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE);
-            meta::read(meta, move |tx| {
+            let (repo, page) = meta::read(meta, move |tx| {
                 let repo = find_repository::<_, DescribeImagesError>(tx, &scope, &name)?.id;
                 let after = cursor.as_ref().map(|cursor| cursor.position);
-                Ok(describe_page(
-                    tx, &scope, &name, repo, selection, after, limit,
-                )?)
+                Ok::<_, DescribeImagesError>((
+                    repo,
+                    describe_page(tx, repo, selection, after, limit)?,
+                ))
             })
-            .await
+            .await?;
+            render_page(rendered, scope_of_page, &page_name, repo, page)
         }
     }
 }
@@ -344,31 +401,35 @@ fn describe_named(
     })
 }
 
+/// The images of a DescribeImages page with their tags, and the token of the next page.
+struct DescribePage {
+    images: Vec<ImageVersion>,
+    next_token: Option<String>,
+}
+
 fn describe_page(
     tx: &mut dyn ReadTx,
-    scope: &Scope,
-    name: &RepositoryName,
     repo: RepoId,
     selection: Selection,
     after: Option<ImagePosition>,
     limit: usize,
-) -> Result<DescribeImagesResponse, StoreError> {
+) -> Result<DescribePage, StoreError> {
     let wanted = limit + 1;
-    let mut details: Vec<(ImagePosition, ImageDetail)> = Vec::new();
+    let mut images: Vec<ImageVersion> = Vec::new();
     each_image_after(tx, repo, after, wanted, |tx, row| {
         if selection.status_selects(&row) {
             let tags = tx.tags_of(repo, &row.digest)?;
             if selection.tags_select(&tags) {
-                details.push((row.position(), detail(scope, name, &row, tags)));
+                images.push(ImageVersion { row, tags });
             }
         }
-        Ok(details.len() < wanted)
+        Ok(images.len() < wanted)
     })?;
-    let next_token = if details.len() > limit {
-        details.truncate(limit);
-        details.last().map(|(position, _)| {
+    let next_token = if images.len() > limit {
+        images.truncate(limit);
+        images.last().map(|image| {
             Cursor {
-                position: *position,
+                position: image.row.position(),
                 tag: None,
             }
             .token()
@@ -376,10 +437,31 @@ fn describe_page(
     } else {
         None
     };
-    Ok(DescribeImagesResponse {
-        image_details: Some(details.into_iter().map(|(_, detail)| detail).collect()),
-        next_token,
-    })
+    Ok(DescribePage { images, next_token })
+}
+
+/// A DescribeImages page's JSON, from each image's detail kept ready (rendered with
+/// [`detail`] when its row or tags changed).
+fn render_page(
+    rendered: &RenderCache<(RepoId, Sha256Digest), ImageVersion>,
+    scope: &Scope,
+    name: &RepositoryName,
+    repo: RepoId,
+    page: DescribePage,
+) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
+    let items: Vec<_> = page
+        .images
+        .iter()
+        .map(|image| ((repo, image.row.digest), image))
+        .collect();
+    rendered
+        .get_or_render_all(&items, |index| {
+            let image = &page.images[index];
+            json::to_vec(&detail(scope, name, &image.row, image.tags.clone()))
+        })
+        .and_then(|items| page_json("imageDetails", &items, page.next_token.as_deref()))
+        .map(Rendered::Json)
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())).into())
 }
 
 /// An image as DescribeImages shows it (§8): tags in the order they were added and omitted

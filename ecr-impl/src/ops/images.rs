@@ -2,6 +2,7 @@
 //! [`crate::images`] (which the OCI `/v2` routes call too).
 
 use berth_runtime::RequestContext;
+use berth_runtime::json::Rendered;
 use ecr_generated::errors::{
     BatchDeleteImageError, BatchGetImageError, DescribeImagesError, ListImageReferrersError,
     ListImagesError, PutImageError, UpdateImageStorageClassError,
@@ -75,7 +76,7 @@ pub(crate) async fn list_images(
     state: &State,
     ctx: &RequestContext,
     input: ListImagesRequest,
-) -> Result<ListImagesResponse, ListImagesError> {
+) -> Result<Rendered<ListImagesResponse>, ListImagesError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
     images::list::list_images(state.meta(), &scope, input).await
 }
@@ -84,9 +85,10 @@ pub(crate) async fn describe_images(
     state: &State,
     ctx: &RequestContext,
     input: DescribeImagesRequest,
-) -> Result<DescribeImagesResponse, DescribeImagesError> {
+) -> Result<Rendered<DescribeImagesResponse>, DescribeImagesError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
-    images::list::describe_images(state.meta(), &scope, input).await
+    let rendered = &state.rendered.image_details;
+    images::list::describe_images(state.meta(), rendered, &scope, input).await
 }
 
 pub(crate) async fn list_image_referrers(

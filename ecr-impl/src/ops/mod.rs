@@ -35,6 +35,8 @@ pub struct State {
     pub(crate) blobs: Arc<dyn BlobStore>,
     pub(crate) uploads: Arc<crate::layers::Uploads>,
     pub(crate) token_key: Arc<TokenKey>,
+    /// Repository and image views kept ready as JSON for pages.
+    pub(crate) rendered: Arc<crate::rendered::Rendered>,
     /// Where `repositoryUri` and `proxyEndpoint` point: AWS's hosts unless set.
     pub(crate) registry_host: RegistryHost,
 }
@@ -151,23 +153,47 @@ pub(crate) fn repository_view(
     scope: &Scope,
     record: &RepositoryRecord,
 ) -> Repository {
-    let filters = &record.tag_mutability.exclusion_filters;
-    Repository {
-        repository_arn: Some(arn::repository_arn_text(
-            &scope.region,
-            &scope.account_id,
-            &record.name,
-        )),
-        registry_id: Some(scope.account_id.clone()),
-        repository_name: Some(record.name.clone()),
-        repository_uri: Some(host.repository_uri(scope, &record.name)),
-        created_at: Some(record.created_at),
-        image_tag_mutability: Some(record.tag_mutability.mode),
-        image_tag_mutability_exclusion_filters: (!filters.is_empty()).then(|| filters.clone()),
-        image_scanning_configuration: Some(ImageScanningConfiguration {
-            scan_on_push: record.scan_on_push,
-        }),
-        encryption_configuration: Some(record.encryption.clone()),
+    RepositoryViews::new(host, scope).view(record)
+}
+
+/// Repositories of one registry as ECR shows them ([`repository_view`]), with what they
+/// share (the ARN and URI prefixes) built once: a page shows 100.
+pub(crate) struct RepositoryViews<'a> {
+    scope: &'a Scope,
+    arn_prefix: String,
+    uri_prefix: String,
+}
+
+impl<'a> RepositoryViews<'a> {
+    pub(crate) fn new(host: &RegistryHost, scope: &'a Scope) -> RepositoryViews<'a> {
+        RepositoryViews {
+            scope,
+            arn_prefix: arn::repository_arn_prefix(&scope.region, &scope.account_id),
+            uri_prefix: host.repository_uri_prefix(scope),
+        }
+    }
+
+    pub(crate) fn view(&self, record: &RepositoryRecord) -> Repository {
+        let filters = &record.tag_mutability.exclusion_filters;
+        let with_name = |prefix: &str| {
+            let mut text = String::with_capacity(prefix.len() + record.name.len());
+            text.push_str(prefix);
+            text.push_str(&record.name);
+            text
+        };
+        Repository {
+            repository_arn: Some(with_name(&self.arn_prefix)),
+            registry_id: Some(self.scope.account_id.clone()),
+            repository_name: Some(record.name.clone()),
+            repository_uri: Some(with_name(&self.uri_prefix)),
+            created_at: Some(record.created_at),
+            image_tag_mutability: Some(record.tag_mutability.mode),
+            image_tag_mutability_exclusion_filters: (!filters.is_empty()).then(|| filters.clone()),
+            image_scanning_configuration: Some(ImageScanningConfiguration {
+                scan_on_push: record.scan_on_push,
+            }),
+            encryption_configuration: Some(record.encryption.clone()),
+        }
     }
 }
 

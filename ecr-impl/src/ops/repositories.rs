@@ -1,5 +1,6 @@
 //! Repositories themselves: create, describe (by name or page by page), delete.
 
+use berth_runtime::json::{self, Rendered};
 use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::{
     CreateRepositoryError, DeleteRepositoryError, DescribeRepositoriesError,
@@ -15,9 +16,11 @@ use ecr_generated::types::{
 use super::settings::tag_mutability;
 use super::tagging::too_many_tags;
 use super::{
-    Builder, State, caller_registry, not_found, repository_failure, repository_view, server_failure,
+    Builder, RepositoryViews, State, caller_registry, not_found, repository_failure,
+    repository_view, server_failure,
 };
 use crate::limits::DEFAULT_DESCRIBE_REPOSITORIES_PAGE_SIZE;
+use crate::rendered::{RepositoryVersion, page_json};
 use crate::store::{RepositoryRecord, Scope, StoreError};
 use crate::{arn, messages, pagination, tags};
 
@@ -138,7 +141,7 @@ pub(crate) async fn describe(
     state: &State,
     ctx: &RequestContext,
     input: DescribeRepositoriesRequest,
-) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
+) -> Result<Rendered<DescribeRepositoriesResponse>, DescribeRepositoriesError> {
     match input.repository_names {
         Some(names) => {
             let first = names
@@ -156,7 +159,9 @@ pub(crate) async fn describe(
                 )
                 .into());
             }
-            describe_named(state, &scope, &names).await
+            describe_named(state, &scope, &names)
+                .await
+                .map(Rendered::Value)
         }
         None => {
             let scope = caller_registry(ctx, input.registry_id.as_ref(), EVERY_REPOSITORY)?;
@@ -180,11 +185,12 @@ async fn describe_named(
     let found = crate::repositories::named(state.meta(), scope, names)
         .await
         .map_err(server_failure::<DescribeRepositoriesError>)?;
+    let views = RepositoryViews::new(&state.registry_host, scope);
     let repositories = names
         .iter()
         .zip(found)
         .map(|(name, record)| match record {
-            Some(record) => Ok(repository_view(&state.registry_host, scope, &record)),
+            Some(record) => Ok(views.view(&record)),
             None => Err(not_found(name, &scope.account_id)),
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -194,13 +200,14 @@ async fn describe_named(
     })
 }
 
-/// One page in name order, after the repository the token names.
+/// One page in name order, after the repository the token names, written from each
+/// repository's JSON kept ready (see [`crate::rendered`]).
 async fn describe_page(
     state: &State,
     scope: &Scope,
     next_token: Option<&str>,
     page_size: usize,
-) -> Result<DescribeRepositoriesResponse, DescribeRepositoriesError> {
+) -> Result<Rendered<DescribeRepositoriesResponse>, DescribeRepositoriesError> {
     let after = match next_token {
         // An empty token is what some clients send for "from the start".
         None | Some("") => None,
@@ -212,18 +219,30 @@ async fn describe_page(
         ),
     };
     // One more than a page tells whether another page follows.
-    let mut records =
+    let mut rows =
         crate::repositories::page(state.meta(), scope, after, page_size.saturating_add(1))
             .await
             .map_err(server_failure::<DescribeRepositoriesError>)?;
-    let next_token =
-        pagination::finish_page(&mut records, page_size, |record| record.name.as_str());
-    let repositories = records
+    let next_token = pagination::finish_page(&mut rows, page_size, |row| row.record.name.as_str());
+    let views = RepositoryViews::new(&state.registry_host, scope);
+    let versions: Vec<RepositoryVersion> = rows
         .iter()
-        .map(|record| repository_view(&state.registry_host, scope, record))
+        .map(|row| RepositoryVersion {
+            name: row.record.name.clone(),
+            created_at: row.record.created_at,
+            tag_mutability: row.record.tag_mutability.clone(),
+            scan_on_push: row.record.scan_on_push,
+            encryption: row.record.encryption.clone(),
+        })
         .collect();
-    Ok(DescribeRepositoriesResponse {
-        repositories: Some(repositories),
-        next_token,
-    })
+    let items: Vec<_> = rows.iter().map(|row| row.id).zip(&versions).collect();
+    let rendered = state
+        .rendered
+        .repositories
+        .get_or_render_all(&items, |index| {
+            json::to_vec(&views.view(&rows[index].record))
+        })
+        .and_then(|items| page_json("repositories", &items, next_token.as_deref()))
+        .map_err(|e| ServerException::new(messages::unwritable_output(&e.to_string())))?;
+    Ok(Rendered::Json(rendered))
 }

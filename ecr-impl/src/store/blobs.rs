@@ -171,7 +171,15 @@ impl Sha256Digest {
 
     /// The 64 hex digits alone (lowercase): a blob's file or object name.
     pub fn hex(&self) -> String {
-        hex::encode(self.0)
+        let mut digits = [0; 64];
+        self.hex_into(&mut digits).to_owned()
+    }
+
+    /// Writes the 64 hex digits into `out`; they, as text. One table lookup per byte, no
+    /// allocation: image pages write a digest per image.
+    fn hex_into<'a>(&self, out: &'a mut [u8; 64]) -> &'a str {
+        hex::encode_to_slice(self.0, out).expect("64 digits for 32 bytes");
+        std::str::from_utf8(out).expect("hex digits are ASCII")
     }
 
     /// Parses the 64 hex digits alone, in either letter case.
@@ -196,7 +204,13 @@ impl FromStr for Sha256Digest {
 
 impl fmt::Display for Sha256Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}", Sha256Digest::PREFIX, self.hex())
+        // One write of the whole text: `to_string` then allocates once, at its length.
+        const PREFIX_LEN: usize = Sha256Digest::PREFIX.len();
+        let mut text = [0; PREFIX_LEN + 64];
+        text[..PREFIX_LEN].copy_from_slice(Sha256Digest::PREFIX.as_bytes());
+        let digits: &mut [u8; 64] = (&mut text[PREFIX_LEN..]).try_into().expect("64 bytes");
+        self.hex_into(digits);
+        f.write_str(std::str::from_utf8(&text).expect("ASCII"))
     }
 }
 
