@@ -69,11 +69,26 @@ impl Serialize for Blob {
 
 impl<'de> Deserialize<'de> for Blob {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        base64::engine::general_purpose::STANDARD
-            .decode(text.as_bytes())
-            .map(Blob)
-            .map_err(|e| serde::de::Error::custom(format!("invalid base64: {e}")))
+        // Decoded straight from the text the deserializer holds: no copy of the base64
+        // (a 10 MiB layer part is 13.3 MiB of it) is made first.
+        struct Base64;
+
+        impl serde::de::Visitor<'_> for Base64 {
+            type Value = Blob;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a base64 string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Blob, E> {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text.as_bytes())
+                    .map(Blob)
+                    .map_err(|e| E::custom(format!("invalid base64: {e}")))
+            }
+        }
+
+        deserializer.deserialize_str(Base64)
     }
 }
 
