@@ -150,7 +150,7 @@ mod tests {
         let layer = layout.layer(3 * 1024 * 1024 + 5, 7).unwrap();
         let other = layout.layer(3 * 1024 * 1024 + 5, 8).unwrap();
         assert_ne!(layer.digest, other.digest);
-        let manifest = layout.image(&[layer.clone()], "v1").unwrap();
+        let manifest = layout.image(std::slice::from_ref(&layer), "v1").unwrap();
         let dir = layout.finish().unwrap();
         for blob in [&layer, &manifest] {
             let bytes = std::fs::read(dir.join("blobs/sha256").join(&blob.digest[7..])).unwrap();

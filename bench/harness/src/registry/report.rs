@@ -27,7 +27,7 @@ pub fn section(context: &Context, results: &Results) -> String {
         out,
         "## The `/v2` registry: skopeo push and pull beside the CNCF registry (issue 11)\n\n\
          Measured {} on {}; {}.\n\n\
-         One command: `scripts/bench --registry` (a few minutes; `--quick` for a one-minute \
+         One command: `scripts/bench --registry` (about a minute; `--quick` for a 20-second \
          version with smaller images; it builds the release binaries, runs everything below \
          and rewrites this section). Berth runs as `berth --port 0` (its defaults: no \
          `--data-dir`, `--registry-auth ecr`), skopeo logging in with `--creds AWS:<password>` \
