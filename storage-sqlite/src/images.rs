@@ -60,8 +60,8 @@ impl StoredImage {
         let time = |millis: Option<i64>| millis.map(Timestamp::from_epoch_millis);
         Ok(ImageRow {
             digest,
-            media_type: self.media_type,
-            artifact_media_type: self.artifact_media_type,
+            media_type: self.media_type.into(),
+            artifact_media_type: self.artifact_media_type.map(Into::into),
             size_in_bytes: sql::to_unsigned(self.size_in_bytes, &what)?,
             pushed_at: Timestamp::from_epoch_millis(self.pushed_at_ms),
             last_pulled_at: time(self.last_pulled_at_ms),

@@ -88,7 +88,7 @@ where
                 image_tag: id.image_tag.clone(),
             }),
             image_manifest: Some(manifest_text(&bytes)?),
-            image_manifest_media_type: Some(row.media_type.clone()),
+            image_manifest_media_type: Some(row.media_type.to_string()),
         });
         if pulled.insert(row.digest) {
             row.last_pulled_at = Some(pulled_at);

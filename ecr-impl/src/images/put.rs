@@ -80,7 +80,7 @@ pub async fn put(
                 image_tag: tag,
             }),
             image_manifest: Some(response_manifest),
-            image_manifest_media_type: Some(row.media_type.clone()),
+            image_manifest_media_type: Some(row.media_type.to_string()),
         },
         digest: row.digest,
         subject: row.subject,
@@ -198,8 +198,8 @@ fn store(
         None => {
             let row = ImageRow {
                 digest,
-                media_type: manifest.media_type().as_str().to_owned(),
-                artifact_media_type: manifest.artifact_type().map(str::to_owned),
+                media_type: manifest.media_type().as_str().into(),
+                artifact_media_type: manifest.artifact_type().map(Into::into),
                 size_in_bytes: u64::try_from(
                     manifest.image_size_in_bytes(|child| child_sizes.get(child).copied()),
                 )

@@ -90,8 +90,12 @@ impl Selection {
         let artifact_type = self.artifact_types.is_empty()
             || row
                 .artifact_media_type
-                .as_ref()
-                .is_some_and(|artifact_type| self.artifact_types.contains(artifact_type));
+                .as_deref()
+                .is_some_and(|artifact_type| {
+                    self.artifact_types
+                        .iter()
+                        .any(|wanted| wanted == artifact_type)
+                });
         status && artifact_type
     }
 }
@@ -166,7 +170,7 @@ where
         .filter(|annotations| !annotations.is_empty());
     Ok(ImageReferrer {
         digest: row.digest.to_string(),
-        media_type: row.media_type.clone(),
+        media_type: row.media_type.to_string(),
         artifact_type: row
             .artifact_media_type
             .as_deref()

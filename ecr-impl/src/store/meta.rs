@@ -16,6 +16,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 
 use berth_runtime::Timestamp;
 use bytes::Bytes;
@@ -134,10 +135,11 @@ pub struct ImagePosition {
 pub struct ImageRow {
     /// The sha256 of the exact manifest bytes.
     pub digest: Sha256Digest,
-    /// The manifest's media type, as PutImage resolved it.
-    pub media_type: String,
+    /// The manifest's media type, as PutImage resolved it. (Shared, not copied: pages read
+    /// a row per image.)
+    pub media_type: Arc<str>,
     /// The artifact's type (`artifactType`, else the config's media type); none for an index.
-    pub artifact_media_type: Option<String>,
+    pub artifact_media_type: Option<Arc<str>>,
     /// Config plus layers as the manifest declares them (for an index, its largest child).
     pub size_in_bytes: u64,
     pub pushed_at: Timestamp,
