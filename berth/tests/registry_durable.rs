@@ -33,6 +33,8 @@ const STORM_LIMIT: Duration = Duration::from_secs(15);
 const MIN_CHUNK: usize = ecr_impl::layers::MIN_CHUNK_LENGTH as usize;
 /// Upload sessions opened and abandoned (issue 11's hostile input).
 const ABANDONED_SESSIONS: usize = 10_000;
+/// Bytes sent of a chunk the kill interrupts (half of what its head announces).
+const UNFINISHED_CHUNK: usize = 1024 * 1024;
 /// Connections opening them at once.
 const SESSION_WORKERS: usize = 8;
 
@@ -261,9 +263,13 @@ async fn upload(
 }
 
 /// PUT `location?digest=` with the bytes of `data` from `from` on as the last chunk.
-async fn finish(addr: SocketAddr, location: &str, data: &[u8], from: usize) -> io::Result<()> {
-    let digest = sha256(data);
-    let path = format!("{location}?digest={digest}");
+async fn put_rest(
+    addr: SocketAddr,
+    location: &str,
+    data: &[u8],
+    from: usize,
+) -> io::Result<HttpResponse> {
+    let path = format!("{location}?digest={}", sha256(data));
     let rest = &data[from..];
     let range = format!("{from}-{}", data.len().saturating_sub(1));
     let headers: Vec<(&str, &str)> = if rest.is_empty() {
@@ -274,9 +280,17 @@ async fn finish(addr: SocketAddr, location: &str, data: &[u8], from: usize) -> i
             ("Content-Type", "application/octet-stream"),
         ]
     };
-    let done = try_send(addr, "PUT", &path, &headers, rest).await?;
-    assert_eq!(done.status, 201, "PUT {path}: {}", done.text());
-    assert_eq!(done.header("docker-content-digest"), Some(digest.as_str()));
+    try_send(addr, "PUT", &path, &headers, rest).await
+}
+
+/// [`put_rest`], which must complete the upload.
+async fn finish(addr: SocketAddr, location: &str, data: &[u8], from: usize) -> io::Result<()> {
+    let done = put_rest(addr, location, data, from).await?;
+    assert_eq!(done.status, 201, "PUT {location}: {}", done.text());
+    assert_eq!(
+        done.header("docker-content-digest"),
+        Some(sha256(data).as_str())
+    );
     Ok(())
 }
 
@@ -290,6 +304,9 @@ enum Resumed {
     AlreadyThere,
     /// The session was gone (or never answered): a new one uploaded the blob.
     Restarted,
+    /// The session had every byte but its completion was cut off halfway: a new one
+    /// uploaded the blob.
+    CompletionCut,
 }
 
 /// Brings `interrupted` to an end on a restarted server, then checks the blob reads back.
@@ -311,8 +328,17 @@ async fn resume(addr: SocketAddr, interrupted: &Interrupted) -> Resumed {
                     interrupted.acknowledged,
                     data.len()
                 );
-                finish(addr, location, data, at).await.unwrap();
-                how = Resumed::Continued;
+                let done = put_rest(addr, location, data, at).await.unwrap();
+                if done.status == 404 && at == data.len() {
+                    // Its bytes were published as a blob, and the kill came before the
+                    // commit that ends the upload: it is over, and a new one starts.
+                    assert_eq!(oci_code(&done), "BLOB_UPLOAD_UNKNOWN", "{}", done.text());
+                    how = Resumed::CompletionCut;
+                } else {
+                    assert_eq!(done.status, 201, "PUT {location}: {}", done.text());
+                    assert_eq!(done.header("docker-content-digest"), Some(digest.as_str()));
+                    how = Resumed::Continued;
+                }
             }
             404 => {
                 let code = oci_code(&status);
@@ -328,7 +354,7 @@ async fn resume(addr: SocketAddr, interrupted: &Interrupted) -> Resumed {
             other => panic!("GET {location}: {other} {}", status.text()),
         }
     }
-    if how == Resumed::Restarted {
+    if matches!(how, Resumed::Restarted | Resumed::CompletionCut) {
         let blob = format!("/v2/{REPOSITORY}/blobs/{digest}");
         if try_head(addr, &blob).await.unwrap().status == 200 {
             how = Resumed::AlreadyThere;
@@ -544,12 +570,14 @@ async fn check_storm(addr: SocketAddr, pushed: &[Pushed], blobs: &BTreeMap<Strin
     }
 }
 
-/// Opens a session and has one chunk of [`MIN_CHUNK`] bytes acknowledged, then leaves it:
-/// an upload the kill is sure to interrupt.
-async fn half_upload(addr: SocketAddr, round: usize) -> Interrupted {
+/// Opens a session and has one chunk of [`MIN_CHUNK`] bytes acknowledged, then starts a
+/// second chunk (other bytes than the blob's, longer than its rest) that never ends: the
+/// kill is sure to interrupt it with unacknowledged bytes staged. Returns the upload and
+/// the connection of the unfinished chunk, to hold open until the kill.
+async fn half_upload(addr: SocketAddr, round: usize) -> (Interrupted, TcpStream) {
     let data = Arc::new(bytes_of(
         &format!("held open in round {round}"),
-        MIN_CHUNK + 4096,
+        MIN_CHUNK + 600_000,
     ));
     let path = format!("/v2/{REPOSITORY}/blobs/uploads/");
     let started = send(addr, "POST", &path, &[], b"").await;
@@ -566,11 +594,21 @@ async fn half_upload(addr: SocketAddr, round: usize) -> Interrupted {
     .await;
     assert_eq!(patched.status, 202, "{}", patched.text());
     assert_eq!(patched.header("range"), Some(range.as_str()));
-    Interrupted {
+
+    let garbage = vec![0x5a; 2 * UNFINISHED_CHUNK];
+    let head = support::head(&addr.to_string(), "PATCH", &location, &[], garbage.len());
+    let mut unfinished = TcpStream::connect(addr).await.unwrap();
+    unfinished.write_all(head.as_bytes()).await.unwrap();
+    unfinished
+        .write_all(&garbage[..UNFINISHED_CHUNK])
+        .await
+        .unwrap();
+    let upload = Interrupted {
         location: Some(location),
         acknowledged: MIN_CHUNK,
         data,
-    }
+    };
+    (upload, unfinished)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -581,7 +619,7 @@ async fn a_sigkill_mid_registry_push_storm_keeps_every_acknowledged_manifest_and
     let mut pushed: Vec<Pushed> = Vec::new();
     let mut blobs: BTreeMap<String, Arc<Vec<u8>>> = BTreeMap::new();
     for round in 0..ROUNDS {
-        let held = half_upload(server.addr, round).await;
+        let (held, unfinished) = half_upload(server.addr, round).await;
         let base = Arc::new(bytes_of(&format!("base of round {round}"), 1_500_000));
         let storm = Arc::new(Storm::default());
         let clients: Vec<_> = (0..CLIENTS)
@@ -597,6 +635,7 @@ async fn a_sigkill_mid_registry_push_storm_keeps_every_acknowledged_manifest_and
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         server.kill().await;
+        drop(unfinished);
         let mut interrupted = vec![held];
         for client in clients {
             let stopped = tokio::time::timeout(TIMEOUT, client)
@@ -617,7 +656,8 @@ async fn a_sigkill_mid_registry_push_storm_keeps_every_acknowledged_manifest_and
         server = start_on(&dir).await;
         let files = check_blob_files(dir.path());
         check_storm(server.addr, &pushed, &blobs).await;
-        // The upload held open was acknowledged up to its chunk: it continues from there.
+        // The upload held open was acknowledged up to its first chunk: it continues from
+        // there, without the bytes of the chunk the kill cut off.
         let mut resumed = vec![resume(server.addr, &interrupted[0]).await];
         assert_eq!(resumed[0], Resumed::Continued);
         for upload in &interrupted[1..] {
@@ -629,6 +669,63 @@ async fn a_sigkill_mid_registry_push_storm_keeps_every_acknowledged_manifest_and
             pushed.len()
         );
     }
+    server.stop().await;
+}
+
+/// The file named `name` somewhere under `dir`.
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|file| file == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// The storm's rarest moment, made on purpose: the kill lands after an upload's bytes were
+/// published as a blob (the staged file renamed into `blobs/`) and before the commit that
+/// links the blob and ends the upload. The session still says it has every byte; its
+/// completion is refused as an unknown upload (no 5xx), and a new session pushes the blob.
+#[tokio::test]
+async fn a_kill_between_publishing_a_blob_and_ending_its_upload_lets_a_new_upload_push_it() {
+    let dir = TempDir::new("publish-cut");
+    let server = start_on(&dir).await;
+    create_repository(server.addr, REPOSITORY).await;
+    let data = Arc::new(bytes_of("published, never linked", 300_000));
+    let path = format!("/v2/{REPOSITORY}/blobs/uploads/");
+    let started = send(server.addr, "POST", &path, &[], b"").await;
+    assert_eq!(started.status, 202, "{}", started.text());
+    let location = started.header("location").unwrap().to_owned();
+    let id = started.header("docker-upload-uuid").unwrap().to_owned();
+    let patched = send(server.addr, "PATCH", &location, &[], &data).await;
+    assert_eq!(patched.status, 202, "{}", patched.text());
+    server.kill().await;
+
+    // What publishing does first: the staged bytes become the blob, by a rename.
+    let staged = find_file(dir.path(), &id).expect("the upload's bytes are staged");
+    let hex = sha256(&data)["sha256:".len()..].to_owned();
+    let blob = dir.path().join("blobs").join("sha256").join(&hex[..2]);
+    std::fs::create_dir_all(&blob).unwrap();
+    std::fs::rename(&staged, blob.join(&hex)).unwrap();
+
+    let server = start_on(&dir).await;
+    let interrupted = Interrupted {
+        location: Some(location.clone()),
+        acknowledged: data.len(),
+        data: data.clone(),
+    };
+    assert_eq!(
+        resume(server.addr, &interrupted).await,
+        Resumed::CompletionCut
+    );
+    let gone = send(server.addr, "GET", &location, &[], b"").await;
+    assert_eq!(gone.status, 404, "{}", gone.text());
+    assert_eq!(oci_code(&gone), "BLOB_UPLOAD_UNKNOWN");
     server.stop().await;
 }
 
