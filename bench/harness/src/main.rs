@@ -8,16 +8,20 @@
 //! berth-bench --suite images --berth target/release/berth [--berth-before OLD_BINARY] \
 //!     --out BENCHMARKS.md --machine "..." --date "..." --versions "..." [--quick] \
 //!     [--parts uploads,pages,scale]
+//! berth-bench --suite registry --berth target/release/berth --out BENCHMARKS.md \
+//!     --machine "..." --date "..." --versions "..." [--quick]
 //! ```
 //!
 //! The default suite is issue 5's (server throughput, start-up, memory, scale); `--suite
 //! images` runs issue 10's (layer uploads, image pages, server CPU per page) and writes its
-//! own section.
+//! own section; `--suite registry` runs issue 11's (skopeo push and pull against Berth's
+//! `/v2` beside the CNCF registry, concurrent pushes, RSS during a big push), into its own.
 
 mod ecr;
 mod images;
 mod memory;
 mod process;
+mod registry;
 mod report;
 mod scale;
 mod startup;
@@ -45,6 +49,8 @@ enum Suite {
     Server,
     /// Issue 10: layer uploads, image pages, server CPU per page.
     Images,
+    /// Issue 11: skopeo pushes and pulls beside the CNCF registry, server RSS.
+    Registry,
 }
 
 #[derive(Debug)]
@@ -94,7 +100,12 @@ fn parse_args() -> Result<Args, String> {
                 args.suite = match value()?.as_str() {
                     "server" => Suite::Server,
                     "images" => Suite::Images,
-                    other => return Err(format!("unknown suite `{other}` (server, images)")),
+                    "registry" => Suite::Registry,
+                    other => {
+                        return Err(format!(
+                            "unknown suite `{other}` (server, images, registry)"
+                        ));
+                    }
                 }
             }
             "--berth" => args.berth = value()?.into(),
@@ -159,7 +170,28 @@ fn run() -> Result<(), String> {
     match args.suite {
         Suite::Server => run_server_suite(&args),
         Suite::Images => run_images_suite(&args),
+        Suite::Registry => run_registry_suite(&args),
     }
+}
+
+fn run_registry_suite(args: &Args) -> Result<(), String> {
+    let results = registry::run(&registry::Options {
+        berth: args.berth.clone(),
+        logs: args.logs.clone(),
+        quick: args.quick,
+    })?;
+    let section = registry::section(&args.context, &results);
+    print!("{section}");
+    if let Some(out) = &args.out {
+        report::write_marked_section(
+            out,
+            &section,
+            registry::report::BEGIN,
+            registry::report::END,
+        )?;
+        eprintln!("wrote the issue-11 section of {}", out.display());
+    }
+    Ok(())
 }
 
 fn run_images_suite(args: &Args) -> Result<(), String> {

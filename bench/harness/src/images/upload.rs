@@ -123,14 +123,15 @@ fn upload(
     Ok((elapsed, peak.saturating_sub(before)))
 }
 
-/// Reads a process's RSS every [`RSS_SAMPLE_EVERY`] until stopped; keeps the largest.
-struct RssSampler {
+/// Reads a process's RSS every [`RSS_SAMPLE_EVERY`] until stopped; keeps the largest
+/// (the registry suite samples its pushes with it too).
+pub struct RssSampler {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<u64>,
 }
 
 impl RssSampler {
-    fn start(pid: u32) -> RssSampler {
+    pub fn start(pid: u32) -> RssSampler {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
         let thread = std::thread::spawn(move || {
@@ -144,7 +145,7 @@ impl RssSampler {
         RssSampler { stop, thread }
     }
 
-    fn stop(self) -> u64 {
+    pub fn stop(self) -> u64 {
         self.stop.store(true, Ordering::Relaxed);
         self.thread.join().unwrap_or(0)
     }
