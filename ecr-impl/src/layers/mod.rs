@@ -295,19 +295,25 @@ impl<K: Eq + Hash + Copy> Drop for KeyGuard<'_, K> {
 
 /// The session's hasher if it covers exactly the `row.received` bytes the metadata
 /// acknowledged, else one rebuilt from the first `row.received` staged bytes (after a
-/// restart; bytes staged past them were never acknowledged).
+/// restart; bytes staged past them were never acknowledged). `Ok(None)` when nothing is
+/// staged any more: the bytes were published as a blob (which may move them) and the
+/// process died before the commit that ends the upload.
 async fn hasher_for(
     blobs: &dyn BlobStore,
     session: &Session,
     row: &UploadRow,
-) -> Result<Sha256Hasher, LayerError> {
+) -> Result<Option<Sha256Hasher>, LayerError> {
     if let Some(hasher) = session.hasher.as_ref().filter(|h| h.len() == row.received) {
-        return Ok(hasher.clone());
+        return Ok(Some(hasher.clone()));
     }
     if row.received == 0 {
-        return Ok(Sha256Hasher::new());
+        return Ok(Some(Sha256Hasher::new()));
     }
-    let mut stream = blobs.read_staged(&row.id).await?;
+    let mut stream = match blobs.read_staged(&row.id).await {
+        Ok(stream) => stream,
+        Err(BlobError::UploadNotFound) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
     let mut hasher = Sha256Hasher::new();
     while hasher.len() < row.received {
         let Some(chunk) = next(&mut stream).await else {
@@ -323,7 +329,7 @@ async fn hasher_for(
         }
         .into());
     }
-    Ok(hasher)
+    Ok(Some(hasher))
 }
 
 /// The next item of a stream (no `StreamExt` without another crate).

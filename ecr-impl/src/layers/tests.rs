@@ -69,7 +69,10 @@ async fn the_hasher_is_rebuilt_from_the_acknowledged_bytes_only() {
             hasher: Some(Sha256Hasher::new()),
         },
     ] {
-        let hasher = hasher_for(&blobs, &session, &acknowledged).await.unwrap();
+        let hasher = hasher_for(&blobs, &session, &acknowledged)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(hasher.digest(), Sha256Digest::of(b"acknowledged"));
         assert_eq!(hasher.len(), 12);
     }
@@ -79,7 +82,10 @@ async fn the_hasher_is_rebuilt_from_the_acknowledged_bytes_only() {
     let session = Session {
         hasher: Some(kept.clone()),
     };
-    let hasher = hasher_for(&blobs, &session, &acknowledged).await.unwrap();
+    let hasher = hasher_for(&blobs, &session, &acknowledged)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(hasher.digest(), kept.digest());
 
     // Fewer bytes staged than acknowledged: a server fault, not a wrong digest.
@@ -87,6 +93,13 @@ async fn the_hasher_is_rebuilt_from_the_acknowledged_bytes_only() {
         .await
         .unwrap_err();
     assert!(matches!(error, LayerError::Store(_)), "{error:?}");
+
+    // Nothing staged at all (published, then a crash before the upload's end was
+    // committed): no hasher, so the caller ends the upload.
+    let published = hasher_for(&blobs, &Session::default(), &row(UploadId::random(), 12))
+        .await
+        .unwrap();
+    assert!(published.is_none());
 }
 
 /// A Berth in memory with repository `app` in the caller's registry.

@@ -158,7 +158,10 @@ where
         received: row.received,
     };
 
-    let hasher = hasher_for(stores.blobs, &session, &row).await?;
+    let Some(hasher) = hasher_for(stores.blobs, &session, &row).await? else {
+        // A crash ended its completion halfway: the upload is over, a new one starts.
+        return end_upload(stores, session, id, row, LayerError::UploadNotFound).await;
+    };
     let staged = stores.blobs.stage(&id, row.received).await?;
     let mut writer = Sha256Writer::new(staged, hasher);
     let mut carried: u64 = 0;
@@ -251,7 +254,12 @@ pub async fn complete(
     if row.short_part {
         return Err(LayerError::PartTooSmall);
     }
-    let digest = hasher_for(stores.blobs, &session, &row).await?.digest();
+    let Some(hasher) = hasher_for(stores.blobs, &session, &row).await? else {
+        // Published, then a crash before the commit: the bytes are no longer the
+        // upload's (the blob, if linked by nobody, is garbage), so it is over.
+        return end_upload(stores, session, id, row, LayerError::UploadNotFound).await;
+    };
+    let digest = hasher.digest();
     if let Some(given) = expected
         .iter()
         .find(|given| !matches_digest(given, &digest))
@@ -324,13 +332,13 @@ fn matches_digest(given: &str, digest: &Sha256Digest) -> bool {
 
 /// Ends upload `id` (still as `row`, its `session` locked) because of `error`, and answers
 /// `error`: deletes its row, then its staged bytes.
-async fn end_upload(
+async fn end_upload<T>(
     stores: Stores<'_>,
     session: OwnedMutexGuard<Session>,
     id: UploadId,
     row: UploadRow,
     error: LayerError,
-) -> Result<Completed, LayerError> {
+) -> Result<T, LayerError> {
     meta::write(stores.meta, move |tx| {
         if tx.upload(&id)?.as_ref() == Some(&row) {
             tx.delete_upload(&id)?;
