@@ -360,6 +360,34 @@ pub fn tag(
     Ok(found.into_iter().next())
 }
 
+/// Up to `limit` tags of `repository` in byte order after `after` (the primary key's order:
+/// an index range, no sort).
+pub fn tags_after(
+    conn: &Connection,
+    repository: RepoId,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<Vec<ImageTag>, StoreError> {
+    let mut statement = conn
+        .prepare_cached(
+            "SELECT tag FROM image_tags WHERE repository_id = ?1 AND tag > ?2 ORDER BY tag LIMIT ?3",
+        )
+        .map_err(unavailable)?;
+    // Every tag has at least one character, so each sorts after the empty text.
+    let after = after.unwrap_or("");
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = statement
+        .query_map(params![repository.0, after, limit], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(unavailable)?;
+    rows.map(|tag| {
+        let tag = tag.map_err(unavailable)?;
+        ImageTag::try_from(tag.as_str()).map_err(|e| damaged_row(&format!("tag {tag:?}"), e))
+    })
+    .collect()
+}
+
 pub fn tags_of(
     conn: &Connection,
     repository: RepoId,

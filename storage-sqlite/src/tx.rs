@@ -135,6 +135,15 @@ impl ReadTx for SqliteTx<'_> {
         self.on(|conn| images::tag(conn, repository, tag))
     }
 
+    fn tags_after(
+        &mut self,
+        repository: RepoId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ImageTag>, StoreError> {
+        self.on(|conn| images::tags_after(conn, repository, after, limit))
+    }
+
     fn tags_of(
         &mut self,
         repository: RepoId,

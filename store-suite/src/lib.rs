@@ -99,6 +99,7 @@ macro_rules! store_suite {
                 deleting_a_repository_takes_everything_in_it_and_ids_are_not_reused,
                 image_pages_follow_push_time_then_digest_from_any_cursor,
                 uploads_are_kept_replaced_and_listed_by_age,
+                tags_page_in_byte_order_from_any_text,
             }
             tagging {
                 tags_are_added_overwritten_and_removed,

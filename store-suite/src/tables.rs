@@ -341,3 +341,34 @@ pub async fn uploads_are_kept_replaced_and_listed_by_age(store: TestStore) {
     assert_eq!(read(store, move |tx| tx.upload(&old)).await, None);
     assert!(read(store, move |tx| tx.upload(&new)).await.is_some());
 }
+
+pub async fn tags_page_in_byte_order_from_any_text(store: TestStore) {
+    let store = store.backend();
+    let store = store.as_ref();
+    let repo = repository(store, "app").await;
+    write(store, move |tx| {
+        tx.insert_image(repo, &image(1, 10), &manifest(1), &[])?;
+        tx.insert_image(repo, &image(2, 20), &manifest(2), &[])?;
+        for (text, n) in [("b", 1), ("a", 2), ("c", 1), ("aa", 2), ("B", 1)] {
+            tx.set_tag(repo, &tag(text), &digest(n))?;
+        }
+        Ok(())
+    })
+    .await;
+    let page = |after: Option<&'static str>, limit| {
+        read(store, move |tx| {
+            let tags = tx.tags_after(repo, after, limit)?;
+            Ok(tags.into_iter().map(|t| t.into_inner()).collect::<Vec<_>>())
+        })
+    };
+    assert_eq!(
+        page(None, 2).await,
+        ["B", "a"],
+        "byte order: upper case first"
+    );
+    assert_eq!(page(Some("a"), 2).await, ["aa", "b"]);
+    assert_eq!(page(Some("aa"), 10).await, ["b", "c"]);
+    assert_eq!(page(Some("c"), 10).await, Vec::<String>::new());
+    // `last` as a client sends it need not be a tag: "a/b" sorts between "a" and "aa".
+    assert_eq!(page(Some("a/b"), 10).await, ["aa", "b", "c"]);
+}

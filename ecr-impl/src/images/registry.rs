@@ -8,9 +8,6 @@ use super::find_repository;
 use crate::store::Scope;
 use crate::store::meta::{self, MetaStore};
 
-/// How many images one read of the repository takes while gathering its tags.
-const IMAGES_PER_READ: usize = 1000;
-
 /// One page of `tags/list`: up to `n` tags in byte order after `last`, and whether more
 /// follow.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +18,7 @@ pub struct TagPage {
 
 /// The tags of repository `name` in byte order (as the OCI distribution specification
 /// orders `tags/list`), the `n` after `last` (every tag when `n` is `None`). One read job,
-/// so the page is one snapshot; it reads every image's tags (the store has no tag index in
-/// tag order), so it costs the repository's size, not the page's.
+/// so the page is one snapshot; it costs the page (one more tag tells whether more follow).
 pub async fn tag_page(
     meta: &dyn MetaStore,
     scope: &Scope,
@@ -34,24 +30,12 @@ pub async fn tag_page(
     let last = last.map(str::to_owned);
     meta::read(meta, move |tx| {
         let repo = find_repository::<_, ListImagesError>(tx, &scope, &name)?.id;
-        let mut tags = Vec::new();
-        let mut after = None;
-        loop {
-            let images = tx.images_after(repo, after.as_ref(), IMAGES_PER_READ)?;
-            for image in &images {
-                tags.extend(
-                    tx.tags_of(repo, &image.digest)?
-                        .into_iter()
-                        .map(|tag| tag.into_inner())
-                        .filter(|tag| last.as_ref().is_none_or(|last| tag > last)),
-                );
-            }
-            match images.last() {
-                Some(image) if images.len() == IMAGES_PER_READ => after = Some(image.position()),
-                _ => break,
-            }
-        }
-        tags.sort_unstable();
+        let wanted = n.map_or(usize::MAX, |n| n.saturating_add(1));
+        let mut tags: Vec<String> = tx
+            .tags_after(repo, last.as_deref(), wanted)?
+            .into_iter()
+            .map(|tag| tag.into_inner())
+            .collect();
         let more = n.is_some_and(|n| tags.len() > n);
         if let Some(n) = n {
             tags.truncate(n);

@@ -224,6 +224,19 @@ impl Tables {
             .collect()
     }
 
+    fn tags_after(&self, id: RepoId, after: Option<&str>, limit: usize) -> Vec<ImageTag> {
+        let Some(repository) = self.repo(id) else {
+            return Vec::new();
+        };
+        let start = after.map_or(Bound::Unbounded, Bound::Excluded);
+        repository
+            .tags
+            .range::<str, _>((start, Bound::Unbounded))
+            .take(limit)
+            .map(|(tag, _)| tag.clone())
+            .collect()
+    }
+
     fn layer_referenced(&self, id: RepoId, digest: &Sha256Digest) -> bool {
         self.repo(id).is_some_and(|repository| {
             repository
@@ -337,6 +350,15 @@ macro_rules! reads_from_tables {
                 .repo(repository)
                 .and_then(|repository| repository.tags.get(tag))
                 .map(|(digest, _)| *digest))
+        }
+
+        fn tags_after(
+            &mut self,
+            repository: RepoId,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<ImageTag>, StoreError> {
+            Ok(self.$tables().tags_after(repository, after, limit))
         }
 
         fn tags_of(

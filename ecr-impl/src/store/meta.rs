@@ -265,6 +265,15 @@ pub trait ReadTx {
         tag: &ImageTag,
     ) -> Result<Option<Sha256Digest>, StoreError>;
 
+    /// Up to `limit` tags of `repository` in byte order, after `after` (which need not be a
+    /// tag, nor valid as one).
+    fn tags_after(
+        &mut self,
+        repository: RepoId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ImageTag>, StoreError>;
+
     /// The tags naming image `digest`, in the order they were set on it.
     fn tags_of(
         &mut self,
