@@ -368,24 +368,14 @@ pub fn tags_after(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<ImageTag>, StoreError> {
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT tag FROM image_tags WHERE repository_id = ?1 AND tag > ?2 ORDER BY tag LIMIT ?3",
-        )
-        .map_err(unavailable)?;
     // Every tag has at least one character, so each sorts after the empty text.
     let after = after.unwrap_or("");
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-    let rows = statement
-        .query_map(params![repository.0, after, limit], |row| {
-            row.get::<_, String>(0)
-        })
-        .map_err(unavailable)?;
-    rows.map(|tag| {
-        let tag = tag.map_err(unavailable)?;
-        ImageTag::try_from(tag.as_str()).map_err(|e| damaged_row(&format!("tag {tag:?}"), e))
-    })
-    .collect()
+    tags(
+        conn,
+        "SELECT tag FROM image_tags WHERE repository_id = ?1 AND tag > ?2 ORDER BY tag LIMIT ?3",
+        params![repository.0, after, limit],
+    )
 }
 
 pub fn tags_of(
@@ -393,15 +383,22 @@ pub fn tags_of(
     repository: RepoId,
     digest: &Sha256Digest,
 ) -> Result<Vec<ImageTag>, StoreError> {
-    let mut statement = conn
-        .prepare_cached(
-            "SELECT tag FROM image_tags WHERE repository_id = ?1 AND digest = ?2 ORDER BY seq",
-        )
-        .map_err(unavailable)?;
+    tags(
+        conn,
+        "SELECT tag FROM image_tags WHERE repository_id = ?1 AND digest = ?2 ORDER BY seq",
+        params![repository.0, &digest.as_bytes()[..]],
+    )
+}
+
+/// The tags a `SELECT tag …` answers, each checked to still be a valid tag.
+fn tags(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<ImageTag>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
     let rows = statement
-        .query_map(params![repository.0, &digest.as_bytes()[..]], |row| {
-            row.get::<_, String>(0)
-        })
+        .query_map(params, |row| row.get::<_, String>(0))
         .map_err(unavailable)?;
     rows.map(|tag| {
         let tag = tag.map_err(unavailable)?;
