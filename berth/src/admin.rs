@@ -19,6 +19,7 @@ pub const HEALTH: &str = "/_berth/health";
 pub const RESET: &str = "/_berth/reset";
 pub const OPERATIONS: &str = "/_berth/ecr/operations";
 pub const REPOSITORIES: &str = "/_berth/ecr/repositories";
+pub const CLOCK: &str = "/_berth/clock";
 
 /// `status` of a healthy server, and of a completed reset.
 const OK: &str = "ok";
@@ -98,6 +99,54 @@ pub async fn repositories(State(state): State<AppState>) -> Response {
     match state.ecr.all_repositories().await {
         Ok(repositories) => reply::admin_json(&Repositories { repositories }),
         Err(error) => state_failure(&error),
+    }
+}
+
+/// Berth's time (see `ecr_impl::Clock`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClockView {
+    /// Epoch seconds, as the API answers times.
+    now: berth_runtime::Timestamp,
+    offset_seconds: i64,
+}
+
+/// What `POST /_berth/clock` takes.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct SetClock {
+    offset_seconds: i64,
+}
+
+fn clock_view(state: &AppState) -> Response {
+    let clock = state.ecr.clock();
+    reply::admin_json(&ClockView {
+        now: clock.now(),
+        offset_seconds: clock.offset_seconds(),
+    })
+}
+
+/// `GET /_berth/clock`: the time Berth stamps and judges stored things by, and how far it
+/// is from the system's.
+pub async fn clock(State(state): State<AppState>) -> Response {
+    clock_view(&state)
+}
+
+/// `POST /_berth/clock` with `{"offsetSeconds": N}`: sets Berth's time N seconds ahead of
+/// the system's (behind, when negative), so tests of time-based rules need not wait.
+pub async fn set_clock(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    match serde_json::from_slice::<SetClock>(&body) {
+        Ok(SetClock { offset_seconds }) => {
+            state.ecr.clock().set_offset_seconds(offset_seconds);
+            tracing::info!(offset_seconds, "clock set");
+            clock_view(&state)
+        }
+        Err(error) => reply::to_http(
+            crate::errors::HttpError::UnreadableBody {
+                reason: format!("expected {{\"offsetSeconds\": <integer>}}: {error}"),
+            }
+            .response(),
+        ),
     }
 }
 

@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
         .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
         .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
         .route(
+            admin::CLOCK,
+            only(get(admin::clock).post(admin::set_clock), "GET, POST"),
+        )
+        .route(
             &layer_download::route(),
             only(get(layer_download::get), "GET"),
         )

@@ -93,7 +93,7 @@ impl Collector {
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 ticks.tick().await;
-                match ecr.collect_garbage(berth_runtime::Timestamp::now()).await {
+                match ecr.collect_garbage(ecr.clock().now()).await {
                     Ok(collected) => tracing::debug!(?collected, "garbage collected"),
                     Err(error) => tracing::warn!(%error, "garbage collection failed; will retry"),
                 }

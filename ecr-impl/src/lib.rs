@@ -15,10 +15,12 @@
 
 mod arn;
 pub mod auth;
+mod clock;
 pub mod images;
 pub mod layers;
 mod limits;
 mod messages;
+mod on_push;
 mod ops;
 mod pagination;
 mod policy;
@@ -37,6 +39,7 @@ use ecr_generated::types;
 
 pub use crate::arn::{InvalidRegistryHost, RegistryHost};
 use crate::auth::{LoginGrant, TokenError, TokenKey};
+pub use crate::clock::Clock;
 pub use crate::ops::State;
 use crate::store::blobs::BlobStore;
 use crate::store::memory::MemoryMeta;
@@ -89,6 +92,7 @@ impl Ecr {
             token_key: Arc::new(token_key),
             rendered: Arc::default(),
             registry_host: RegistryHost::aws(),
+            clock: Arc::default(),
         };
         Ecr::serving(state)
     }
@@ -129,6 +133,11 @@ impl Ecr {
 
     fn meta(&self) -> &dyn MetaStore {
         self.service.state().meta()
+    }
+
+    /// The time Berth stamps and judges stored things by (see [`Clock`]).
+    pub fn clock(&self) -> &Clock {
+        &self.service.state().clock
     }
 
     /// Drops all state (every account and region); returns once that is durable. Fails

@@ -27,6 +27,7 @@
 //! # }
 //! ```
 
+mod documents;
 mod encoding;
 mod error;
 mod images;

@@ -250,14 +250,42 @@ fn rows(
 
 /// Every repository of every registry, by account, region and name.
 pub fn all(conn: &Connection) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
-    let mut statement = conn
-        .prepare_cached(&format!(
+    scoped_rows(
+        conn,
+        &format!(
             "SELECT account_id, region, {RECORD_COLUMNS} FROM repositories
              ORDER BY account_id, region, name"
-        ))
-        .map_err(unavailable)?;
+        ),
+        [],
+    )
+}
+
+/// Every repository that has a document of `kind`, by id.
+pub fn with_document(
+    conn: &Connection,
+    kind: &str,
+) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
+    scoped_rows(
+        conn,
+        &format!(
+            "SELECT account_id, region, {RECORD_COLUMNS} FROM repositories
+             WHERE id IN (SELECT repository_id FROM repository_documents WHERE kind = ?1)
+             ORDER BY id"
+        ),
+        [kind],
+    )
+}
+
+/// Repositories with their registries, as `sql` (account, region, then the record's
+/// columns) selects them.
+fn scoped_rows(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(unavailable)?;
     let rows = statement
-        .query_map([], |row| {
+        .query_map(params, |row| {
             let scope: (String, String) = (row.get(0)?, row.get(1)?);
             Ok((scope, StoredRepository::from_row(row, 2)?))
         })

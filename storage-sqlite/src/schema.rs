@@ -75,7 +75,44 @@ pub const MIGRATIONS: &[Migration] = &[
                   repository ids never reused",
         step: Step::Sql(TO_V3),
     },
+    Migration {
+        purpose: "documents: the other domains' settings and records, per registry, \
+                  repository and image",
+        step: Step::Sql(TO_V4),
+    },
 ];
+
+/// Version 4. A document is an opaque value ecr-impl keeps (a lifecycle policy, a
+/// replication configuration, an image's scan), so a new setting needs no new table.
+/// Repository and image documents cascade from their owner. Keys compare in byte order.
+const TO_V4: &str = "
+    CREATE TABLE registry_documents (
+        account_id TEXT NOT NULL,
+        region TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (account_id, region, kind, key)
+    ) STRICT, WITHOUT ROWID;
+
+    CREATE TABLE repository_documents (
+        repository_id INTEGER NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+        kind TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (repository_id, kind)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX repository_documents_by_kind ON repository_documents (kind, repository_id);
+
+    CREATE TABLE image_documents (
+        repository_id INTEGER NOT NULL,
+        digest BLOB NOT NULL,
+        kind TEXT NOT NULL,
+        value BLOB NOT NULL,
+        PRIMARY KEY (repository_id, digest, kind),
+        FOREIGN KEY (repository_id, digest) REFERENCES images (repository_id, digest)
+            ON DELETE CASCADE
+    ) STRICT, WITHOUT ROWID;
+";
 
 /// Version 3. `repositories` is rebuilt with AUTOINCREMENT (SQLite cannot add it in place),
 /// keeping every row and its id: a repository's id is then never given to another one, so
@@ -271,11 +308,14 @@ mod tests {
         assert_eq!(
             tables(&conn),
             [
+                "image_documents",
                 "image_references",
                 "image_tags",
                 "images",
                 "layers",
+                "registry_documents",
                 "repositories",
+                "repository_documents",
                 "sqlite_sequence",
                 "uploads"
             ]

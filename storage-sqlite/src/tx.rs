@@ -14,7 +14,7 @@ use ecr_impl::store::meta::{
 use ecr_impl::store::{RepositoryRecord, Scope, StoreError};
 use rusqlite::Connection;
 
-use crate::{images, layers, repositories};
+use crate::{documents, images, layers, repositories};
 
 /// A job's view of the database.
 pub struct SqliteTx<'c> {
@@ -183,6 +183,49 @@ impl ReadTx for SqliteTx<'_> {
     ) -> Result<Vec<UploadRow>, StoreError> {
         self.on(|conn| layers::uploads_started_before(conn, before, limit))
     }
+
+    fn registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Bytes>, StoreError> {
+        self.on(|conn| documents::registry_document(conn, scope, kind, key))
+    }
+
+    fn registry_documents_after(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Bytes)>, StoreError> {
+        self.on(|conn| documents::registry_documents_after(conn, scope, kind, after, limit))
+    }
+
+    fn repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+    ) -> Result<Option<Bytes>, StoreError> {
+        self.on(|conn| documents::repository_document(conn, repository, kind))
+    }
+
+    fn repositories_with_document(
+        &mut self,
+        kind: &str,
+    ) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
+        self.on(|conn| repositories::with_document(conn, kind))
+    }
+
+    fn image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+    ) -> Result<Option<Bytes>, StoreError> {
+        self.on(|conn| documents::image_document(conn, repository, digest, kind))
+    }
 }
 
 impl Tx for SqliteTx<'_> {
@@ -251,5 +294,60 @@ impl Tx for SqliteTx<'_> {
 
     fn delete_upload(&mut self, id: &UploadId) -> Result<(), StoreError> {
         self.on(|conn| layers::delete_upload(conn, id))
+    }
+
+    fn put_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::put_registry_document(conn, scope, kind, key, value))
+    }
+
+    fn delete_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::delete_registry_document(conn, scope, kind, key))
+    }
+
+    fn put_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::put_repository_document(conn, repository, kind, value))
+    }
+
+    fn delete_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::delete_repository_document(conn, repository, kind))
+    }
+
+    fn put_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::put_image_document(conn, repository, digest, kind, value))
+    }
+
+    fn delete_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        self.on(|conn| documents::delete_image_document(conn, repository, digest, kind))
     }
 }

@@ -95,6 +95,7 @@ macro_rules! store_suite {
             }
             tables {
                 images_tags_and_references_read_back_exactly,
+                documents_belong_to_their_registry_repository_or_image,
                 a_failed_job_keeps_none_of_its_writes,
                 deleting_a_repository_takes_everything_in_it_and_ids_are_not_reused,
                 image_pages_follow_push_time_then_digest_from_any_cursor,

@@ -372,3 +372,141 @@ pub async fn tags_page_in_byte_order_from_any_text(store: TestStore) {
     // `last` as a client sends it need not be a tag: "a/b" sorts between "a" and "aa".
     assert_eq!(page(Some("a/b"), 10).await, ["aa", "b", "c"]);
 }
+
+pub async fn documents_belong_to_their_registry_repository_or_image(store: TestStore) {
+    let store = store.backend();
+    let store = store.as_ref();
+    let (app, other) = (
+        repository(store, "app").await,
+        repository(store, "other").await,
+    );
+    let elsewhere = ecr_impl::store::Scope {
+        account_id: valid("210987654321"),
+        region: valid("eu-west-1"),
+    };
+    let home = scope();
+    let (in_home, in_elsewhere) = (home.clone(), elsewhere.clone());
+    write(store, move |tx| {
+        for key in ["b", "a", "c/d", "ab"] {
+            tx.put_registry_document(&in_home, "rule", key, &Bytes::from(key.to_owned()))?;
+        }
+        tx.put_registry_document(&in_home, "other-kind", "a", &Bytes::from_static(b"x"))?;
+        tx.put_registry_document(&in_elsewhere, "rule", "a", &Bytes::from_static(b"far"))?;
+        tx.put_registry_document(&in_home, "rule", "a", &Bytes::from_static(b"replaced"))?;
+        tx.insert_image(app, &image(1, 10), &manifest(1), &[])?;
+        tx.insert_image(app, &image(2, 20), &manifest(2), &[])?;
+        tx.put_repository_document(app, "policy", &Bytes::from_static(b"p"))?;
+        tx.put_repository_document(other, "preview", &Bytes::from_static(b"q"))?;
+        tx.put_image_document(app, &digest(1), "scan", &Bytes::from_static(b"s1"))?;
+        tx.put_image_document(app, &digest(1), "replication", &Bytes::from_static(b"r1"))?;
+        tx.put_image_document(app, &digest(2), "scan", &Bytes::from_static(b"s2"))
+    })
+    .await;
+
+    let (at_home, at_elsewhere) = (home.clone(), elsewhere.clone());
+    let (page, first, rest, far, one, policy, with_policy, scans) = read(store, move |tx| {
+        Ok((
+            tx.registry_documents_after(&at_home, "rule", None, 10)?,
+            tx.registry_documents_after(&at_home, "rule", None, 2)?,
+            tx.registry_documents_after(&at_home, "rule", Some("ab"), 10)?,
+            tx.registry_document(&at_elsewhere, "rule", "a")?,
+            tx.registry_document(&at_home, "rule", "a")?,
+            tx.repository_document(app, "policy")?,
+            tx.repositories_with_document("policy")?,
+            (
+                tx.image_document(app, &digest(1), "scan")?,
+                tx.image_document(app, &digest(2), "scan")?,
+                tx.image_document(app, &digest(2), "replication")?,
+            ),
+        ))
+    })
+    .await;
+    let keys = |docs: &[(String, Bytes)]| docs.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    assert_eq!(keys(&page), ["a", "ab", "b", "c/d"], "byte order, one kind");
+    assert_eq!(keys(&first), ["a", "ab"]);
+    assert_eq!(keys(&rest), ["b", "c/d"], "after a cursor");
+    assert_eq!(page[0].1, Bytes::from_static(b"replaced"));
+    assert_eq!(
+        far,
+        Some(Bytes::from_static(b"far")),
+        "registries are apart"
+    );
+    assert_eq!(one, Some(Bytes::from_static(b"replaced")));
+    assert_eq!(policy, Some(Bytes::from_static(b"p")));
+    assert_eq!(with_policy.len(), 1);
+    assert_eq!((&with_policy[0].0, with_policy[0].1.id), (&home, app));
+    assert_eq!(
+        scans,
+        (
+            Some(Bytes::from_static(b"s1")),
+            Some(Bytes::from_static(b"s2")),
+            None
+        )
+    );
+
+    // A failed job keeps none of its document writes.
+    let failed_scope = home.clone();
+    let failed: Result<(), StoreError> = meta::write(store, move |tx| {
+        tx.delete_registry_document(&failed_scope, "rule", "a")?;
+        tx.put_repository_document(app, "policy", &Bytes::from_static(b"lost"))?;
+        tx.delete_image_document(app, &digest(1), "scan")?;
+        Err(StoreError::RepositoryNotFound)
+    })
+    .await;
+    assert!(failed.is_err());
+    let kept_scope = home.clone();
+    let kept = read(store, move |tx| {
+        Ok((
+            tx.registry_document(&kept_scope, "rule", "a")?,
+            tx.repository_document(app, "policy")?,
+            tx.image_document(app, &digest(1), "scan")?,
+        ))
+    })
+    .await;
+    assert_eq!(
+        kept,
+        (
+            Some(Bytes::from_static(b"replaced")),
+            Some(Bytes::from_static(b"p")),
+            Some(Bytes::from_static(b"s1"))
+        )
+    );
+
+    // Deletes: one document; an image's go with it; a repository's go with it.
+    let deleting = home.clone();
+    write(store, move |tx| {
+        tx.delete_registry_document(&deleting, "rule", "b")?;
+        tx.delete_registry_document(&deleting, "rule", "never-there")?;
+        tx.delete_image(app, &digest(1))?;
+        tx.delete_repository(other)
+    })
+    .await;
+    let after_scope = home.clone();
+    let after = read(store, move |tx| {
+        Ok((
+            keys(&tx.registry_documents_after(&after_scope, "rule", None, 10)?),
+            tx.image_document(app, &digest(1), "scan")?,
+            tx.image_document(app, &digest(1), "replication")?,
+            tx.image_document(app, &digest(2), "scan")?,
+            tx.repositories_with_document("preview")?.len(),
+        ))
+    })
+    .await;
+    assert_eq!(
+        after,
+        (
+            vec!["a".to_owned(), "ab".to_owned(), "c/d".to_owned()],
+            None,
+            None,
+            Some(Bytes::from_static(b"s2")),
+            0
+        )
+    );
+    // Re-inserting the same image does not bring its old documents back.
+    write(store, move |tx| {
+        tx.insert_image(app, &image(1, 30), &manifest(1), &[])
+    })
+    .await;
+    let again = read(store, move |tx| tx.image_document(app, &digest(1), "scan")).await;
+    assert_eq!(again, None);
+}

@@ -107,8 +107,7 @@ pub async fn put(
     };
     let manifest = input.image_manifest.clone();
     let declared = input.image_manifest_media_type.clone();
-    let meta = ctx.state.ecr.layer_stores().meta;
-    match images::put::put(meta, ctx.scope, input).await {
+    match ctx.state.ecr.push_image(ctx.scope, input).await {
         Ok(pushed) => Ok(created(
             &name,
             &pushed.digest.to_string(),
@@ -173,9 +172,15 @@ pub async fn get(
 ) -> Result<Response, OciError> {
     let id = identifier(reference)?;
     let meta = ctx.state.ecr.layer_stores().meta;
-    let answer = images::get::get::<BatchGetImageError>(meta, ctx.scope, &name, vec![id])
-        .await
-        .map_err(|error| OciError::from_ecr(error.as_response()))?;
+    let answer = images::get::get::<BatchGetImageError>(
+        meta,
+        ctx.scope,
+        &name,
+        vec![id],
+        ctx.state.ecr.clock().now(),
+    )
+    .await
+    .map_err(|error| OciError::from_ecr(error.as_response()))?;
     let image = match (answer.images.unwrap_or_default().pop(), answer.failures) {
         (Some(image), _) => image,
         (None, failures) => {

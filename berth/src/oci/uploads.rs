@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::header::{CONTENT_RANGE, LOCATION, RANGE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use berth_runtime::Timestamp;
 use ecr_generated::types::RepositoryName;
 use ecr_impl::layers::{self, LayerError, Part};
 use ecr_impl::store::blobs::{Sha256Digest, UploadId};
@@ -29,7 +28,7 @@ pub async fn start(
     body: Body,
 ) -> Result<Response, OciError> {
     let stores = ctx.state.ecr.layer_stores();
-    let now = Timestamp::now();
+    let now = ctx.state.ecr.clock().now();
     if let (Some(mount), Some(from)) = (query.get("mount"), query.get("from")) {
         // A mount the registry cannot make is an upload the client makes instead (spec).
         if let (Ok(mounted), Ok(from)) = (
@@ -165,7 +164,16 @@ async fn complete(
     expected: Sha256Digest,
 ) -> Result<Response, OciError> {
     let stores = ctx.state.ecr.layer_stores();
-    match layers::complete(stores, ctx.scope, name, id, &[text], Timestamp::now()).await {
+    match layers::complete(
+        stores,
+        ctx.scope,
+        name,
+        id,
+        &[text],
+        ctx.state.ecr.clock().now(),
+    )
+    .await
+    {
         Ok(completed) => Ok(created(name, &completed.digest)),
         Err(LayerError::LayerAlreadyExists(digest)) if digest == expected => {
             Ok(created(name, &digest))

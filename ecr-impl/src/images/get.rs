@@ -23,6 +23,7 @@ pub async fn get<E>(
     scope: &Scope,
     name: &RepositoryName,
     image_ids: Vec<ImageIdentifier>,
+    pulled_at: Timestamp,
 ) -> Result<BatchGetImageResponse, E>
 where
     E: From<StoreError> + From<RepositoryNotFoundException> + From<ServerException>,
@@ -30,7 +31,6 @@ where
 {
     let scope = scope.clone();
     let name = name.clone();
-    let pulled_at = Timestamp::now();
     meta::write(meta, move |tx| {
         get_job(tx, &scope, &name, &image_ids, pulled_at)
     })

@@ -31,11 +31,13 @@ pub struct Pushed {
     pub subject: Option<Sha256Digest>,
 }
 
-/// PutImage on the caller's registry `scope` (the caller has checked `registryId`).
+/// PutImage on the caller's registry `scope` (the caller has checked `registryId`) at
+/// `pushed_at`. Only stores: what follows a push is [`crate::Ecr::push_image`]'s.
 pub async fn put(
     meta: &dyn MetaStore,
     scope: &Scope,
     input: PutImageRequest,
+    pushed_at: Timestamp,
 ) -> Result<Pushed, PutImageError> {
     // §2: the patterns the model does not state, before the repository is looked at.
     if let Some(tag) = &input.image_tag {
@@ -57,7 +59,6 @@ pub async fn put(
     let job_scope = scope.clone();
     let job_name = name.clone();
     let job_tag = tag.clone();
-    let pushed_at = Timestamp::now();
     let row = meta::write(meta, move |tx| {
         let parsed = parsed.clone();
         store(

@@ -20,6 +20,7 @@ pub async fn update_storage_class(
     meta: &dyn MetaStore,
     scope: &Scope,
     input: UpdateImageStorageClassRequest,
+    now: Timestamp,
 ) -> Result<UpdateImageStorageClassResponse, UpdateImageStorageClassError> {
     let id = input.image_id;
     if let Some(tag) = &id.image_tag {
@@ -31,7 +32,6 @@ pub async fn update_storage_class(
     let target = input.target_storage_class;
     let scope = scope.clone();
     let name = input.repository_name;
-    let now = Timestamp::now();
     meta::write(meta, move |tx| {
         let repo = find_repository::<_, UpdateImageStorageClassError>(tx, &scope, &name)?.id;
         let Lookup::Found(mut row) =

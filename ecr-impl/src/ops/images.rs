@@ -35,7 +35,7 @@ pub(crate) async fn put_image(
     input: PutImageRequest,
 ) -> Result<PutImageResponse, PutImageError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
-    let pushed = images::put::put(state.meta(), &scope, input).await?;
+    let pushed = crate::on_push::push(state, &scope, input).await?;
     Ok(PutImageResponse {
         image: Some(pushed.image),
     })
@@ -53,6 +53,7 @@ pub(crate) async fn batch_get_image(
         &scope,
         &input.repository_name,
         input.image_ids,
+        state.now(),
     )
     .await
 }
@@ -106,5 +107,5 @@ pub(crate) async fn update_image_storage_class(
     input: UpdateImageStorageClassRequest,
 ) -> Result<UpdateImageStorageClassResponse, UpdateImageStorageClassError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
-    images::storage_class::update_storage_class(state.meta(), &scope, input).await
+    images::storage_class::update_storage_class(state.meta(), &scope, input, state.now()).await
 }

@@ -85,7 +85,7 @@ pub(crate) async fn initiate_layer_upload(
 ) -> Result<InitiateLayerUploadResponse, InitiateLayerUploadError> {
     let name = input.repository_name;
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
-    let id = layers::initiate(state.layer_stores(), &scope, &name, Timestamp::now())
+    let id = layers::initiate(state.layer_stores(), &scope, &name, state.now())
         .await
         .map_err(|error| -> InitiateLayerUploadError {
             match error {
@@ -191,7 +191,7 @@ pub(crate) async fn complete_layer_upload(
         &name,
         id,
         &expected,
-        Timestamp::now(),
+        state.now(),
     )
     .await
     .map_err(|error| -> CompleteLayerUploadError {

@@ -11,8 +11,8 @@ pub mod tagging;
 
 use std::sync::Arc;
 
-use berth_runtime::RequestContext;
 use berth_runtime::error::CommonError;
+use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::{
     InvalidParameterException, RepositoryNotFoundException, ServerException,
 };
@@ -39,11 +39,18 @@ pub struct State {
     pub(crate) rendered: Arc<crate::rendered::Rendered>,
     /// Where `repositoryUri` and `proxyEndpoint` point: AWS's hosts unless set.
     pub(crate) registry_host: RegistryHost,
+    /// The time stored things are stamped and judged by.
+    pub(crate) clock: Arc<crate::clock::Clock>,
 }
 
 impl State {
     pub(crate) fn meta(&self) -> &dyn MetaStore {
         self.meta.as_ref()
+    }
+
+    /// Now, by [`State::clock`].
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
     }
 }
 

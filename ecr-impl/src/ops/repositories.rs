@@ -1,7 +1,7 @@
 //! Repositories themselves: create, describe (by name or page by page), delete.
 
+use berth_runtime::RequestContext;
 use berth_runtime::json::{self, Rendered};
-use berth_runtime::{RequestContext, Timestamp};
 use ecr_generated::errors::{
     CreateRepositoryError, DeleteRepositoryError, DescribeRepositoriesError,
     InvalidParameterException, RepositoryAlreadyExistsException, RepositoryNotEmptyException,
@@ -87,7 +87,7 @@ pub(crate) async fn create(
     let tags = tags::with_added(&[], requested_tags).map_err(too_many_tags)?;
     let record = RepositoryRecord {
         name,
-        created_at: Timestamp::now(),
+        created_at: state.now(),
         tag_mutability,
         scan_on_push: input
             .image_scanning_configuration

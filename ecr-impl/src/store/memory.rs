@@ -38,6 +38,8 @@ struct Tables {
     repositories: HashMap<RepoId, Repository>,
     uploads: BTreeMap<UploadId, UploadRow>,
     uploads_by_start: BTreeSet<(Timestamp, UploadId)>,
+    /// Registry documents by (registry, kind, key).
+    documents: BTreeMap<(Scope, String, String), Bytes>,
 }
 
 #[derive(Debug)]
@@ -57,6 +59,10 @@ struct Repository {
     /// (subject, referrer).
     referrers: BTreeSet<(Sha256Digest, Sha256Digest)>,
     layers: BTreeMap<Sha256Digest, LayerRow>,
+    /// The repository's documents by kind.
+    documents: BTreeMap<String, Bytes>,
+    /// Its images' documents by (image, kind).
+    image_documents: BTreeMap<(Sha256Digest, String), Bytes>,
 }
 
 #[derive(Debug, Clone)]
@@ -247,6 +253,43 @@ impl Tables {
         })
     }
 
+    fn registry_documents_after(
+        &self,
+        scope: &Scope,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Vec<(String, Bytes)> {
+        let low = (
+            scope.clone(),
+            kind.to_owned(),
+            after.unwrap_or_default().to_owned(),
+        );
+        let lower = match after {
+            Some(_) => Bound::Excluded(low),
+            None => Bound::Included(low),
+        };
+        self.documents
+            .range((lower, Bound::Unbounded))
+            .take_while(|((s, k, _), _)| s == scope && k == kind)
+            .take(limit)
+            .map(|((_, _, key), value)| (key.clone(), value.clone()))
+            .collect()
+    }
+
+    fn repositories_with_document(&self, kind: &str) -> Vec<(Scope, RepositoryRow)> {
+        let mut ids: Vec<RepoId> = self
+            .repositories
+            .iter()
+            .filter(|(_, repository)| repository.documents.contains_key(kind))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids.into_iter()
+            .filter_map(|id| Some((self.repo(id)?.scope.clone(), self.row(id)?)))
+            .collect()
+    }
+
     fn uploads_started_before(&self, before: Timestamp, limit: usize) -> Vec<UploadRow> {
         self.uploads_by_start
             .iter()
@@ -399,6 +442,61 @@ macro_rules! reads_from_tables {
 
         fn upload(&mut self, id: &UploadId) -> Result<Option<UploadRow>, StoreError> {
             Ok(self.$tables().uploads.get(id).cloned())
+        }
+
+        fn registry_document(
+            &mut self,
+            scope: &Scope,
+            kind: &str,
+            key: &str,
+        ) -> Result<Option<Bytes>, StoreError> {
+            Ok(self
+                .$tables()
+                .documents
+                .get(&(scope.clone(), kind.to_owned(), key.to_owned()))
+                .cloned())
+        }
+
+        fn registry_documents_after(
+            &mut self,
+            scope: &Scope,
+            kind: &str,
+            after: Option<&str>,
+            limit: usize,
+        ) -> Result<Vec<(String, Bytes)>, StoreError> {
+            Ok(self
+                .$tables()
+                .registry_documents_after(scope, kind, after, limit))
+        }
+
+        fn repository_document(
+            &mut self,
+            repository: RepoId,
+            kind: &str,
+        ) -> Result<Option<Bytes>, StoreError> {
+            Ok(self
+                .$tables()
+                .repo(repository)
+                .and_then(|r| r.documents.get(kind).cloned()))
+        }
+
+        fn repositories_with_document(
+            &mut self,
+            kind: &str,
+        ) -> Result<Vec<(Scope, RepositoryRow)>, StoreError> {
+            Ok(self.$tables().repositories_with_document(kind))
+        }
+
+        fn image_document(
+            &mut self,
+            repository: RepoId,
+            digest: &Sha256Digest,
+            kind: &str,
+        ) -> Result<Option<Bytes>, StoreError> {
+            Ok(self
+                .$tables()
+                .repo(repository)
+                .and_then(|r| r.image_documents.get(&(*digest, kind.to_owned())).cloned()))
         }
 
         fn uploads_started_before(
@@ -597,6 +695,8 @@ impl Tx for Writing<'_> {
                 layer_users: BTreeSet::new(),
                 referrers: BTreeSet::new(),
                 layers: BTreeMap::new(),
+                documents: BTreeMap::new(),
+                image_documents: BTreeMap::new(),
             },
         );
         let (scope, name) = (scope.clone(), record.name.clone());
@@ -709,6 +809,16 @@ impl Tx for Writing<'_> {
         let Some(stored) = self.map_remove(repository, |r| &mut r.images, digest)? else {
             return Ok(());
         };
+        let kinds: Vec<String> = self
+            .repo_mut(repository)?
+            .image_documents
+            .range((*digest, String::new())..)
+            .take_while(|((image, _), _)| image == digest)
+            .map(|((_, kind), _)| kind.clone())
+            .collect();
+        for kind in kinds {
+            self.map_remove(repository, |r| &mut r.image_documents, &(*digest, kind))?;
+        }
         for tag in self.tables().tags_of(repository, digest) {
             self.remove_tag(repository, &tag)?;
         }
@@ -774,6 +884,94 @@ impl Tx for Writing<'_> {
 
     fn delete_upload(&mut self, id: &UploadId) -> Result<(), StoreError> {
         self.remove_upload_row(id);
+        Ok(())
+    }
+
+    fn put_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        let at = (scope.clone(), kind.to_owned(), key.to_owned());
+        let previous = self.tables.documents.insert(at.clone(), value.clone());
+        self.on_failure(move |tables| {
+            match previous {
+                Some(previous) => tables.documents.insert(at, previous),
+                None => tables.documents.remove(&at),
+            };
+        });
+        Ok(())
+    }
+
+    fn delete_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError> {
+        let at = (scope.clone(), kind.to_owned(), key.to_owned());
+        if let Some(previous) = self.tables.documents.remove(&at) {
+            self.on_failure(move |tables| {
+                tables.documents.insert(at, previous);
+            });
+        }
+        Ok(())
+    }
+
+    fn put_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        self.map_insert(
+            repository,
+            |r| &mut r.documents,
+            kind.to_owned(),
+            value.clone(),
+        )
+    }
+
+    fn delete_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        self.map_remove(repository, |r| &mut r.documents, &kind.to_owned())?;
+        Ok(())
+    }
+
+    fn put_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError> {
+        if self.tables().image(repository, digest).is_none() {
+            return Err(missing("the document's image"));
+        }
+        self.map_insert(
+            repository,
+            |r| &mut r.image_documents,
+            (*digest, kind.to_owned()),
+            value.clone(),
+        )
+    }
+
+    fn delete_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+    ) -> Result<(), StoreError> {
+        self.map_remove(
+            repository,
+            |r| &mut r.image_documents,
+            &(*digest, kind.to_owned()),
+        )?;
         Ok(())
     }
 }

@@ -10,6 +10,13 @@
 //! is `FnMut`, so a backend whose transactions can conflict (serializable PostgreSQL) may run
 //! it again.
 //!
+//! Besides the entity tables, *documents*: values the store keeps as opaque bytes for the
+//! settings and records of the other domains (a lifecycle policy, a replication
+//! configuration, an image's scan), so adding a setting needs no schema change. Each domain
+//! module names its kinds and serialises its own values (JSON by convention). A document
+//! belongs to a registry (by kind and key), to a repository (one per kind, gone with the
+//! repository) or to an image (one per kind, gone with the image).
+//!
 //! Jobs are type-erased to keep `Arc<dyn MetaStore>`; [`read`] and [`write`] restore the
 //! types. Rows are storage-owned values, not wire types; every key is a validated newtype,
 //! and every page costs O(limit), not O(table).
@@ -307,6 +314,45 @@ pub trait ReadTx {
         before: Timestamp,
         limit: usize,
     ) -> Result<Vec<UploadRow>, StoreError>;
+
+    /// The document `key` of `kind` in registry `scope`.
+    fn registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+    ) -> Result<Option<Bytes>, StoreError>;
+
+    /// Up to `limit` documents of `kind` in registry `scope`, by key in byte order, after
+    /// `after` (which need not be a key).
+    fn registry_documents_after(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<(String, Bytes)>, StoreError>;
+
+    /// Repository `repository`'s document of `kind`.
+    fn repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+    ) -> Result<Option<Bytes>, StoreError>;
+
+    /// Every repository of every registry that has a document of `kind`, by id.
+    fn repositories_with_document(
+        &mut self,
+        kind: &str,
+    ) -> Result<Vec<(Scope, RepositoryRow)>, StoreError>;
+
+    /// Image `digest`'s document of `kind`.
+    fn image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+    ) -> Result<Option<Bytes>, StoreError>;
 }
 
 /// The writes a job may make, besides the reads. They store exactly what they are given:
@@ -326,7 +372,8 @@ pub trait Tx: ReadTx {
         record: &RepositoryRecord,
     ) -> Result<(), StoreError>;
 
-    /// Removes repository `id` with everything in it: images, tags, layers, uploads.
+    /// Removes repository `id` with everything in it: images, tags, layers, uploads, and
+    /// its and its images' documents.
     fn delete_repository(&mut self, id: RepoId) -> Result<(), StoreError>;
 
     /// Adds image `row.digest` to `repository` with its exact manifest bytes and what the
@@ -342,7 +389,7 @@ pub trait Tx: ReadTx {
     /// Replaces the mutable fields of image `row.digest` (pull time, status and its times).
     fn update_image(&mut self, repository: RepoId, row: &ImageRow) -> Result<(), StoreError>;
 
-    /// Removes image `digest` with its tags and references.
+    /// Removes image `digest` with its tags, references and documents.
     fn delete_image(&mut self, repository: RepoId, digest: &Sha256Digest)
     -> Result<(), StoreError>;
 
@@ -366,4 +413,55 @@ pub trait Tx: ReadTx {
 
     /// Removes upload session `id`, if there.
     fn delete_upload(&mut self, id: &UploadId) -> Result<(), StoreError>;
+
+    /// Adds or replaces document `key` of `kind` in registry `scope`.
+    fn put_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError>;
+
+    /// Removes document `key` of `kind` from registry `scope`, if there.
+    fn delete_registry_document(
+        &mut self,
+        scope: &Scope,
+        kind: &str,
+        key: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Adds or replaces repository `repository`'s document of `kind` (an existing
+    /// repository); it goes when the repository does.
+    fn put_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError>;
+
+    /// Removes repository `repository`'s document of `kind`, if there.
+    fn delete_repository_document(
+        &mut self,
+        repository: RepoId,
+        kind: &str,
+    ) -> Result<(), StoreError>;
+
+    /// Adds or replaces image `digest`'s document of `kind` (an existing image); it goes
+    /// when the image does.
+    fn put_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+        value: &Bytes,
+    ) -> Result<(), StoreError>;
+
+    /// Removes image `digest`'s document of `kind`, if there.
+    fn delete_image_document(
+        &mut self,
+        repository: RepoId,
+        digest: &Sha256Digest,
+        kind: &str,
+    ) -> Result<(), StoreError>;
 }

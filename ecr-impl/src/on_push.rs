@@ -1,0 +1,41 @@
+//! A push, whichever protocol made it (PutImage, or a manifest PUT on `/v2`): the image is
+//! stored ([`crate::images::put`]), then each domain that reacts to a new image does, here,
+//! in one place. A reaction never fails the push: the image is stored and acknowledged, and
+//! a reaction that cannot complete records its own failure where its domain reports it.
+
+use ecr_generated::errors::PutImageError;
+use ecr_generated::types::PutImageRequest;
+
+use crate::images::put::{self, Pushed};
+use crate::ops::State;
+use crate::store::Scope;
+
+/// PutImage on the caller's registry `scope` (the caller has checked `registryId`), then
+/// what follows a push.
+pub(crate) async fn push(
+    state: &State,
+    scope: &Scope,
+    input: PutImageRequest,
+) -> Result<Pushed, PutImageError> {
+    let pushed = put::put(state.meta(), scope, input, state.now()).await?;
+    after_push(state, scope, &pushed).await;
+    Ok(pushed)
+}
+
+/// What follows a stored push of `pushed` into `scope`.
+async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
+    // The domains' reactions (scan on push, replication, signing) are added here.
+    let _ = (state, scope, pushed);
+}
+
+impl crate::Ecr {
+    /// PutImage on `scope` for protocols other than the JSON API (the `/v2` manifest PUT):
+    /// the image is stored, then everything that follows a push happens, as for PutImage.
+    pub async fn push_image(
+        &self,
+        scope: &Scope,
+        input: PutImageRequest,
+    ) -> Result<Pushed, PutImageError> {
+        push(self.service.state(), scope, input).await
+    }
+}
