@@ -60,3 +60,13 @@ pub const UNLINKED_BLOB_GRACE: std::time::Duration = std::time::Duration::from_s
 /// hundreds of bytes); past it the kept views are dropped and rendered again as pages ask.
 /// Not an ECR limit: memory against CPU.
 pub const MAX_RENDERED_ENTRIES: usize = 20_000;
+
+// ==== Lifecycle policies and previews ====
+
+// ==== Registry policy, replication, account settings ====
+
+// ==== Repository creation templates ====
+
+// ==== Scanning, signing, pull-time exclusions ====
+
+// ==== Pull-through cache ====

@@ -465,3 +465,13 @@ mod image_operation_tests {
 pub fn unwritable_output(reason: &str) -> String {
     format!("Berth could not write the page it read: {reason}")
 }
+
+// ==== Lifecycle policies and previews ====
+
+// ==== Registry policy, replication, account settings ====
+
+// ==== Repository creation templates ====
+
+// ==== Scanning, signing, pull-time exclusions ====
+
+// ==== Pull-through cache ====
