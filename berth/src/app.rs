@@ -50,6 +50,10 @@ pub fn router(state: AppState) -> Router {
             only(get(admin::clock).post(admin::set_clock), "GET, POST"),
         )
         .route(
+            admin::LIFECYCLE_RUN,
+            only(post(admin::run_lifecycle), "POST"),
+        )
+        .route(
             &layer_download::route(),
             only(get(layer_download::get), "GET"),
         )

@@ -22,6 +22,7 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
 
 /// Amazon ECR emulated locally.
 ///
@@ -88,6 +89,12 @@ pub struct Cli {
     /// forms, <account>.dkr.ecr.<region>.amazonaws.com.
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
+
+    /// Run every lifecycle policy every SECONDS (expiring and archiving images as the
+    /// policies say); 0 turns the background runs off (POST /_berth/lifecycle/run still
+    /// runs them on demand).
+    #[arg(long, env = ENV_LIFECYCLE_INTERVAL, value_name = "SECONDS", default_value_t = config::DEFAULT_LIFECYCLE_INTERVAL_SECONDS)]
+    pub lifecycle_interval: u64,
 }
 
 impl Cli {
@@ -103,6 +110,7 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            lifecycle_interval_seconds: self.lifecycle_interval,
             ..Config::default()
         }
     }
@@ -283,6 +291,7 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),
