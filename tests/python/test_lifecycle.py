@@ -102,7 +102,7 @@ class Repo:
     def images(self) -> dict[str, list[str]]:
         """digest → sorted tags, for every image in the repository."""
         found: dict[str, list[str]] = {}
-        for page in self.ecr.get_paginator("describe_images").paginate(repositoryName=self.name):
+        for page in self.ecr.get_paginator("describe_images").paginate(repositoryName=self.name, filter={"imageStatus": "ANY"}):
             for detail in page["imageDetails"]:
                 found[detail["imageDigest"]] = sorted(detail.get("imageTags", []))
         return found
@@ -457,3 +457,78 @@ def test_expiry_takes_referrers_and_spares_what_an_index_keeps(ecr, clock, endpo
     # The signed image goes with its (tagged, new) signature; the index's child stays.
     assert run == {"evaluated": 1, "expired": 2, "transitioned": 0}
     assert set(repo.images()) == {child, sha256(index.encode())}
+
+
+def test_transition_archives_for_real(ecr, endpoint, clock):
+    repo = Repo(ecr, "cold")
+    clock(-40 * DAY)
+    stale = repo.push("stale", "stale")
+    clock(0)
+    fresh = repo.push("fresh", "fresh")
+    archive = {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "sinceImagePulled", "countUnit": "days",
+                                               "countNumber": 30},
+               "action": {"type": "transition", "targetStorageClass": "archive"}}
+    ecr.put_lifecycle_policy(repositoryName="cold", lifecyclePolicyText=policy(archive))
+    assert run_lifecycle(endpoint) == {"evaluated": 1, "expired": 0, "transitioned": 1}
+    statuses = {d["imageDigest"]: d["imageStatus"] for d in ecr.describe_images(repositoryName="cold", filter={"imageStatus": "ANY"})["imageDetails"]}
+    assert statuses == {stale: "ARCHIVED", fresh: "ACTIVE"}
+    # Archived images are only seen by archive rules: a second run changes nothing.
+    assert run_lifecycle(endpoint) == {"evaluated": 1, "expired": 0, "transitioned": 0}
+
+
+def server_with(tmp_path, env: dict[str, str]):
+    from support import BerthProcess, berth_binary
+    return BerthProcess(berth_binary(), tmp_path / f"berth-{len(list(tmp_path.iterdir()))}.log", env)
+
+
+def test_policies_and_expiry_are_durable(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    env = {"BERTH_DATA_DIR": str(data), "BERTH_LIFECYCLE_INTERVAL": "0"}
+    server = server_with(tmp_path, env)
+    try:
+        ecr = make_client(server.endpoint)
+        repo = Repo(ecr, "durable")
+        set_clock(server.endpoint, -20 * DAY)
+        old = [repo.push(f"o{n}") for n in range(3)]
+        set_clock(server.endpoint, 0)
+        new = repo.push("n", "latest")
+        canonical = ecr.put_lifecycle_policy(repositoryName="durable",
+                                             lifecyclePolicyText=policy(older_than(1, "untagged", 14)))["lifecyclePolicyText"]
+        ecr.start_lifecycle_policy_preview(repositoryName="durable")
+        assert run_lifecycle(server.endpoint) == {"evaluated": 1, "expired": 3, "transitioned": 0}
+        evaluated = ecr.get_lifecycle_policy(repositoryName="durable")["lastEvaluatedAt"]
+        assert evaluated > EPOCH
+    finally:
+        assert server.stop() == 0
+    server = server_with(tmp_path, env)
+    try:
+        ecr = make_client(server.endpoint)
+        got = ecr.get_lifecycle_policy(repositoryName="durable")
+        assert (got["lifecyclePolicyText"], got["lastEvaluatedAt"]) == (canonical, evaluated)
+        preview = ecr.get_lifecycle_policy_preview(repositoryName="durable")
+        assert [r["imageDigest"] for r in preview["previewResults"]] == old
+        listed = {i["imageDigest"] for i in ecr.list_images(repositoryName="durable")["imageIds"]}
+        assert listed == {new}
+    finally:
+        assert server.stop() == 0
+
+
+def test_the_background_evaluator_runs_at_its_interval(tmp_path):
+    import time
+    server = server_with(tmp_path, {"BERTH_LIFECYCLE_INTERVAL": "1"})
+    try:
+        ecr = make_client(server.endpoint)
+        repo = Repo(ecr, "auto")
+        set_clock(server.endpoint, -20 * DAY)
+        old = repo.push("old")
+        set_clock(server.endpoint, 0)
+        ecr.put_lifecycle_policy(repositoryName="auto", lifecyclePolicyText=policy(older_than(1, "untagged", 14)))
+        # No time is faked here: the interval is real (1 s); wait for it, bounded.
+        deadline = time.monotonic() + 20
+        while ecr.get_lifecycle_policy(repositoryName="auto")["lastEvaluatedAt"] == EPOCH:
+            assert time.monotonic() < deadline, "the background evaluator never ran"
+            time.sleep(0.2)
+        assert old not in repo.images()
+    finally:
+        assert server.stop() == 0
