@@ -67,6 +67,10 @@ pub const MAX_RENDERED_ENTRIES: usize = 20_000;
 
 // ==== Repository creation templates ====
 
+/// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no
+/// `maxResults`.
+pub const DEFAULT_DESCRIBE_CREATION_TEMPLATES_PAGE_SIZE: usize = 100;
+
 // ==== Scanning, signing, pull-time exclusions ====
 
 // ==== Pull-through cache ====

@@ -8,6 +8,7 @@ pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
 pub mod tagging;
+pub mod templates;
 
 use std::sync::Arc;
 
@@ -65,7 +66,8 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
-    tagging::register(builder)
+    let builder = tagging::register(builder);
+    templates::register(builder)
 }
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
@@ -223,6 +225,8 @@ store_errors!(
     BatchDeleteImageError,
     BatchGetImageError,
     CompleteLayerUploadError,
+    CreateRepositoryCreationTemplateError,
+    DeleteRepositoryCreationTemplateError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
     InitiateLayerUploadError,
@@ -230,5 +234,6 @@ store_errors!(
     ListImagesError,
     PutImageError,
     UpdateImageStorageClassError,
+    UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
 );
