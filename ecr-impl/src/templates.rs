@@ -331,7 +331,27 @@ impl crate::Ecr {
     ) -> Result<bool, ServerException> {
         let (scope, name) = (scope.clone(), name.clone());
         let now = self.clock().now();
-        meta::write(self.service.state().meta(), move |tx| {
+        let store = self.service.state().meta();
+        let failure = |error: StoreError| -> ServerException { crate::ops::server_failure(error) };
+        // Read first: nearly every push is to a repository that exists, and a read job
+        // costs no commit.
+        let (read_scope, read_name) = (scope.clone(), name.clone());
+        let creatable = meta::read(store, move |tx| {
+            if tx.repository(&read_scope, &read_name)?.is_some() {
+                return Ok(None);
+            }
+            applicable(tx, &read_scope, &read_name, RctAppliedFor::CreateOnPush).map(Some)
+        })
+        .await
+        .map_err(failure)?;
+        match creatable {
+            None => return Ok(true),
+            Some(None) => return Ok(false),
+            Some(Some(_)) => {}
+        }
+        // Created in one job, which looks again: another push may have created it, or the
+        // template may have gone, meanwhile.
+        meta::write(store, move |tx| {
             if tx.repository(&scope, &name)?.is_some() {
                 return Ok(true);
             }
@@ -342,7 +362,7 @@ impl crate::Ecr {
             Ok(true)
         })
         .await
-        .map_err(|error: StoreError| crate::ops::server_failure(error))
+        .map_err(failure)
     }
 }
 
