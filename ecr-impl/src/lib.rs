@@ -29,6 +29,7 @@ mod rendered;
 mod repositories;
 pub mod store;
 mod tags;
+mod templates;
 
 use std::ops::Deref;
 use std::sync::Arc;

@@ -79,6 +79,10 @@ pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
 
 // ==== Repository creation templates ====
 
+/// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no
+/// `maxResults`.
+pub const DEFAULT_DESCRIBE_CREATION_TEMPLATES_PAGE_SIZE: usize = 100;
+
 // ==== Scanning, signing, pull-time exclusions ====
 
 // ==== Pull-through cache ====

@@ -630,6 +630,38 @@ pub fn lifecycle_preview_image_ids_with(member: &str) -> String {
 
 // ==== Repository creation templates ====
 
+/// [choice] CreateRepositoryCreationTemplate for a prefix that has a template (`prod` and
+/// `prod/` are one prefix).
+pub fn template_already_exists(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The repository creation template with prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] Update or Delete of a prefix without a template.
+pub fn template_not_found(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The repository creation template with prefix '{prefix}' does not exist in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] A template must apply to at least one creation action (the model leaves the
+/// list unbounded; the documentation requires one).
+pub fn template_applied_for_empty() -> String {
+    invalid_parameter(
+        "appliedFor",
+        "Member must have length greater than or equal to 1",
+    )
+}
+
+/// [choice] A template's `resourceTags` over the per-repository tag limit.
+pub fn too_many_template_tags(count: usize, limit: usize) -> String {
+    invalid_parameter(
+        "resourceTags",
+        &format!("A repository can have at most {limit} tags; this template would give it {count}"),
+    )
+}
+
 // ==== Scanning, signing, pull-time exclusions ====
 
 // ==== Pull-through cache ====

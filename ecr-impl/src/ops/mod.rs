@@ -9,6 +9,7 @@ pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
 pub mod tagging;
+pub mod templates;
 
 use std::sync::Arc;
 
@@ -67,7 +68,8 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
-    tagging::register(builder)
+    let builder = tagging::register(builder);
+    templates::register(builder)
 }
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
@@ -225,7 +227,9 @@ store_errors!(
     BatchDeleteImageError,
     BatchGetImageError,
     CompleteLayerUploadError,
+    CreateRepositoryCreationTemplateError,
     DeleteLifecyclePolicyError,
+    DeleteRepositoryCreationTemplateError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
     GetLifecyclePolicyError,
@@ -237,5 +241,6 @@ store_errors!(
     PutLifecyclePolicyError,
     StartLifecyclePolicyPreviewError,
     UpdateImageStorageClassError,
+    UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
 );
