@@ -81,6 +81,21 @@ fn admin_run(client: &mut Client) -> Result<Value, String> {
     serde_json::from_slice(&response.body).map_err(|e| e.to_string())
 }
 
+fn set_clock(client: &mut Client, offset_seconds: i64) -> Result<(), String> {
+    let body = json!({ "offsetSeconds": offset_seconds }).to_string();
+    let response = client
+        .post(
+            "/_berth/clock",
+            &[("Content-Type", "application/json")],
+            body.as_bytes(),
+        )
+        .map_err(|e| format!("POST /_berth/clock: {e}"))?;
+    if response.status != 200 {
+        return Err(format!("POST /_berth/clock answered {}", response.status));
+    }
+    Ok(())
+}
+
 fn timed<T>(mut f: impl FnMut() -> Result<T, String>) -> Result<(Duration, T), String> {
     let started = Instant::now();
     let value = f()?;
@@ -150,8 +165,10 @@ pub fn run(options: &Options) -> Result<Results, String> {
                 .then_some(())
                 .ok_or_else(|| format!("a keep-everything run answered {run}"))
         })?;
-        // A preview that acts: keep 10 per rule (pattern rules: pushed over 0 days ago).
-        let acting = policy(10, 0);
+        // A preview that acts: keep 10 per rule, pattern rules on images over a day old
+        // (Berth's clock moved two days on).
+        set_clock(&mut client, 2 * 24 * 60 * 60)?;
+        let acting = policy(10, 1);
         let start =
             json!({"repositoryName": REPOSITORY, "lifecyclePolicyText": acting}).to_string();
         let get = json!({"repositoryName": REPOSITORY}).to_string();
@@ -202,11 +219,11 @@ pub fn section(context: &Context, results: &Results) -> String {
          One command: `scripts/bench --lifecycle` (`--quick` skips 100,000 images). One \
          repository of N images, each with its own tag (`v000000`…), one server per size, \
          one client. A policy of 10 rules (5 `tagPrefixList`, 4 `tagPatternList` with \
-         `sinceImagePushed`, 1 `any`): **run** is `POST /_berth/lifecycle/run` with a \
+         `sinceImagePushed`, 1 `any`), judged two days after the pushes (Berth's clock moved): **run** is `POST /_berth/lifecycle/run` with a \
          policy that keeps everything (a full evaluation: every image read with its tags, \
          matched and ranked by every rule; repeatable); **preview** is \
-         StartLifecyclePolicyPreview of the same rules keeping 10 each (most images \
-         expire, each checked for an index that keeps it) plus the first \
+         StartLifecyclePolicyPreview of the same rules keeping 10 each and expiring pattern \
+         matches over a day old (most images expire, each checked for an index that keeps it) plus the first \
          GetLifecyclePolicyPreview page. Baseline, same server: **list all**, every image \
          paged with ListImages at 1,000 per page. Medians of {SAMPLES} after a warm-up.\n",
         context.date, context.machine, context.versions
