@@ -219,11 +219,12 @@ pub fn section(context: &Context, results: &Results) -> String {
          One command: `scripts/bench --lifecycle` (`--quick` skips 100,000 images). One \
          repository of N images, each with its own tag (`v000000`…), one server per size, \
          one client. A policy of 10 rules (5 `tagPrefixList`, 4 `tagPatternList` with \
-         `sinceImagePushed`, 1 `any`), judged two days after the pushes (Berth's clock moved): **run** is `POST /_berth/lifecycle/run` with a \
+         `sinceImagePushed`, 1 `any`): **run** is `POST /_berth/lifecycle/run` with a \
          policy that keeps everything (a full evaluation: every image read with its tags, \
          matched and ranked by every rule; repeatable); **preview** is \
          StartLifecyclePolicyPreview of the same rules keeping 10 each and expiring pattern \
-         matches over a day old (most images expire, each checked for an index that keeps it) plus the first \
+         matches over a day old, judged two days after the pushes (Berth's clock moved; most \
+         images expire, each checked for an index that keeps it) plus the first \
          GetLifecyclePolicyPreview page. Baseline, same server: **list all**, every image \
          paged with ListImages at 1,000 per page. Medians of {SAMPLES} after a warm-up.\n",
         context.date, context.machine, context.versions
