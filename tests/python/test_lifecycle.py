@@ -532,3 +532,25 @@ def test_the_background_evaluator_runs_at_its_interval(tmp_path):
         assert old not in repo.images()
     finally:
         assert server.stop() == 0
+
+
+def test_another_accounts_registry_is_access_denied(ecr):
+    from support import access_denied, repo_arn
+    ecr.create_repository(repositoryName="app")
+    text = policy(keep(1, "any", 1))
+    calls = {
+        "PutLifecyclePolicy": lambda: ecr.put_lifecycle_policy(registryId="999999999999", repositoryName="app", lifecyclePolicyText=text),
+        "GetLifecyclePolicy": lambda: ecr.get_lifecycle_policy(registryId="999999999999", repositoryName="app"),
+        "DeleteLifecyclePolicy": lambda: ecr.delete_lifecycle_policy(registryId="999999999999", repositoryName="app"),
+        "StartLifecyclePolicyPreview": lambda: ecr.start_lifecycle_policy_preview(registryId="999999999999", repositoryName="app"),
+        "GetLifecyclePolicyPreview": lambda: ecr.get_lifecycle_policy_preview(registryId="999999999999", repositoryName="app"),
+    }
+    for action, call in calls.items():
+        with pytest.raises(ecr.exceptions.ClientError) as excinfo:
+            call()
+        code, message, _ = error_of(excinfo)
+        assert (code, message) == ("AccessDeniedException", access_denied(
+            DEFAULT_ACCOUNT, action, repo_arn("us-east-1", "999999999999", "app"))), action
+    # Nothing was stored in the caller's own registry either.
+    with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+        ecr.get_lifecycle_policy(repositoryName="app")
