@@ -319,6 +319,9 @@ def test_previews_list_what_the_policy_acts_on_and_page(ecr, raw, clock):
         assert error_of(excinfo)[1] == invalid_parameter(member, f"{member} cannot be specified together with imageIds")
     with pytest.raises(raw.exceptions.InvalidParameterException):
         raw.get_lifecycle_policy_preview(repositoryName="web", nextToken="not-a-token")
+    with pytest.raises(raw.exceptions.InvalidParameterException) as excinfo:
+        raw.get_lifecycle_policy_preview(repositoryName="web", imageIds=[{"imageTag": "bad tag"}])
+    assert error_of(excinfo)[1] == invalid_parameter("imageTag", "must satisfy regular expression '[a-zA-Z0-9-_.]+'")
 
     # A preview changes nothing: no policy stored, every image still there.
     with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
