@@ -205,6 +205,8 @@ BAD_POLICIES = [
     # 101 rules with one priority repeated.
     (policy(*[keep(n, "tagged", 1, tagPrefixList=[f"p{n}"]) for n in range(1, 100)], keep(99, "any", 1)).replace("\n", "").replace("  ", ""),
      FAILURE + "Duplicate rulePriority 99.'"),
+    ('{"rules": []}',
+     invalid_parameter("lifecyclePolicyText", "Member must have length greater than or equal to 100")),
     ("{" + " " * 30720 + "}",
      invalid_parameter("lifecyclePolicyText", "Member must have length less than or equal to 30720")),
 ]
