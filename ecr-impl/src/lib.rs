@@ -16,6 +16,7 @@
 mod arn;
 pub mod auth;
 mod clock;
+mod exclusions;
 pub mod images;
 pub mod layers;
 mod limits;
@@ -26,6 +27,8 @@ mod pagination;
 mod policy;
 mod rendered;
 mod repositories;
+mod scanning;
+mod signing;
 pub mod store;
 mod tags;
 

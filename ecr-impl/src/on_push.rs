@@ -25,7 +25,8 @@ pub(crate) async fn push(
 /// What follows a stored push of `pushed` into `scope`.
 async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     // The domains' reactions (scan on push, replication, signing) are added here.
-    let _ = (state, scope, pushed);
+    crate::scanning::after_push(state, scope, pushed).await;
+    crate::signing::after_push(state, scope, pushed).await;
 }
 
 impl crate::Ecr {

@@ -2,11 +2,14 @@
 //! how a stored repository is shown, and how store failures become ECR errors.
 
 pub mod auth;
+pub mod exclusions;
 pub mod images;
 pub mod layers;
 pub mod repositories;
 pub mod repository_policy;
+pub mod scanning;
 pub mod settings;
+pub mod signing;
 pub mod tagging;
 
 use std::sync::Arc;
@@ -65,6 +68,9 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
+    let builder = scanning::register(builder);
+    let builder = signing::register(builder);
+    let builder = exclusions::register(builder);
     tagging::register(builder)
 }
 
@@ -231,4 +237,20 @@ store_errors!(
     PutImageError,
     UpdateImageStorageClassError,
     UploadLayerPartError,
+);
+
+// Scanning, signing, pull-time exclusions.
+store_errors!(
+    BatchGetRepositoryScanningConfigurationError,
+    DeleteSigningConfigurationError,
+    DeregisterPullTimeUpdateExclusionError,
+    DescribeImageScanFindingsError,
+    DescribeImageSigningStatusError,
+    GetRegistryScanningConfigurationError,
+    GetSigningConfigurationError,
+    ListPullTimeUpdateExclusionsError,
+    PutRegistryScanningConfigurationError,
+    PutSigningConfigurationError,
+    RegisterPullTimeUpdateExclusionError,
+    StartImageScanError,
 );
