@@ -105,7 +105,7 @@ fn each_scan_type_allows_its_frequencies() {
     let continuous = rule(ScanFrequency::ContinuousScan, &["*"]);
     let manual = rule(ScanFrequency::Manual, &["*"]);
     assert_eq!(
-        first_disallowed_rule(ScanType::Basic, &[on_push.clone()]),
+        first_disallowed_rule(ScanType::Basic, std::slice::from_ref(&on_push)),
         None
     );
     assert_eq!(
@@ -117,7 +117,7 @@ fn each_scan_type_allows_its_frequencies() {
         None
     );
     assert_eq!(
-        first_disallowed_rule(ScanType::Enhanced, &[manual.clone()]),
+        first_disallowed_rule(ScanType::Enhanced, std::slice::from_ref(&manual)),
         Some(1)
     );
     assert_eq!(
