@@ -28,6 +28,9 @@ pub(crate) const CONFIGURATION_KIND: &str = "scanning-configuration";
 const CONFIGURATION_KEY: &str = "registry";
 /// The image document holding an image's last scan.
 pub(crate) const SCAN_KIND: &str = "image-scan";
+/// A repository document marking a repository some image of which was ever scanned, so
+/// DescribeImages pages of the others (most) read no scan documents at all.
+pub(crate) const SCANNED_MARKER_KIND: &str = "scanned-images";
 
 /// The stored configuration, as the last Put gave it (with `scanType` filled in).
 #[derive(Debug, Serialize, Deserialize)]
@@ -183,6 +186,22 @@ pub(crate) fn scan_of<T: ReadTx + ?Sized>(
     }
 }
 
+/// How DescribeImages shows image `digest`'s scan: its status, or nothing when it was never
+/// scanned. One read of the repository's marker, and of the image's scan only if marked.
+pub(crate) fn scan_status_of<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    repository: RepoId,
+    digest: &Sha256Digest,
+) -> Result<Option<ImageScanStatus>, StoreError> {
+    if tx
+        .repository_document(repository, SCANNED_MARKER_KIND)?
+        .is_none()
+    {
+        return Ok(None);
+    }
+    Ok(scan_of(tx, repository, digest)?.map(|scan| scan.status()))
+}
+
 /// Whether the quota lets image `digest` be scanned at `now`: never scanned, or last scanned
 /// [`SCAN_QUOTA_PERIOD`] ago or longer.
 fn quota_allows(last: Option<Scan>, now: Timestamp) -> bool {
@@ -215,6 +234,12 @@ pub(crate) fn start(
     };
     let bytes = serde_json::to_vec(&scan).map_err(|error| unreadable(SCAN_KIND, error))?;
     tx.put_image_document(repository, digest, SCAN_KIND, &Bytes::from(bytes))?;
+    if tx
+        .repository_document(repository, SCANNED_MARKER_KIND)?
+        .is_none()
+    {
+        tx.put_repository_document(repository, SCANNED_MARKER_KIND, &Bytes::from_static(b"{}"))?;
+    }
     Ok(ScanStart::Started)
 }
 

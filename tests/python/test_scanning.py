@@ -477,3 +477,35 @@ def test_cli_scanning_commands(endpoint, ecr):
     assert waited.returncode == 255, waited
     assert "Waiter ImageScanComplete failed: Waiter encountered a terminal failure state" in waited.stderr, \
         waited.stderr
+
+
+# --- DescribeImages shows the scan --------------------------------------------------------------
+
+def test_describe_images_shows_the_scan_once_there_is_one(ecr):
+    ecr.create_repository(repositoryName="app")
+    scanned = pushed(ecr, "app", "one", tag="v1")
+    plain = pushed(ecr, "app", "two", tag="v2")
+
+    def details() -> dict[str, dict]:
+        page = ecr.describe_images(repositoryName="app")["imageDetails"]
+        return {detail["imageDigest"]: detail for detail in page}
+
+    # A page rendered before the scan (and kept ready as JSON) must not hide it afterwards.
+    before = details()
+    assert all("imageScanStatus" not in detail for detail in before.values())
+    ecr.start_image_scan(repositoryName="app", imageId={"imageDigest": scanned})
+    after = details()
+    assert after[scanned]["imageScanStatus"] == FAILED
+    assert "imageScanFindingsSummary" not in after[scanned]
+    assert "imageScanStatus" not in after[plain]
+    [named] = ecr.describe_images(repositoryName="app", imageIds=[{"imageTag": "v1"}])["imageDetails"]
+    assert named["imageScanStatus"] == FAILED
+    [named] = ecr.describe_images(repositoryName="app", imageIds=[{"imageTag": "v2"}])["imageDetails"]
+    assert "imageScanStatus" not in named
+
+
+def test_describe_images_shows_a_scan_on_push(ecr):
+    ecr.create_repository(repositoryName="app", imageScanningConfiguration={"scanOnPush": True})
+    digest = pushed(ecr, "app", "one")
+    [detail] = ecr.describe_images(repositoryName="app")["imageDetails"]
+    assert (detail["imageDigest"], detail["imageScanStatus"]) == (digest, FAILED)
