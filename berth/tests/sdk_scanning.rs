@@ -526,3 +526,117 @@ async fn pull_time_update_exclusions_with_the_paginator() {
     assert!(modeled(&again).is_exclusion_not_found_exception());
     berth.stop().await;
 }
+
+/// Starts Berth on an ephemeral port keeping its state in `data_dir`. A stopped Berth's
+/// connection tasks may hold the directory's lock a moment longer: retried for a while.
+async fn durable_berth(data_dir: &std::path::Path) -> Berth {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut config = berth::Config::ephemeral();
+        config.data_dir = Some(data_dir.to_owned());
+        match berth::start(config).await {
+            Ok(running) => {
+                return Berth {
+                    endpoint: format!("http://{}", running.local_addr()),
+                    running,
+                };
+            }
+            Err(error) if Instant::now() < deadline => {
+                assert!(error.to_string().contains("lock"), "{error}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(error) => panic!("Berth does not start again: {error}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn configurations_scans_statuses_and_exclusions_survive_a_restart() {
+    let data_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("sdk-scanning-durable-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data_dir);
+    std::fs::create_dir_all(&data_dir).unwrap();
+
+    let berth = durable_berth(&data_dir).await;
+    let client = berth.client();
+    client
+        .put_registry_scanning_configuration()
+        .scan_type(ScanType::Basic)
+        .rules(scanning_rule(ScanFrequency::ScanOnPush, "app"))
+        .send()
+        .await
+        .unwrap();
+    let signing = SigningConfiguration::builder()
+        .rules(
+            SigningRule::builder()
+                .signing_profile_arn(PROFILE)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    client
+        .put_signing_configuration()
+        .signing_configuration(signing.clone())
+        .send()
+        .await
+        .unwrap();
+    let principal = "arn:aws:iam::123456789012:user/ci";
+    client
+        .register_pull_time_update_exclusion()
+        .principal_arn(principal)
+        .send()
+        .await
+        .unwrap();
+    create(&client, "app", false).await;
+    push(&client, "app", "one", "v1").await;
+    drop(client);
+    berth.stop().await;
+
+    let berth = durable_berth(&data_dir).await;
+    let client = berth.client();
+    let scanning = client
+        .get_registry_scanning_configuration()
+        .send()
+        .await
+        .unwrap();
+    let rules = scanning.scanning_configuration().unwrap().rules();
+    assert_eq!(rules, [scanning_rule(ScanFrequency::ScanOnPush, "app")]);
+    let got = client.get_signing_configuration().send().await.unwrap();
+    assert_eq!(got.signing_configuration(), Some(&signing));
+    let listed = client
+        .list_pull_time_update_exclusions()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.pull_time_update_exclusions(), [principal]);
+    // The scan on push is still there, and still counts against the quota.
+    let findings = client
+        .describe_image_scan_findings()
+        .repository_name("app")
+        .image_id(by_tag("v1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        findings.image_scan_status().unwrap().status(),
+        Some(&ScanStatus::Failed)
+    );
+    let quota = client
+        .start_image_scan()
+        .repository_name("app")
+        .image_id(by_tag("v1"))
+        .send()
+        .await;
+    assert!(modeled(&quota).is_limit_exceeded_exception());
+    let status = client
+        .describe_image_signing_status()
+        .repository_name("app")
+        .image_id(by_tag("v1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status.signing_statuses().len(), 1);
+    berth.stop().await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+}
