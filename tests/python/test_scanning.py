@@ -18,6 +18,7 @@ from support import (
     ACCOUNT_A,
     ACCOUNT_B,
     DEFAULT_ACCOUNT,
+    NAME_PATTERN,
     Cli,
     OciLayout,
     Skopeo,
@@ -218,8 +219,7 @@ def test_batch_get_checks_the_list(raw, names, member, reason):
 def test_batch_get_checks_each_name(raw):
     with pytest.raises(raw.exceptions.InvalidParameterException) as excinfo:
         raw.batch_get_repository_scanning_configuration(repositoryNames=["ok", "Bad"])
-    code, message, _ = error_of(excinfo)
-    assert message.startswith("Invalid parameter at 'repositoryName"), message
+    assert error_of(excinfo)[1] == invalid_parameter("repositoryName", f"must satisfy regular expression '{NAME_PATTERN}'")
 
 
 # --- StartImageScan and DescribeImageScanFindings ----------------------------------------------
