@@ -5,12 +5,14 @@ pub mod auth;
 pub mod exclusions;
 pub mod images;
 pub mod layers;
+pub mod lifecycle;
 pub mod repositories;
 pub mod repository_policy;
 pub mod scanning;
 pub mod settings;
 pub mod signing;
 pub mod tagging;
+pub mod templates;
 
 use std::sync::Arc;
 
@@ -65,13 +67,15 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = auth::register(builder);
     let builder = images::register(builder);
     let builder = layers::register(builder);
+    let builder = lifecycle::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
     let builder = scanning::register(builder);
     let builder = signing::register(builder);
     let builder = exclusions::register(builder);
-    tagging::register(builder)
+    let builder = tagging::register(builder);
+    templates::register(builder)
 }
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
@@ -229,13 +233,21 @@ store_errors!(
     BatchDeleteImageError,
     BatchGetImageError,
     CompleteLayerUploadError,
+    CreateRepositoryCreationTemplateError,
+    DeleteLifecyclePolicyError,
+    DeleteRepositoryCreationTemplateError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
+    GetLifecyclePolicyError,
+    GetLifecyclePolicyPreviewError,
     InitiateLayerUploadError,
     ListImageReferrersError,
     ListImagesError,
     PutImageError,
+    PutLifecyclePolicyError,
+    StartLifecyclePolicyPreviewError,
     UpdateImageStorageClassError,
+    UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
 );
 
