@@ -186,19 +186,24 @@ pub(crate) fn scan_of<T: ReadTx + ?Sized>(
     }
 }
 
+/// Whether some image of `repository` was ever scanned (most repositories: no), so a
+/// DescribeImages page reads scans only where there may be some.
+pub(crate) fn has_scans<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    repository: RepoId,
+) -> Result<bool, StoreError> {
+    Ok(tx
+        .repository_document(repository, SCANNED_MARKER_KIND)?
+        .is_some())
+}
+
 /// How DescribeImages shows image `digest`'s scan: its status, or nothing when it was never
-/// scanned. One read of the repository's marker, and of the image's scan only if marked.
+/// scanned.
 pub(crate) fn scan_status_of<T: ReadTx + ?Sized>(
     tx: &mut T,
     repository: RepoId,
     digest: &Sha256Digest,
 ) -> Result<Option<ImageScanStatus>, StoreError> {
-    if tx
-        .repository_document(repository, SCANNED_MARKER_KIND)?
-        .is_none()
-    {
-        return Ok(None);
-    }
     Ok(scan_of(tx, repository, digest)?.map(|scan| scan.status()))
 }
 
@@ -234,10 +239,7 @@ pub(crate) fn start(
     };
     let bytes = serde_json::to_vec(&scan).map_err(|error| unreadable(SCAN_KIND, error))?;
     tx.put_image_document(repository, digest, SCAN_KIND, &Bytes::from(bytes))?;
-    if tx
-        .repository_document(repository, SCANNED_MARKER_KIND)?
-        .is_none()
-    {
+    if !has_scans(tx, repository)? {
         tx.put_repository_document(repository, SCANNED_MARKER_KIND, &Bytes::from_static(b"{}"))?;
     }
     Ok(ScanStart::Started)

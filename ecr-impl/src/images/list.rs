@@ -417,11 +417,16 @@ fn describe_page(
 ) -> Result<DescribePage, StoreError> {
     let wanted = limit + 1;
     let mut images: Vec<ImageVersion> = Vec::new();
+    let has_scans = crate::scanning::has_scans(tx, repo)?;
     each_image_after(tx, repo, after, wanted, |tx, row| {
         if selection.status_selects(&row) {
             let tags = tx.tags_of(repo, &row.digest)?;
             if selection.tags_select(&tags) {
-                let scan = crate::scanning::scan_status_of(tx, repo, &row.digest)?;
+                let scan = if has_scans {
+                    crate::scanning::scan_status_of(tx, repo, &row.digest)?
+                } else {
+                    None
+                };
                 images.push(ImageVersion { row, tags, scan });
             }
         }
