@@ -9,8 +9,8 @@
 use berth_runtime::Timestamp;
 use bytes::Bytes;
 use ecr_generated::types::{
-    ImageScanStatus, RegistryScanningConfiguration, RegistryScanningRule, ScanFrequency,
-    ScanStatus, ScanType, ScanningRepositoryFilter,
+    ImageScanStatus, RegistryScanningConfiguration, RegistryScanningRule, RepositoryName,
+    ScanFrequency, ScanStatus, ScanType, ScanningRepositoryFilter,
 };
 use serde::{Deserialize, Serialize};
 
@@ -262,24 +262,47 @@ pub(crate) async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     let Some(name) = pushed.image.repository_name.clone() else {
         return;
     };
-    let scope = scope.clone();
     let digest = pushed.digest;
     let now = state.now();
+    // Most pushes are not scanned: asked on a snapshot first, they cost the writer nothing.
+    let (read_scope, read_name) = (scope.clone(), name.clone());
+    let wanted = meta::read::<_, StoreError, _>(state.meta(), move |tx| {
+        scanned_on_push(tx, &read_scope, &read_name, &digest).map(|found| found.is_some())
+    })
+    .await;
+    if wanted != Ok(true) {
+        return;
+    }
+    let scope = scope.clone();
     let _ = meta::write::<_, StoreError, _>(state.meta(), move |tx| {
-        // The repository or the image may have gone since the push: nothing to scan then.
-        let Some(repository) = tx.repository(&scope, &name)? else {
-            return Ok(());
-        };
-        if tx.image(repository.id, &digest)?.is_none() {
-            return Ok(());
-        }
-        let configuration = configuration(tx, &scope)?;
-        if scans_on_push(&configuration, &name, repository.record.scan_on_push) {
-            start(tx, repository.id, &digest, now)?;
+        if let Some(repository) = scanned_on_push(tx, &scope, &name, &digest)? {
+            start(tx, repository, &digest, now)?;
         }
         Ok(())
     })
     .await;
+}
+
+/// The repository a push of image `digest` into `name` is scanned in, if it is: the
+/// repository and the image are still there (either may have gone since the push) and the
+/// repository's flag or a registry rule asks for it.
+fn scanned_on_push<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    scope: &Scope,
+    name: &RepositoryName,
+    digest: &Sha256Digest,
+) -> Result<Option<RepoId>, StoreError> {
+    let Some(repository) = tx.repository(scope, name)? else {
+        return Ok(None);
+    };
+    if tx.image(repository.id, digest)?.is_none() {
+        return Ok(None);
+    }
+    let configuration = configuration(tx, scope)?;
+    Ok(
+        scans_on_push(&configuration, name, repository.record.scan_on_push)
+            .then_some(repository.id),
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use ecr_generated::types::{
-    ImageSigningStatus, SigningConfiguration, SigningProfileArn, SigningStatus,
+    ImageSigningStatus, RepositoryName, SigningConfiguration, SigningProfileArn, SigningStatus,
 };
 use serde::{Deserialize, Serialize};
 
@@ -143,30 +143,54 @@ pub(crate) async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     let Some(name) = pushed.image.repository_name.clone() else {
         return;
     };
-    let scope = scope.clone();
     let digest = pushed.digest;
+    // Most registries have no signing rules: asked on a snapshot first, such a push costs
+    // the writer nothing.
+    let (read_scope, read_name) = (scope.clone(), name.clone());
+    let wanted = meta::read::<_, StoreError, _>(state.meta(), move |tx| {
+        profiles_for_push(tx, &read_scope, &read_name, &digest).map(|found| found.is_some())
+    })
+    .await;
+    if wanted != Ok(true) {
+        return;
+    }
+    let scope = scope.clone();
     let _ = meta::write::<_, StoreError, _>(state.meta(), move |tx| {
-        let Some(configuration) = configuration(tx, &scope)? else {
+        let Some((repository, profiles)) = profiles_for_push(tx, &scope, &name, &digest)? else {
             return Ok(());
         };
-        // The repository or the image may have gone since the push: nothing to record.
-        let Some(repository) = tx.repository(&scope, &name)? else {
-            return Ok(());
-        };
-        if tx.image(repository.id, &digest)?.is_none() {
-            return Ok(());
-        }
-        let profiles = matching_profiles(&configuration, &name);
-        if profiles.is_empty() {
-            return Ok(());
-        }
         let stored = StoredStatuses {
             version: DOCUMENT_VERSION,
             profiles,
         };
         let bytes =
             serde_json::to_vec(&stored).map_err(|error| unreadable(STATUSES_KIND, error))?;
-        tx.put_image_document(repository.id, &digest, STATUSES_KIND, &Bytes::from(bytes))
+        tx.put_image_document(repository, &digest, STATUSES_KIND, &Bytes::from(bytes))
     })
     .await;
+}
+
+/// The repository and the profiles a push of image `digest` into `name` records, if any:
+/// the repository and the image are still there (either may have gone since the push) and
+/// some rule matches the repository.
+fn profiles_for_push<T: ReadTx + ?Sized>(
+    tx: &mut T,
+    scope: &Scope,
+    name: &RepositoryName,
+    digest: &Sha256Digest,
+) -> Result<Option<(RepoId, Vec<SigningProfileArn>)>, StoreError> {
+    let Some(configuration) = configuration(tx, scope)? else {
+        return Ok(None);
+    };
+    let profiles = matching_profiles(&configuration, name);
+    if profiles.is_empty() {
+        return Ok(None);
+    }
+    let Some(repository) = tx.repository(scope, name)? else {
+        return Ok(None);
+    };
+    if tx.image(repository.id, digest)?.is_none() {
+        return Ok(None);
+    }
+    Ok(Some((repository.id, profiles)))
 }
