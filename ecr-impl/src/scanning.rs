@@ -14,6 +14,7 @@ use ecr_generated::types::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::images::immutability::wildcard_match;
 use crate::images::put::Pushed;
 use crate::limits::SCAN_QUOTA_PERIOD;
 use crate::messages;
@@ -126,30 +127,6 @@ pub(crate) fn first_disallowed_rule(
         .map(|index| index + 1)
 }
 
-/// Whether `pattern` matches the whole of `text`, `*` standing for any run of characters
-/// (possibly empty): the WILDCARD filters of scanning rules and the WILDCARD_MATCH filters of
-/// signing rules.
-pub(crate) fn wildcard_matches(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    // `split` always yields a first part: the literal text before any `*`.
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let middle_and_last: Vec<&str> = parts.collect();
-    let Some((last, middle)) = middle_and_last.split_last() else {
-        // No `*`: the pattern is the whole text.
-        return rest.is_empty();
-    };
-    for part in middle {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
-        }
-    }
-    rest.ends_with(last)
-}
-
 /// The registry rule that applies to repository `name`, with its first filter matching the
 /// name: when rules of both frequencies match, CONTINUOUS_SCAN wins over SCAN_ON_PUSH
 /// (choice). None when no rule matches (the repository is scanned manually).
@@ -160,7 +137,7 @@ pub(crate) fn applied_rule(
     let matching = |rule: &RegistryScanningRule| {
         rule.repository_filters
             .iter()
-            .find(|filter| wildcard_matches(filter.filter.as_ref(), name))
+            .find(|filter| wildcard_match(filter.filter.as_ref(), name))
             .map(|filter| (rule.scan_frequency, filter.clone()))
     };
     let rules = configuration.rules.as_deref().unwrap_or_default();

@@ -12,10 +12,10 @@ use ecr_generated::types::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::images::immutability::wildcard_match;
 use crate::images::put::Pushed;
 use crate::messages;
 use crate::ops::State;
-use crate::scanning::wildcard_matches;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ReadTx, RepoId, Tx};
 use crate::store::{Scope, StoreError};
@@ -105,7 +105,7 @@ pub(crate) fn matching_profiles(
             None => true,
             Some(filters) => filters
                 .iter()
-                .any(|filter| wildcard_matches(filter.filter.as_ref(), name)),
+                .any(|filter| wildcard_match(filter.filter.as_ref(), name)),
         })
         .map(|rule| rule.signing_profile_arn.clone())
         .collect()

@@ -30,7 +30,7 @@ fn configuration(rules: Vec<RegistryScanningRule>) -> RegistryScanningConfigurat
 }
 
 #[test]
-fn a_wildcard_matches_the_whole_name() {
+fn a_filter_wildcard_matches_the_whole_repository_name() {
     for (pattern, name) in [
         ("*", "app"),
         ("*", ""),
@@ -46,7 +46,7 @@ fn a_wildcard_matches_the_whole_name() {
         ("**", "x"),
     ] {
         assert!(
-            wildcard_matches(pattern, name),
+            wildcard_match(pattern, name),
             "{pattern} should match {name}"
         );
     }
@@ -61,7 +61,7 @@ fn a_wildcard_matches_the_whole_name() {
         ("Prod*", "prod"),
     ] {
         assert!(
-            !wildcard_matches(pattern, name),
+            !wildcard_match(pattern, name),
             "{pattern} should not match {name}"
         );
     }
