@@ -421,6 +421,15 @@ def test_a_registry_rule_scans_the_repositories_its_filter_matches(ecr, raw):
         raw.describe_image_scan_findings(repositoryName="dev/api", imageId={"imageTag": "v1"})
 
 
+def test_under_enhanced_a_continuous_rule_scans_new_images_too(ecr, raw):
+    ecr.create_repository(repositoryName="app")
+    ecr.put_registry_scanning_configuration(scanType="ENHANCED",
+                                            rules=[on_push_rule("app", frequency="CONTINUOUS_SCAN")])
+    pushed(ecr, "app", "one")
+    findings = ecr.describe_image_scan_findings(repositoryName="app", imageId={"imageTag": "v1"})
+    assert findings["imageScanStatus"] == FAILED
+
+
 def test_a_v2_push_with_skopeo_is_scanned_on_push(endpoint, ecr, tmp_path):
     name = "clients/scanned"
     ecr.create_repository(repositoryName=name, imageScanningConfiguration={"scanOnPush": True})
