@@ -24,6 +24,7 @@ mod on_push;
 mod ops;
 mod pagination;
 mod policy;
+mod registry;
 mod rendered;
 mod repositories;
 pub mod store;

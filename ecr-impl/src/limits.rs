@@ -65,6 +65,10 @@ pub const MAX_RENDERED_ENTRIES: usize = 20_000;
 
 // ==== Registry policy, replication, account settings ====
 
+/// [real quota] Distinct destinations one replication configuration may name (the model
+/// allows 100 per rule).
+pub const MAX_REPLICATION_DESTINATIONS: usize = 25;
+
 // ==== Repository creation templates ====
 
 // ==== Scanning, signing, pull-time exclusions ====
