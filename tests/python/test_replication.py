@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from support import ACCOUNT_A, ACCOUNT_B, OCI_INDEX, OciLayout, Skopeo, error_of, login_password, make_client, not_found
-from test_images import simple_image
+from test_images import docker_manifest, sha256
 from test_registry_clients import assert_same_blobs, layout_blobs
 
 EU = "eu-west-1"
@@ -32,6 +32,24 @@ B_ALLOWS_A = json.dumps({
     }],
 })
 DESTINATIONS = [{"region": EU, "registryId": ACCOUNT_A}, {"region": US, "registryId": ACCOUNT_B}]
+
+
+def push_blob(client, name: str, data: bytes) -> None:
+    """One layer through the JSON API's upload in a single part (any account)."""
+    upload_id = client.initiate_layer_upload(repositoryName=name)["uploadId"]
+    client.upload_layer_part(repositoryName=name, uploadId=upload_id, partFirstByte=0,
+                             partLastByte=len(data) - 1, layerPartBlob=data)
+    client.complete_layer_upload(repositoryName=name, uploadId=upload_id, layerDigests=[sha256(data)])
+
+
+def simple_image(client, name: str, seed: str) -> tuple[str, str]:
+    """Uploads a one-layer image's blobs whose content depends on `seed`; (manifest, digest)."""
+    config = json.dumps({"architecture": "amd64", "os": "linux", "seed": seed}).encode()
+    layer = f"layer for {seed}".encode()
+    push_blob(client, name, config)
+    push_blob(client, name, layer)
+    manifest = docker_manifest(config, [layer])
+    return manifest, sha256(manifest.encode())
 
 
 def complete(region: str, account: str) -> dict:
