@@ -17,8 +17,8 @@ use berth_runtime::Timestamp;
 use bytes::Bytes;
 use ecr_generated::errors::{InvalidParameterException, PutImageError};
 use ecr_generated::types::{
-    EncryptionConfiguration, EncryptionType, ImageReplicationStatus, ImageTag, ImageTagMutability,
-    RctAppliedFor, ReplicationConfiguration, ReplicationStatus, RepositoryName,
+    ImageReplicationStatus, ImageTag, RctAppliedFor, ReplicationConfiguration, ReplicationStatus,
+    RepositoryName,
 };
 use serde::{Deserialize, Serialize};
 
@@ -28,8 +28,9 @@ use crate::images::{manifest, manifest_text, put};
 use crate::limits::MAX_REPLICATION_DESTINATIONS;
 use crate::messages;
 use crate::store::blobs::Sha256Digest;
-use crate::store::meta::{self, LayerRow, ReadTx, RepoId, RepositoryRow, Tx};
-use crate::store::{RepositoryRecord, Scope, StoreError, TagMutability};
+use crate::store::meta::{self, LayerRow, ReadTx, RepoId, Tx};
+use crate::store::{Scope, StoreError};
+use crate::templates;
 
 /// The registry document kind of the configuration (one per registry, under [`KEY`]).
 pub(crate) const KIND: &str = "replication-configuration";
@@ -144,40 +145,6 @@ pub(crate) fn statuses(
     }
 }
 
-/// Creates repository `name` in `scope` for a repository ECR makes on the caller's behalf
-/// (`applied_for`), or answers the existing one unchanged. Until the creation templates
-/// land this creates with CreateRepository's defaults.
-// TODO(templates): replaced by `crate::templates::create_repository` once merged.
-pub(crate) fn create_repository(
-    tx: &mut dyn Tx,
-    scope: &Scope,
-    name: &RepositoryName,
-    applied_for: RctAppliedFor,
-    now: Timestamp,
-) -> Result<RepositoryRow, StoreError> {
-    let _ = applied_for;
-    if let Some(existing) = tx.repository(scope, name)? {
-        return Ok(existing);
-    }
-    let record = RepositoryRecord {
-        name: name.clone(),
-        created_at: now,
-        tag_mutability: TagMutability {
-            mode: ImageTagMutability::Mutable,
-            exclusion_filters: Vec::new(),
-        },
-        scan_on_push: false,
-        encryption: EncryptionConfiguration {
-            encryption_type: EncryptionType::Aes256,
-            kms_key: None,
-        },
-        tags: Vec::new(),
-        policy_text: None,
-    };
-    let id = tx.insert_repository(scope, &record)?;
-    Ok(RepositoryRow { id, record })
-}
-
 /// Why a copy to one destination did not happen: its failure code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Failure(pub &'static str);
@@ -279,7 +246,9 @@ fn copy(
             return Err(Failure(messages::REPLICATION_ACCESS_DENIED));
         }
     }
-    let to = create_repository(tx, destination, name, RctAppliedFor::Replication, now)?.id;
+    // A new repository takes the REPLICATION creation template that matches it, if any.
+    let to =
+        templates::create_repository(tx, destination, name, RctAppliedFor::Replication, now)?.id;
     for image in images {
         let row = tx.image(from.id, &image)?.ok_or(failed)?;
         let bytes = tx.manifest(from.id, &image)?.ok_or(failed)?;
