@@ -215,3 +215,32 @@ def test_replication_is_not_retroactive_and_rules_empty_stops_it(endpoint, clien
     a.put_image(repositoryName=name, imageManifest=manifest, imageTag="after")
     assert statuses(a, name, {"imageTag": "after"}) == []
     assert a.describe_registry()["replicationConfiguration"] == {"rules": []}
+
+
+def test_a_replication_template_of_the_destination_shapes_the_new_repository(endpoint, clients):
+    a, a_eu, b = clients
+    b.put_registry_policy(policyText=B_ALLOWS_A)
+    configure(a)
+    # In A-eu-west-1 a REPLICATION template for `team/`; in B one that applies only to pushes.
+    a_eu.create_repository_creation_template(
+        prefix="team", appliedFor=["REPLICATION"], imageTagMutability="IMMUTABLE",
+        resourceTags=[{"Key": "origin", "Value": "replication"}],
+    )
+    b.create_repository_creation_template(prefix="ROOT", appliedFor=["CREATE_ON_PUSH"],
+                                          imageTagMutability="IMMUTABLE")
+    name = "team/api"
+    a.create_repository(repositoryName=name)
+    manifest, digest = simple_image(a, name, "templated")
+    a.put_image(repositoryName=name, imageManifest=manifest, imageTag="v1")
+    assert statuses(a, name, {"imageTag": "v1"}) == [complete(EU, ACCOUNT_A), complete(US, ACCOUNT_B)]
+
+    [templated] = a_eu.describe_repositories(repositoryNames=[name])["repositories"]
+    assert templated["imageTagMutability"] == "IMMUTABLE"
+    tags = a_eu.list_tags_for_resource(resourceArn=templated["repositoryArn"])["tags"]
+    assert tags == [{"Key": "origin", "Value": "replication"}]
+    [plain] = b.describe_repositories(repositoryNames=[name])["repositories"]
+    assert plain["imageTagMutability"] == "MUTABLE"
+    assert b.list_tags_for_resource(resourceArn=plain["repositoryArn"])["tags"] == []
+    # An existing repository is never reshaped by a template.
+    a.put_image(repositoryName=name, imageManifest=manifest, imageTag="v2")
+    assert tags_by_digest(a_eu, name) == {digest: ["v1", "v2"]}
