@@ -244,3 +244,36 @@ def test_a_replication_template_of_the_destination_shapes_the_new_repository(end
     # An existing repository is never reshaped by a template.
     a.put_image(repositoryName=name, imageManifest=manifest, imageTag="v2")
     assert tags_by_digest(a_eu, name) == {digest: ["v1", "v2"]}
+
+
+def test_settings_policy_configuration_and_statuses_survive_a_kill(tmp_path):
+    """With --data-dir everything here is durable: killed (SIGKILL) and restarted, Berth still
+    has the settings, the registry policy, the configuration, the copies and the statuses."""
+    from support import BerthProcess, berth_binary
+
+    env = {"BERTH_DATA_DIR": str(tmp_path / "data")}
+    first = BerthProcess(berth_binary(), tmp_path / "first.log", env)
+    try:
+        a, b = make_client(first.endpoint, ACCOUNT_A, US), make_client(first.endpoint, ACCOUNT_B, US)
+        a.put_account_setting(name="BLOB_MOUNTING", value="ENABLED")
+        b.put_registry_policy(policyText=B_ALLOWS_A)
+        configure(a)
+        a.create_repository(repositoryName="kept")
+        manifest, digest = simple_image(a, "kept", "durable")
+        a.put_image(repositoryName="kept", imageManifest=manifest, imageTag="v1")
+    finally:
+        first.process.kill()
+        first.process.wait()
+        first.stop()
+    second = BerthProcess(berth_binary(), tmp_path / "second.log", env)
+    try:
+        a, a_eu, b = (make_client(second.endpoint, ACCOUNT_A, US), make_client(second.endpoint, ACCOUNT_A, EU),
+                      make_client(second.endpoint, ACCOUNT_B, US))
+        assert a.get_account_setting(name="BLOB_MOUNTING")["value"] == "ENABLED"
+        assert b.get_registry_policy()["policyText"] == B_ALLOWS_A
+        assert a.describe_registry()["replicationConfiguration"] == {"rules": [{"destinations": DESTINATIONS}]}
+        assert statuses(a, "kept", {"imageTag": "v1"}) == [complete(EU, ACCOUNT_A), complete(US, ACCOUNT_B)]
+        for client in (a_eu, b):
+            assert tags_by_digest(client, "kept") == {digest: ["v1"]}
+    finally:
+        assert second.stop() == 0
