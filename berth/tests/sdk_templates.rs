@@ -95,7 +95,10 @@ async fn a_template_has_the_defaults_and_only_the_members_given() {
         .send()
         .await
         .unwrap();
-    assert_eq!(described.repository_creation_templates(), [template.clone()]);
+    assert_eq!(
+        described.repository_creation_templates(),
+        [template.clone()]
+    );
     berth.stop().await;
 }
 
@@ -117,10 +120,7 @@ async fn duplicates_and_unknown_prefixes_are_typed_errors_with_ecrs_texts() {
     ));
     assert_eq!(
         service_error(again),
-        ServiceError::new(
-            "TemplateAlreadyExistsException",
-            exists("team/", ACCOUNT_A)
-        )
+        ServiceError::new("TemplateAlreadyExistsException", exists("team/", ACCOUNT_A))
     );
 
     let update = client
@@ -194,7 +194,10 @@ async fn an_update_changes_only_what_it_names_and_moves_updated_at() {
         [RctAppliedFor::CreateOnPush, RctAppliedFor::Replication]
     );
     assert_eq!(
-        updated.encryption_configuration().unwrap().encryption_type(),
+        updated
+            .encryption_configuration()
+            .unwrap()
+            .encryption_type(),
         &EncryptionType::Kms
     );
     // Everything else as it was.
