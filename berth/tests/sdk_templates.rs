@@ -97,7 +97,7 @@ async fn a_template_has_the_defaults_and_only_the_members_given() {
         .unwrap();
     assert_eq!(
         described.repository_creation_templates(),
-        [template.clone()]
+        std::slice::from_ref(template)
     );
     berth.stop().await;
 }
