@@ -34,6 +34,8 @@ const CACHE_PREFIX: &str = "dockerhub";
 const SECRET_NAME: &str = "ecr-pullthroughcache/dockerhub-AbCdEf";
 /// A repository creation template's prefix.
 const TEMPLATE_PREFIX: &str = "conformance";
+/// What a creation template is applied for.
+const APPLIED_FOR: &str = "appliedFor";
 /// An account setting and one of its values.
 const ACCOUNT_SETTING: (&str, &str) = ("BLOB_MOUNTING", "ENABLED");
 /// A customer-managed key id, in the form KMS gives them.
@@ -518,6 +520,7 @@ fn complete_nested(value: &mut Value) {
             complete_tag_mutability(object);
             complete_encryption(object);
             complete_image_identifier(object);
+            complete_applied_for(object);
             object.values_mut().for_each(complete_nested);
         }
         Value::Array(items) => items.iter_mut().for_each(complete_nested),
@@ -539,5 +542,17 @@ fn complete_upstream_credentials(
     };
     if needs_secret && !object.contains_key("credentialArn") {
         object.insert("credentialArn".to_owned(), json!(secret));
+    }
+}
+
+/// A creation template applies to at least one kind of creation, though the model's list
+/// has no minimum: an empty one gets replication.
+fn complete_applied_for(object: &mut serde_json::Map<String, Value>) {
+    if object
+        .get(APPLIED_FOR)
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        object.insert(APPLIED_FOR.to_owned(), json!(["REPLICATION"]));
     }
 }

@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod images;
 pub mod layers;
+pub mod lifecycle;
 pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
@@ -63,6 +64,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = auth::register(builder);
     let builder = images::register(builder);
     let builder = layers::register(builder);
+    let builder = lifecycle::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
@@ -226,13 +228,18 @@ store_errors!(
     BatchGetImageError,
     CompleteLayerUploadError,
     CreateRepositoryCreationTemplateError,
+    DeleteLifecyclePolicyError,
     DeleteRepositoryCreationTemplateError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
+    GetLifecyclePolicyError,
+    GetLifecyclePolicyPreviewError,
     InitiateLayerUploadError,
     ListImageReferrersError,
     ListImagesError,
     PutImageError,
+    PutLifecyclePolicyError,
+    StartLifecyclePolicyPreviewError,
     UpdateImageStorageClassError,
     UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
