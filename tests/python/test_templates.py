@@ -171,6 +171,17 @@ def test_a_prefix_is_taken_once_with_or_without_its_trailing_slash(ecr):
          invalid_parameter("description", "Member must have length less than or equal to 256")),
         ({"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": "alias/mine"}},
          "InvalidParameterException", None),
+        ({"lifecyclePolicy": "not json"}, "InvalidParameterException",
+         invalid_parameter("LifecyclePolicyText",
+                           "Lifecycle policy validation failure: Could not map policyString into LifecyclePolicy.")),
+        ({"lifecyclePolicy": json.dumps({"rules": [
+            {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+             "action": {"type": "expire"}},
+            {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan",
+                                              "countNumber": 1}, "action": {"type": "expire"}}]})},
+         "InvalidParameterException",
+         invalid_parameter("LifecyclePolicyText", "Lifecycle policy validation failure: "
+                           "Rule for tagStatus=ANY must have the lowest priority per storage class.")),
     ],
 )
 def test_create_checks_the_embedded_settings_as_their_own_operations_do(raw, members, code, message):
@@ -185,6 +196,25 @@ def test_create_checks_the_embedded_settings_as_their_own_operations_do(raw, mem
         assert got_message.startswith("Invalid parameter at 'resourceTags.1.member.Key'"), got_message
     # Nothing was stored.
     assert raw.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
+
+
+def test_a_lifecycle_policy_is_kept_as_put_lifecycle_policy_keeps_it(ecr):
+    """Re-serialised (compact, rules by priority), exactly as PutLifecyclePolicy echoes it."""
+    two_rules = {"rules": [
+        {"rulePriority": 9, "selection": {"countNumber": 3, "countType": "imageCountMoreThan", "tagStatus": "any"},
+         "action": {"type": "expire"}},
+        {"action": {"type": "expire"}, "rulePriority": 2, "description": "old untagged",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                       "countNumber": 14}},
+    ]}
+    pretty = json.dumps(two_rules, indent=4)
+    template = ecr.create_repository_creation_template(
+        prefix="lc", appliedFor=["CREATE_ON_PUSH"], lifecyclePolicy=pretty)["repositoryCreationTemplate"]
+    ecr.create_repository(repositoryName="lc-reference")
+    echoed = ecr.put_lifecycle_policy(repositoryName="lc-reference", lifecyclePolicyText=pretty)
+    assert template["lifecyclePolicy"] == echoed["lifecyclePolicyText"]
+    assert [r["rulePriority"] for r in json.loads(template["lifecyclePolicy"])["rules"]] == [2, 9]
+    assert "\n" not in template["lifecyclePolicy"]
 
 
 def test_empty_policies_mean_none(ecr):
@@ -377,6 +407,7 @@ def test_a_push_to_a_missing_repository_applies_the_longest_matching_create_on_p
         prefix="team/web/", appliedFor=["CREATE_ON_PUSH"], imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=EXCLUSION, encryptionConfiguration={"encryptionType": "KMS"},
         resourceTags=[{"Key": "from", "Value": "team/web"}], repositoryPolicy=json.dumps(POLICY),
+        lifecyclePolicy=json.dumps(LIFECYCLE),
     )
     # Not applied for CREATE_ON_PUSH: passed over for the next shorter prefix.
     ecr.create_repository_creation_template(prefix="team/api", appliedFor=["REPLICATION"],
@@ -406,11 +437,16 @@ def test_a_push_to_a_missing_repository_applies_the_longest_matching_create_on_p
             assert encryption["kmsKey"].startswith(f"arn:aws:kms:us-east-1:{DEFAULT_ACCOUNT}:key/")
             policy = ecr.get_repository_policy(repositoryName=name)["policyText"]
             assert json.loads(policy) == POLICY
+            lifecycle = ecr.get_lifecycle_policy(repositoryName=name)
+            assert json.loads(lifecycle["lifecyclePolicyText"]) == LIFECYCLE
+            assert lifecycle["lastEvaluatedAt"].timestamp() == 0
         else:
             assert repository["imageTagMutability"] == ("IMMUTABLE" if source == "team" else "MUTABLE")
             assert repository["encryptionConfiguration"] == {"encryptionType": "AES256"}
             with pytest.raises(ecr.exceptions.RepositoryPolicyNotFoundException):
                 ecr.get_repository_policy(repositoryName=name)
+            with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+                ecr.get_lifecycle_policy(repositoryName=name)
         assert [i["imageTags"] for i in ecr.describe_images(repositoryName=name)["imageDetails"]] == [["v1"]]
 
 

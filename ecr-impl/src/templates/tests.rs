@@ -203,3 +203,37 @@ async fn templates_survive_their_stored_form_and_damage_is_a_store_failure() {
         "{damaged:?}"
     );
 }
+
+#[tokio::test]
+async fn a_templates_lifecycle_policy_becomes_the_repositorys() {
+    let store = MemoryMeta::new();
+    let text = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+    let mut with_lifecycle = settings(&[RctAppliedFor::CreateOnPush], "lc");
+    with_lifecycle.lifecycle_policy = Some(text.parse().unwrap());
+    store_templates(
+        &store,
+        vec![Template::new(
+            "ROOT".parse().unwrap(),
+            with_lifecycle,
+            Timestamp::from_epoch_millis(1),
+        )],
+    )
+    .await;
+    let with = created(&store, "with", RctAppliedFor::CreateOnPush).await;
+    let without = created(&store, "without", RctAppliedFor::Replication).await;
+    let stored = meta::read(&store, move |tx| {
+        Ok::<_, StoreError>((
+            tx.repository_document(with.id, crate::lifecycle::POLICY_KIND)?,
+            tx.repository_document(without.id, crate::lifecycle::POLICY_KIND)?,
+        ))
+    })
+    .await
+    .unwrap();
+    let document: serde_json::Value = serde_json::from_slice(&stored.0.unwrap()).unwrap();
+    let expected = crate::lifecycle::parse_policy(text)
+        .unwrap()
+        .canonical_text();
+    assert_eq!(document["text"], expected);
+    assert_eq!(document["last_evaluated_at"], 0);
+    assert_eq!(stored.1, None);
+}
