@@ -519,3 +519,37 @@ def test_cli_v1_create_describe_update_delete(endpoint):
     cli.fails("delete-repository-creation-template", "--prefix", "cli/apps",
               code="TemplateNotFoundException", operation="DeleteRepositoryCreationTemplate",
               message=template_not_found("cli/apps", ACCOUNT_A))
+
+
+# --- Durable state --------------------------------------------------------------------------
+
+
+def test_templates_survive_a_restart_with_a_data_dir(tmp_path):
+    """With --data-dir, templates are in the database: after a restart they are listed in the
+    same order and still shape the repositories a push creates."""
+    from support import BerthProcess, berth_binary, make_client
+
+    data = tmp_path / "data"
+    env = {"BERTH_DATA_DIR": str(data)}
+    first = BerthProcess(berth_binary(), tmp_path / "first.log", extra_env=env)
+    try:
+        ecr = make_client(first.endpoint)
+        for prefix in ("zz", "ROOT", "team/web", "team"):
+            ecr.create_repository_creation_template(prefix=prefix, appliedFor=["CREATE_ON_PUSH"],
+                                                    resourceTags=[{"Key": "from", "Value": prefix}])
+        ecr.update_repository_creation_template(prefix="team", imageTagMutability="IMMUTABLE")
+        before = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
+    finally:
+        assert first.stop() == 0, first.log()
+    second = BerthProcess(berth_binary(), tmp_path / "second.log", extra_env=env)
+    try:
+        ecr = make_client(second.endpoint)
+        assert ecr.describe_repository_creation_templates()["repositoryCreationTemplates"] == before
+        assert [t["prefix"] for t in before] == ["ROOT", "team", "team/web", "zz"]
+        assert push_raw(second.endpoint, login_password(second.endpoint), "team/api", "v1") == 201
+        [repository] = ecr.describe_repositories()["repositories"]
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        arn = repository["repositoryArn"]
+        assert ecr.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "from", "Value": "team"}]
+    finally:
+        assert second.stop() == 0, second.log()
