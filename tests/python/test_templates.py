@@ -161,6 +161,8 @@ def test_a_prefix_is_taken_once_with_or_without_its_trailing_slash(ecr):
                            "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE")),
         ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidParameterException", None),
         ({"resourceTags": [{"Key": "k" * 129, "Value": "x"}]}, "InvalidParameterException", None),
+        ({"resourceTags": [{"Key": f"k{i}", "Value": "x"} for i in range(51)]}, "InvalidParameterException",
+         invalid_parameter("resourceTags", "A repository can have at most 50 tags; this template would give it 51")),
         ({"appliedFor": []}, "InvalidParameterException",
          invalid_parameter("appliedFor", "Member must have length greater than or equal to 1")),
         ({"appliedFor": ["EVERYTHING"]}, "InvalidParameterException",
@@ -192,7 +194,9 @@ def test_create_checks_the_embedded_settings_as_their_own_operations_do(raw, mem
     assert got_code == code
     if message is not None:
         assert got_message == message
-    elif "resourceTags" in members:
+    else:
+        assert "resourceTags" in members or "prefix" in members or "encryptionConfiguration" in members
+    if message is None and "resourceTags" in members:
         assert got_message.startswith("Invalid parameter at 'resourceTags.1.member.Key'"), got_message
     # Nothing was stored.
     assert raw.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
