@@ -16,6 +16,7 @@
 mod arn;
 pub mod auth;
 mod clock;
+mod exclusions;
 pub mod images;
 pub mod layers;
 mod lifecycle;
@@ -25,8 +26,11 @@ mod on_push;
 mod ops;
 mod pagination;
 mod policy;
+mod registry;
 mod rendered;
 mod repositories;
+mod scanning;
+mod signing;
 pub mod store;
 mod tags;
 mod templates;
@@ -39,7 +43,7 @@ use ecr_generated::errors;
 use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
-pub use crate::arn::{InvalidRegistryHost, RegistryHost};
+pub use crate::arn::{InvalidRegistryHost, RegistryHost, caller_arn};
 use crate::auth::{LoginGrant, TokenError, TokenKey};
 pub use crate::clock::Clock;
 pub use crate::lifecycle::LifecycleRun;

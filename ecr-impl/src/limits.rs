@@ -77,6 +77,10 @@ pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
 
 // ==== Registry policy, replication, account settings ====
 
+/// [real quota] Distinct destinations one replication configuration may name (the model
+/// allows 100 per rule).
+pub const MAX_REPLICATION_DESTINATIONS: usize = 25;
+
 // ==== Repository creation templates ====
 
 /// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no
@@ -84,5 +88,15 @@ pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
 pub const DEFAULT_DESCRIBE_CREATION_TEMPLATES_PAGE_SIZE: usize = 100;
 
 // ==== Scanning, signing, pull-time exclusions ====
+
+/// [real] How often one image may be scanned: a second scan (StartImageScan or scan on push)
+/// within this time of the last one is LimitExceeded (24 hours).
+pub const SCAN_QUOTA_PERIOD: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// [model] How many pull-time update exclusions a registry may hold.
+pub const MAX_PULL_TIME_UPDATE_EXCLUSIONS: usize = 100;
+
+/// [model] ListPullTimeUpdateExclusions' page without `maxResults` (the batch-1 default).
+pub const DEFAULT_LIST_PULL_TIME_UPDATE_EXCLUSIONS_PAGE_SIZE: usize = 100;
 
 // ==== Pull-through cache ====
