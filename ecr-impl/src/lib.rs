@@ -24,6 +24,7 @@ mod on_push;
 mod ops;
 mod pagination;
 mod policy;
+pub mod pull_through;
 mod rendered;
 mod repositories;
 pub mod store;

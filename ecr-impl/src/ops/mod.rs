@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod images;
 pub mod layers;
+pub mod pull_through;
 pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
@@ -62,6 +63,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = auth::register(builder);
     let builder = images::register(builder);
     let builder = layers::register(builder);
+    let builder = pull_through::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);

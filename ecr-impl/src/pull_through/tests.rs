@@ -1,0 +1,150 @@
+use ecr_generated::types::UpstreamRegistry;
+
+use super::*;
+
+fn rule(prefix: &str, url: &str, upstream_prefix: &str) -> StoredRule {
+    let (upstream, _) = upstream_of(url).expect("supported");
+    StoredRule {
+        v: 1,
+        prefix: prefix.to_owned(),
+        upstream_registry_url: url.to_owned(),
+        upstream_registry: upstream.as_str().to_owned(),
+        credential_arn: None,
+        custom_role_arn: None,
+        upstream_repository_prefix: upstream_prefix.to_owned(),
+        created_at_millis: 0,
+        updated_at_millis: 0,
+    }
+}
+
+#[test]
+fn every_supported_url_names_its_upstream() {
+    let cases = [
+        ("public.ecr.aws", UpstreamRegistry::EcrPublic),
+        ("registry.k8s.io", UpstreamRegistry::K8s),
+        ("quay.io", UpstreamRegistry::Quay),
+        ("registry-1.docker.io", UpstreamRegistry::DockerHub),
+        ("ghcr.io", UpstreamRegistry::GitHubContainerRegistry),
+        (
+            "registry.gitlab.com",
+            UpstreamRegistry::GitLabContainerRegistry,
+        ),
+        (
+            "myregistry.azurecr.io",
+            UpstreamRegistry::AzureContainerRegistry,
+        ),
+        ("cgr.dev", UpstreamRegistry::Chainguard),
+        (
+            "123456789012.dkr.ecr.us-west-2.amazonaws.com",
+            UpstreamRegistry::Ecr,
+        ),
+    ];
+    for (url, upstream) in cases {
+        assert_eq!(
+            upstream_of(url).map(|(found, _)| found),
+            Some(upstream),
+            "{url}"
+        );
+    }
+    assert_eq!(
+        upstream_of("123456789012.dkr.ecr.us-west-2.amazonaws.com").and_then(|(_, a)| a),
+        Some("123456789012")
+    );
+}
+
+#[test]
+fn other_urls_are_unsupported() {
+    for url in [
+        "",
+        "docker.io",
+        "https://quay.io",
+        "quay.io/",
+        "QUAY.IO",
+        "example.com",
+        ".azurecr.io",
+        "my-reg.azurecr.io",
+        "12345.dkr.ecr.us-west-2.amazonaws.com",
+        "123456789012.dkr.ecr..amazonaws.com",
+    ] {
+        assert_eq!(upstream_of(url), None, "{url}");
+    }
+}
+
+#[test]
+fn secrets_are_required_exactly_where_ecr_requires_them() {
+    let required: Vec<_> = UpstreamRegistry::VALUES
+        .into_iter()
+        .filter(|upstream| needs_credentials(*upstream))
+        .map(|upstream| upstream.as_str())
+        .collect();
+    assert_eq!(
+        required,
+        [
+            "docker-hub",
+            "github-container-registry",
+            "azure-container-registry",
+            "gitlab-container-registry",
+            "chainguard"
+        ]
+    );
+}
+
+#[test]
+fn a_trailing_slash_is_implied() {
+    assert_eq!(normalised("abc/"), "abc");
+    assert_eq!(normalised("abc"), "abc");
+    assert_eq!(normalised("team/cache"), "team/cache");
+}
+
+#[test]
+fn upstream_repositories_follow_the_rule() {
+    let quay = rule("quay/", "quay.io", ROOT);
+    assert_eq!(
+        upstream_repository(&quay, "quay/coreos/etcd").as_deref(),
+        Some("coreos/etcd")
+    );
+    assert_eq!(
+        upstream_repository(&quay, "quay/etcd").as_deref(),
+        Some("etcd")
+    );
+    assert_eq!(upstream_repository(&quay, "quay"), None);
+    assert_eq!(upstream_repository(&quay, "quayx/etcd"), None);
+
+    let hub = rule("hub", "registry-1.docker.io", ROOT);
+    assert_eq!(
+        upstream_repository(&hub, "hub/nginx").as_deref(),
+        Some("library/nginx")
+    );
+    assert_eq!(
+        upstream_repository(&hub, "hub/bitnami/nginx").as_deref(),
+        Some("bitnami/nginx")
+    );
+
+    let ecr = rule(
+        "mirror",
+        "123456789012.dkr.ecr.us-west-2.amazonaws.com",
+        "team",
+    );
+    assert_eq!(
+        upstream_repository(&ecr, "mirror/app").as_deref(),
+        Some("team/app")
+    );
+}
+
+#[test]
+fn stored_rules_round_trip() {
+    let mut stored = rule("team/cache-a1b2c3", "quay.io", ROOT);
+    stored.credential_arn =
+        Some("arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/x".into());
+    let bytes = stored.encode().expect("encodes");
+    assert_eq!(StoredRule::decode(&bytes).expect("decodes"), stored);
+    let view = stored.view("123456789012");
+    assert_eq!(view.upstream_registry, Some(UpstreamRegistry::Quay));
+    assert_eq!(
+        view.upstream_repository_prefix
+            .map(|p| p.to_string())
+            .as_deref(),
+        Some("ROOT")
+    );
+    assert!(view.custom_role_arn.is_none());
+}
