@@ -22,6 +22,7 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 
 /// Amazon ECR emulated locally.
 ///
@@ -88,6 +89,14 @@ pub struct Cli {
     /// forms, <account>.dkr.ecr.<region>.amazonaws.com.
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
+
+    /// Where a pull through cache rule's upstream is really reached: HOST is the rule's
+    /// upstreamRegistryUrl (quay.io, registry-1.docker.io, ...), URL a plain-HTTP registry
+    /// (http://[USER:PASSWORD@]HOST[:PORT]; the user and password are what Berth sends
+    /// upstream). Repeatable; the variable takes HOST=URL pairs, comma separated. A rule
+    /// whose upstream has no mapping cannot pull (NAME_UNKNOWN).
+    #[arg(long = "upstream", env = ENV_UPSTREAMS, value_name = "HOST=URL", value_delimiter = ',', hide_env_values = true)]
+    pub upstreams: Vec<crate::upstream::UpstreamMapping>,
 }
 
 impl Cli {
@@ -103,6 +112,7 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            upstreams: self.upstreams.clone(),
             ..Config::default()
         }
     }

@@ -49,6 +49,7 @@ mod serve;
 pub mod signals;
 pub mod sigv4;
 pub mod token_key;
+pub mod upstream;
 
 use std::io;
 use std::net::SocketAddr;
@@ -148,6 +149,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {

@@ -20,6 +20,7 @@ mod body;
 mod error;
 mod manifests;
 mod path;
+mod pull_through;
 mod referrers;
 mod tags;
 mod uploads;
