@@ -29,6 +29,18 @@ pub fn api_caller(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<Scope, AuthError> {
+    caller_of_service(state, method, uri, headers, body, sigv4::SERVICE)
+}
+
+/// [`api_caller`] for a request to `service` (signed for it, when Berth verifies).
+pub fn caller_of_service(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    service: &str,
+) -> Result<Scope, AuthError> {
     let Some(credentials) = &state.verifier else {
         let authorization = headers
             .get(axum::http::header::AUTHORIZATION)
@@ -39,10 +51,11 @@ pub fn api_caller(
             &state.region,
         ));
     };
-    sigv4::verify(
+    sigv4::verify_for_service(
         credentials,
         &signed(method, uri, headers, body),
         SystemTime::now(),
+        service,
     )
 }
 

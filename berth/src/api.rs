@@ -36,6 +36,9 @@ pub async fn handle(
         Ok(body) => body,
         Err(error) => return reply::to_http(error.response()),
     };
+    if crate::sts::is_sts_request(&headers) {
+        return crate::sts::handle(&state, &request_id, &method, &uri, &headers, &body);
+    }
     let scope = match access::api_caller(&state, &method, &uri, &headers, &body) {
         Ok(scope) => scope,
         Err(error) => {

@@ -48,6 +48,7 @@ mod reply;
 mod serve;
 pub mod signals;
 pub mod sigv4;
+mod sts;
 pub mod token_key;
 pub mod upstream;
 

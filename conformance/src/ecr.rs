@@ -25,6 +25,19 @@ const REPOSITORY: &str = "conformance/app";
 const PROBE_REPOSITORY: &str = "conformance-probe";
 /// A resource policy of the kind ECR accepts.
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":{"AWS":"*"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}"#;
+/// A lifecycle policy ECR accepts (at least the 100 characters the model asks for).
+const LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Expire untagged images beyond five","selection":{"tagStatus":"untagged","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+/// An upstream ECR's pull-through cache supports, its rules' prefix, and a secret of the
+/// form its credentials need (Docker Hub requires one).
+const UPSTREAM_URL: &str = "registry-1.docker.io";
+const CACHE_PREFIX: &str = "dockerhub";
+const SECRET_NAME: &str = "ecr-pullthroughcache/dockerhub-AbCdEf";
+/// A repository creation template's prefix.
+const TEMPLATE_PREFIX: &str = "conformance";
+/// What a creation template is applied for.
+const APPLIED_FOR: &str = "appliedFor";
+/// An account setting and one of its values.
+const ACCOUNT_SETTING: (&str, &str) = ("BLOB_MOUNTING", "ENABLED");
 /// A customer-managed key id, in the form KMS gives them.
 const KMS_KEY_ID: &str = "0c7a3c7e-5b0c-4c65-9d5e-3f5cbb6a2b10";
 
@@ -79,10 +92,27 @@ const NEED_AN_IMAGE: &[&str] = &[
     "UpdateImageStorageClass",
     "BatchCheckLayerAvailability",
     "GetDownloadUrlForLayer",
+    "StartImageScan",
+    "DescribeImageScanFindings",
+    "DescribeImageReplicationStatus",
+    "DescribeImageSigningStatus",
 ];
+/// Operations on the prepared image that need it scanned first.
+const NEED_A_SCAN: &[&str] = &["DescribeImageScanFindings"];
 const SET_REPOSITORY_POLICY: &str = "SetRepositoryPolicy";
 /// Operations that act on a repository's policy, which must exist first.
 const NEED_A_POLICY: &[&str] = &["GetRepositoryPolicy", "DeleteRepositoryPolicy"];
+const PUT_LIFECYCLE_POLICY: &str = "PutLifecyclePolicy";
+const START_LIFECYCLE_PREVIEW: &str = "StartLifecyclePolicyPreview";
+const GET_LIFECYCLE_PREVIEW: &str = "GetLifecyclePolicyPreview";
+const START_IMAGE_SCAN: &str = "StartImageScan";
+/// Operations that act on a repository's lifecycle policy, which must exist first (a
+/// preview, too, needs one started).
+const NEED_A_LIFECYCLE_POLICY: &[&str] = &[
+    "GetLifecyclePolicy",
+    "DeleteLifecyclePolicy",
+    START_LIFECYCLE_PREVIEW,
+];
 
 #[derive(Debug, Clone)]
 pub struct EcrFixture {
@@ -137,6 +167,107 @@ impl EcrFixture {
         .to_string()
     }
 
+    /// A registry policy granting this account replication into it.
+    fn registry_policy(&self) -> String {
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "replication",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:aws:iam::{}:root", self.account_id)},
+                "Action": ["ecr:ReplicateImage", "ecr:CreateRepository"],
+                "Resource": format!(
+                    "arn:aws:ecr:{}:{}:repository/*",
+                    self.region, self.account_id
+                ),
+            }],
+        })
+        .to_string()
+    }
+
+    fn credential_arn(&self) -> String {
+        format!(
+            "arn:aws:secretsmanager:{}:{}:secret:{SECRET_NAME}",
+            self.region, self.account_id
+        )
+    }
+
+    /// The calls that create the registry-level things `input` of `operation` names (a
+    /// pull-through cache rule, a template, an exclusion) or needs (a registry policy, a
+    /// signing configuration), whatever repository it names.
+    fn registry_setup(
+        &self,
+        model: &Model,
+        root: &str,
+        operation: &str,
+        input: &Value,
+    ) -> Vec<Call> {
+        let named = |shape: &str| -> Vec<String> {
+            let mut seen = std::collections::BTreeSet::new();
+            strings_targeting(model, root, input, &format!("{NS}{shape}"))
+                .into_iter()
+                .filter(|(member, text)| {
+                    check::member_value(model, member, &json!(text)).is_clean()
+                })
+                .map(|(_, text)| text.to_owned())
+                .filter(|text| seen.insert(text.clone()))
+                .collect()
+        };
+        let call = |operation: &str, input: Value| Call {
+            operation: operation.to_owned(),
+            input,
+        };
+        match operation {
+            "GetRegistryPolicy" | "DeleteRegistryPolicy" => vec![call(
+                "PutRegistryPolicy",
+                json!({ "policyText": self.registry_policy() }),
+            )],
+            "GetSigningConfiguration" | "DeleteSigningConfiguration" => vec![call(
+                "PutSigningConfiguration",
+                json!({ "signingConfiguration": { "rules": [{
+                    "signingProfileArn": self.preferred(&format!("{NS}SigningProfileArn")),
+                }]}}),
+            )],
+            "DescribePullThroughCacheRules"
+            | "UpdatePullThroughCacheRule"
+            | "DeletePullThroughCacheRule"
+            | "ValidatePullThroughCacheRule" => named("PullThroughCacheRuleRepositoryPrefix")
+                .into_iter()
+                .map(|prefix| {
+                    call(
+                        "CreatePullThroughCacheRule",
+                        json!({
+                            "ecrRepositoryPrefix": prefix,
+                            "upstreamRegistryUrl": UPSTREAM_URL,
+                            "credentialArn": self.credential_arn(),
+                        }),
+                    )
+                })
+                .collect(),
+            "DescribeRepositoryCreationTemplates"
+            | "UpdateRepositoryCreationTemplate"
+            | "DeleteRepositoryCreationTemplate" => named("Prefix")
+                .into_iter()
+                .map(|prefix| {
+                    call(
+                        "CreateRepositoryCreationTemplate",
+                        json!({ "prefix": prefix, "appliedFor": ["REPLICATION"] }),
+                    )
+                })
+                .collect(),
+            "DeregisterPullTimeUpdateExclusion" => named("PrincipalArn")
+                .into_iter()
+                .map(|arn| {
+                    call(
+                        "RegisterPullTimeUpdateExclusion",
+                        json!({ "principalArn": arn }),
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The repository an ARN of this account and region names.
     fn repository_in(&self, arn: &str) -> Option<String> {
         let prefix = self.repository_arn("");
@@ -168,6 +299,25 @@ impl Fixture for EcrFixture {
             "LayerPartBlob" => json!(BASE64.encode(LAYER_BLOB)),
             "PartSize" => json!(0),
             "TagValue" => json!("conformance"),
+            "LifecyclePolicyText" | "LifecyclePolicyTextForRepositoryCreationTemplate" => {
+                json!(LIFECYCLE_POLICY)
+            }
+            "RegistryPolicyText" => json!(self.registry_policy()),
+            "Url" => json!(UPSTREAM_URL),
+            "PullThroughCacheRuleRepositoryPrefix" => json!(CACHE_PREFIX),
+            "CredentialArn" => json!(self.credential_arn()),
+            "CustomRoleArn" => json!(format!(
+                "arn:aws:iam::{}:role/ecr-conformance",
+                self.account_id
+            )),
+            "Prefix" => json!(TEMPLATE_PREFIX),
+            "AccountSettingName" => json!(ACCOUNT_SETTING.0),
+            "AccountSettingValue" => json!(ACCOUNT_SETTING.1),
+            "PrincipalArn" => json!(format!("arn:aws:iam::{}:role/conformance", self.account_id)),
+            "SigningProfileArn" => json!(format!(
+                "arn:aws:signer:{}:{}:/signing-profiles/conformance_profile",
+                self.region, self.account_id
+            )),
             _ => return None,
         })
     }
@@ -177,6 +327,10 @@ impl Fixture for EcrFixture {
         let document = match shape_id.strip_prefix(NS)? {
             "RepositoryPolicyText" => POLICY.to_owned(),
             "ImageManifest" => EcrFixture::manifest(),
+            "LifecyclePolicyText" | "LifecyclePolicyTextForRepositoryCreationTemplate" => {
+                LIFECYCLE_POLICY.to_owned()
+            }
+            "RegistryPolicyText" => self.registry_policy(),
             _ => return None,
         };
         let padding = length.checked_sub(document.chars().count())?;
@@ -190,17 +344,11 @@ impl Fixture for EcrFixture {
         })
     }
 
-    fn complete(&self, input: &mut Value) {
-        match input {
-            Value::Object(object) => {
-                complete_tag_mutability(object);
-                complete_encryption(object);
-                complete_image_identifier(object);
-                object.values_mut().for_each(|value| self.complete(value));
-            }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.complete(item)),
-            _ => {}
+    fn complete(&self, operation: &str, input: &mut Value) {
+        if let Value::Object(object) = input {
+            complete_upstream_credentials(operation, object, &self.credential_arn());
         }
+        complete_nested(input);
     }
 
     fn setup(&self, model: &Model, operation: &Operation, input: &Value) -> Vec<Call> {
@@ -210,6 +358,7 @@ impl Fixture for EcrFixture {
         if operation.name == CREATE_REPOSITORY {
             return Vec::new();
         }
+        let registry_calls = self.registry_setup(model, root, &operation.name, input);
         let mut names: Vec<String> =
             strings_targeting(model, root, input, &format!("{NS}RepositoryName"))
                 .into_iter()
@@ -233,11 +382,24 @@ impl Fixture for EcrFixture {
                 input: json!({ "repositoryName": name }),
             })
             .collect();
+        calls.extend(registry_calls);
         let operation = operation.name.as_str();
         if NEED_A_POLICY.contains(&operation) {
             calls.extend(names.iter().map(|name| Call {
                 operation: SET_REPOSITORY_POLICY.to_owned(),
                 input: json!({ "repositoryName": name, "policyText": POLICY }),
+            }));
+        }
+        if NEED_A_LIFECYCLE_POLICY.contains(&operation) || operation == GET_LIFECYCLE_PREVIEW {
+            calls.extend(names.iter().map(|name| Call {
+                operation: PUT_LIFECYCLE_POLICY.to_owned(),
+                input: json!({ "repositoryName": name, "lifecyclePolicyText": LIFECYCLE_POLICY }),
+            }));
+        }
+        if operation == GET_LIFECYCLE_PREVIEW {
+            calls.extend(names.iter().map(|name| Call {
+                operation: START_LIFECYCLE_PREVIEW.to_owned(),
+                input: json!({ "repositoryName": name }),
             }));
         }
         // Uploads, blobs and images go into the repository the variants act on.
@@ -271,6 +433,15 @@ impl Fixture for EcrFixture {
                     "repositoryName": REPOSITORY,
                     "imageManifest": EcrFixture::manifest(),
                     "imageTag": IMAGE_TAG,
+                }),
+            });
+        }
+        if NEED_A_SCAN.contains(&operation) {
+            calls.push(Call {
+                operation: START_IMAGE_SCAN.to_owned(),
+                input: json!({
+                    "repositoryName": REPOSITORY,
+                    "imageId": { "imageTag": IMAGE_TAG },
                 }),
             });
         }
@@ -339,5 +510,49 @@ fn complete_encryption(object: &mut serde_json::Map<String, Value>) {
         object.get(ENCRYPTION_TYPE).and_then(Value::as_str) == Some(ENCRYPTION_WITHOUT_KEY);
     if without_key && object.contains_key(KMS_KEY) {
         object.insert(ENCRYPTION_TYPE.to_owned(), json!(KMS_ENCRYPTION));
+    }
+}
+
+/// The member dependencies any object of an input may have.
+fn complete_nested(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            complete_tag_mutability(object);
+            complete_encryption(object);
+            complete_image_identifier(object);
+            complete_applied_for(object);
+            object.values_mut().for_each(complete_nested);
+        }
+        Value::Array(items) => items.iter_mut().for_each(complete_nested),
+        _ => {}
+    }
+}
+
+/// Pull-through cache rules: ECR's preferred upstream (Docker Hub) needs credentials, so a
+/// new rule gets a secret; an update names something to change.
+fn complete_upstream_credentials(
+    operation: &str,
+    object: &mut serde_json::Map<String, Value>,
+    secret: &str,
+) {
+    let needs_secret = match operation {
+        "CreatePullThroughCacheRule" => true,
+        "UpdatePullThroughCacheRule" => !object.contains_key("customRoleArn"),
+        _ => false,
+    };
+    if needs_secret && !object.contains_key("credentialArn") {
+        object.insert("credentialArn".to_owned(), json!(secret));
+    }
+}
+
+/// A creation template applies to at least one kind of creation, though the model's list
+/// has no minimum: an empty one gets replication.
+fn complete_applied_for(object: &mut serde_json::Map<String, Value>) {
+    if object
+        .get(APPLIED_FOR)
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
+        object.insert(APPLIED_FOR.to_owned(), json!(["REPLICATION"]));
     }
 }

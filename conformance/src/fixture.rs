@@ -30,10 +30,10 @@ pub trait Fixture {
     /// The calls that create what `input` of `operation` refers to, in order.
     fn setup(&self, model: &Model, operation: &Operation, input: &Value) -> Vec<Call>;
 
-    /// Makes a valid input coherent where members depend on each other in ways the model
-    /// cannot state (a mode that needs a companion member). Applied to positives only; the
-    /// result is checked against the model again.
-    fn complete(&self, _input: &mut Value) {}
+    /// Makes a valid input of `operation` coherent where members depend on each other in
+    /// ways the model cannot state (a mode that needs a companion member). Applied to
+    /// positives only; the result is checked against the model again.
+    fn complete(&self, _operation: &str, _input: &mut Value) {}
 
     /// A value only the server picks (an upload id) that later calls need: what to read from
     /// the answer to setup call `call`, after `earlier` values were captured, and the

@@ -139,7 +139,7 @@ impl<'a> Generator<'a> {
         }
         for variant in &mut plan.variants {
             if !matches!(variant.expect, Expect::Rejected(_)) {
-                self.fixture.complete(&mut variant.input);
+                self.fixture.complete(&operation.name, &mut variant.input);
             }
             self.verify(root, variant)?;
         }

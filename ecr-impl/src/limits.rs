@@ -63,9 +63,25 @@ pub const MAX_RENDERED_ENTRIES: usize = 20_000;
 
 // ==== Lifecycle policies and previews ====
 
+/// [real] At most this many `*` in one `tagPatternList` entry.
+pub const MAX_LIFECYCLE_PATTERN_WILDCARDS: usize = 4;
+
+/// [real] `sinceImageTransitioned` needs at least this many days (archived images stay 90).
+pub const MIN_LIFECYCLE_ARCHIVE_DAYS: i64 = 90;
+
+// [choice] No rule count limit besides the model's 30,720-character text: AWS documents
+// none (its quotas name only the length), so a 100-rule policy that fits is accepted.
+
+/// [choice] GetLifecyclePolicyPreview results per page when the caller gives no `maxResults`.
+pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
+
 // ==== Registry policy, replication, account settings ====
 
 // ==== Repository creation templates ====
+
+/// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no
+/// `maxResults`.
+pub const DEFAULT_DESCRIBE_CREATION_TEMPLATES_PAGE_SIZE: usize = 100;
 
 // ==== Scanning, signing, pull-time exclusions ====
 

@@ -468,9 +468,199 @@ pub fn unwritable_output(reason: &str) -> String {
 
 // ==== Lifecycle policies and previews ====
 
+/// [real] How every lifecycle policy validation failure starts (capital `L` in the member).
+pub const LIFECYCLE_POLICY_FAILURE_PREFIX: &str = "Invalid parameter at 'LifecyclePolicyText' \
+     failed to satisfy constraint: 'Lifecycle policy validation failure: ";
+
+/// A lifecycle policy rejected for a rule sentence: the reason, then the closing quote.
+pub fn lifecycle_policy_invalid(reason: &str) -> String {
+    format!("{LIFECYCLE_POLICY_FAILURE_PREFIX}{reason}'")
+}
+
+/// (choice, in the real voice) A lifecycle policy rejected by the JSON schema: the
+/// validator's lines, one per line, with no closing quote (as the real captures end).
+pub fn lifecycle_policy_schema_invalid(lines: &[String]) -> String {
+    format!("{LIFECYCLE_POLICY_FAILURE_PREFIX}{}", lines.join("\n"))
+}
+
+/// [choice] The text is not JSON, or not a JSON object.
+pub const LIFECYCLE_NOT_A_POLICY: &str = "Could not map policyString into LifecyclePolicy.";
+
+/// [real] Schema line: a `null` where the schema has a `oneOf` (countUnit, targetStorageClass).
+pub const LIFECYCLE_SCHEMA_ONE_OF_NULL: &str =
+    "instance failed to match exactly one schema (matched 0 out of 2)";
+
+/// [real for null/array] Schema line: a member of the wrong JSON type.
+pub fn lifecycle_schema_wrong_type(found: &str, allowed: &str) -> String {
+    format!(
+        "instance type ({found}) does not match any allowed primitive type (allowed: [\"{allowed}\"])"
+    )
+}
+
+/// [choice] Schema line: required members missing (JSON list of their names).
+pub fn lifecycle_schema_missing(names: &[&str]) -> String {
+    format!(
+        "object has missing required properties ({})",
+        json_names(names)
+    )
+}
+
+/// [choice] Schema line: members the schema does not know (JSON list of their names).
+pub fn lifecycle_schema_unknown(names: &[&str]) -> String {
+    format!(
+        "object instance has properties which are not allowed by the schema: ({})",
+        json_names(names)
+    )
+}
+
+/// [choice] Schema line: a value outside an enum (`value` as JSON).
+pub fn lifecycle_schema_not_in_enum(value: &str, allowed: &[&str]) -> String {
+    let allowed: Vec<String> = allowed.iter().map(|v| format!("\"{v}\"")).collect();
+    format!(
+        "instance value ({value}) not found in enum :(possible values: [{}])",
+        allowed.join(",")
+    )
+}
+
+/// [choice] Schema line: an integer below its minimum.
+pub fn lifecycle_schema_below_minimum(minimum: i64, found: &str) -> String {
+    format!(
+        "numeric instance is lower than the required minimum (minimum: {minimum}, found: {found})"
+    )
+}
+
+/// [choice] Schema line: an integer above its maximum (rulePriority and countNumber are
+/// 32-bit: `appliedRulePriority` is an Integer).
+pub fn lifecycle_schema_above_maximum(maximum: i64, found: &str) -> String {
+    format!(
+        "numeric instance is greater than the required maximum (maximum: {maximum}, found: {found})"
+    )
+}
+
+/// [choice] Schema line: an empty array (`rules`, a tag list).
+pub fn lifecycle_schema_empty_array() -> String {
+    "array is too short: must have at least 1 elements but instance has 0 elements".to_owned()
+}
+
+fn json_names(names: &[&str]) -> String {
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    format!("[{}]", quoted.join(","))
+}
+
+/// [choice] Two rules with the same priority.
+pub fn lifecycle_duplicate_priority(priority: i64) -> String {
+    format!("Duplicate rulePriority {priority}.")
+}
+
+/// [choice] countUnit given with imageCountMoreThan.
+pub const LIFECYCLE_COUNT_UNIT_NOT_ALLOWED: &str = "countUnit can only be used with countType \
+     sinceImagePushed, sinceImagePulled or sinceImageTransitioned.";
+
+/// [choice] Both tag lists in one rule.
+pub const LIFECYCLE_BOTH_TAG_LISTS: &str =
+    "tagPrefixList and tagPatternList cannot both be specified.";
+
+/// [real] A tagged rule without a tag list.
+pub const LIFECYCLE_TAGGED_NEEDS_LIST: &str =
+    "Must specify tagPrefixList or tagPatternList when tagStatus=TAGGED.";
+
+/// [choice] A tag list on an untagged or any rule.
+pub const LIFECYCLE_TAG_LIST_ONLY_TAGGED: &str =
+    "tagPrefixList and tagPatternList can only be used with tagStatus=TAGGED.";
+
+/// [choice] A tag pattern with more wildcards than allowed.
+pub fn lifecycle_too_many_wildcards(max: usize) -> String {
+    format!("Tag patterns may contain at most {max} wildcards.")
+}
+
+/// [choice] targetStorageClass on an expire action.
+pub const LIFECYCLE_TARGET_ONLY_TRANSITION: &str =
+    "targetStorageClass can only be used with the transition action.";
+
+/// [choice] sinceImagePulled with expire.
+pub const LIFECYCLE_PULLED_ONLY_TRANSITION: &str =
+    "sinceImagePulled can only be used with the transition action.";
+
+/// [choice] sinceImageTransitioned without archive, expire and the minimum days.
+pub fn lifecycle_transitioned_rule(min_days: i64) -> String {
+    format!(
+        "sinceImageTransitioned requires storageClass archive, the expire action and \
+         countNumber of at least {min_days}."
+    )
+}
+
+/// [choice] storageClass archive with a countType other than sinceImageTransitioned.
+pub const LIFECYCLE_ARCHIVE_ONLY_TRANSITIONED: &str =
+    "storageClass archive can only be used with countType sinceImageTransitioned.";
+
+/// [real] Two untagged rules in one storage class.
+pub const LIFECYCLE_ONE_UNTAGGED_RULE: &str =
+    "Only one rule can select Untagged images per storage class.";
+
+/// [real] An any rule that is not the last of its storage class.
+pub const LIFECYCLE_ANY_RULE_LAST: &str =
+    "Rule for tagStatus=ANY must have the lowest priority per storage class.";
+
+/// [choice] Two rules of one storage class with the same set of prefixes.
+pub const LIFECYCLE_UNIQUE_PREFIX_SETS: &str =
+    "The set of rules must contain a unique set of tag prefixes per storage class.";
+
+/// [real] No lifecycle policy on the repository.
+pub fn lifecycle_policy_not_found(name: &str, registry_id: &str) -> String {
+    format!(
+        "Lifecycle policy does not exist for the repository with name '{name}' in the \
+         registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] No preview ever started for the repository.
+pub fn lifecycle_preview_not_found(name: &str, registry_id: &str) -> String {
+    format!(
+        "Lifecycle policy preview does not exist for the repository with name '{name}' in \
+         the registry with id '{registry_id}'"
+    )
+}
+
+/// [model doc] GetLifecyclePolicyPreview's `imageIds` with `maxResults` or `nextToken`.
+pub fn lifecycle_preview_image_ids_with(member: &str) -> String {
+    pagination_with_image_ids(member)
+}
+
 // ==== Registry policy, replication, account settings ====
 
 // ==== Repository creation templates ====
+
+/// [choice] CreateRepositoryCreationTemplate for a prefix that has a template (`prod` and
+/// `prod/` are one prefix).
+pub fn template_already_exists(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The repository creation template with prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] Update or Delete of a prefix without a template.
+pub fn template_not_found(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The repository creation template with prefix '{prefix}' does not exist in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] A template must apply to at least one creation action (the model leaves the
+/// list unbounded; the documentation requires one).
+pub fn template_applied_for_empty() -> String {
+    invalid_parameter(
+        "appliedFor",
+        "Member must have length greater than or equal to 1",
+    )
+}
+
+/// [choice] A template's `resourceTags` over the per-repository tag limit.
+pub fn too_many_template_tags(count: usize, limit: usize) -> String {
+    invalid_parameter(
+        "resourceTags",
+        &format!("A repository can have at most {limit} tags; this template would give it {count}"),
+    )
+}
 
 // ==== Scanning, signing, pull-time exclusions ====
 

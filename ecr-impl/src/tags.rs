@@ -12,8 +12,16 @@ use crate::messages;
 /// Checks each tag of a `tags` list (TagResource, CreateRepository): the first bad one is
 /// reported with its position, as `tags.<n>.member.Key`.
 pub fn check_tags(tags: &[Tag]) -> Result<(), InvalidTagParameterException> {
+    check_tags_at("tags", tags)
+}
+
+/// [`check_tags`] for a tag list held in the member `member` (a template's `resourceTags`).
+pub fn check_tags_at(
+    member: &'static str,
+    tags: &[Tag],
+) -> Result<(), InvalidTagParameterException> {
     let root = Path::Root;
-    let list = root.member("tags");
+    let list = root.member(member);
     for (index, tag) in tags.iter().enumerate() {
         let item = list.index(index);
         check_key(&tag.key, &item.member("Key"))?;

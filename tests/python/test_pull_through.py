@@ -600,3 +600,21 @@ def test_deleting_the_rule_keeps_the_cached_repository(pt, upstreams, tmp_path):
     ecr.delete_pull_through_cache_rule(ecrRepositoryPrefix="quay")
     assert "quay/team/kept" in repositories(ecr)
     assert_pulled_exactly(skopeo, "quay/team/kept", "v1", written, image, tmp_path / "o2")
+
+
+def test_the_repository_gets_a_pull_through_cache_templates_settings(pt, upstreams, tmp_path):
+    ecr, skopeo, _ = pt
+    ecr.create_repository_creation_template(
+        prefix="quay/team", appliedFor=["PULL_THROUGH_CACHE"], imageTagMutability="IMMUTABLE",
+        resourceTags=[{"Key": "source", "Value": "pull-through"}],
+    )
+    # A template for another action does not apply.
+    ecr.create_repository_creation_template(prefix="quay", appliedFor=["CREATE_ON_PUSH"],
+                                            imageTagMutability="MUTABLE")
+    written, image = random_image(tmp_path / "image", "templated")
+    upstreams["open"].push(written, "v1", "team/templated", "v1")
+    assert_pulled_exactly(skopeo, "quay/team/templated", "v1", written, image, tmp_path / "out")
+    [repository] = ecr.describe_repositories(repositoryNames=["quay/team/templated"])["repositories"]
+    assert repository["imageTagMutability"] == "IMMUTABLE"
+    tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
+    assert tags == [{"Key": "source", "Value": "pull-through"}]

@@ -107,6 +107,7 @@ pub async fn put(
     };
     let manifest = input.image_manifest.clone();
     let declared = input.image_manifest_media_type.clone();
+    super::create_on_push::create_if_templated(ctx, &name).await?;
     match ctx.state.ecr.push_image(ctx.scope, input).await {
         Ok(pushed) => Ok(created(
             &name,

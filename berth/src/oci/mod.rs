@@ -17,6 +17,7 @@
 mod auth;
 mod blobs;
 mod body;
+mod create_on_push;
 mod error;
 mod manifests;
 mod path;

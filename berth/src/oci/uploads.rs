@@ -27,6 +27,7 @@ pub async fn start(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, OciError> {
+    super::create_on_push::create_if_templated(ctx, &name).await?;
     let stores = ctx.state.ecr.layer_stores();
     let now = ctx.state.ecr.clock().now();
     if let (Some(mount), Some(from)) = (query.get("mount"), query.get("from")) {

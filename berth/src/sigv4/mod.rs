@@ -49,11 +49,22 @@ pub struct SignedRequest<'a> {
 /// (else the same signature would authorize any operation).
 const REQUIRED_SIGNED_HEADERS: [&str; 3] = ["host", "x-amz-date", "x-amz-target"];
 
-/// Checks `request`'s signature at time `now`.
+/// Checks `request`'s signature, scoped to ECR, at time `now`.
 pub fn verify(
     credentials: &Credentials,
     request: &SignedRequest<'_>,
     now: SystemTime,
+) -> Result<Scope, AuthError> {
+    verify_for_service(credentials, request, now, SERVICE)
+}
+
+/// Checks `request`'s signature, scoped to `service` (`sts` for GetCallerIdentity), at time
+/// `now`.
+pub fn verify_for_service(
+    credentials: &Credentials,
+    request: &SignedRequest<'_>,
+    now: SystemTime,
+    service: &str,
 ) -> Result<Scope, AuthError> {
     let header = request
         .headers
@@ -74,7 +85,7 @@ pub fn verify(
     let date_text = date_header.to_str().unwrap_or_default();
     let signed_at = time::parse_amz_date(date_text)
         .ok_or_else(|| AuthError::incomplete(errors::bad_date(date_text)))?;
-    let region = check_scope(&authorization, date_text)?;
+    let region = check_scope(&authorization, date_text, service)?;
     time::check_skew(signed_at, now)?;
     for required in REQUIRED_SIGNED_HEADERS {
         let present = required == "host" || request.headers.contains_key(required);
@@ -109,9 +120,13 @@ pub fn verify(
     })
 }
 
-/// The credential scope must name the request's day, a region, ECR and `aws4_request`;
-/// the region it names.
-fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<Region, AuthError> {
+/// The credential scope must name the request's day, a region, `service` and
+/// `aws4_request`; the region it names.
+fn check_scope(
+    authorization: &Authorization<'_>,
+    date_text: &str,
+    service: &str,
+) -> Result<Region, AuthError> {
     let day = date_text.get(..8).unwrap_or_default();
     if authorization.date != day {
         return Err(AuthError::invalid(errors::scope_date_mismatch(
@@ -122,8 +137,8 @@ fn check_scope(authorization: &Authorization<'_>, date_text: &str) -> Result<Reg
     }
     let region = Region::try_from(authorization.region)
         .map_err(|_| AuthError::invalid(errors::bad_scope_region(authorization.region)))?;
-    if authorization.service != SERVICE {
-        return Err(AuthError::invalid(errors::bad_scope_service(SERVICE)));
+    if authorization.service != service {
+        return Err(AuthError::invalid(errors::bad_scope_service(service)));
     }
     if authorization.terminator != authorization::TERMINATOR {
         return Err(AuthError::invalid(errors::bad_scope_terminator(

@@ -4,11 +4,13 @@
 pub mod auth;
 pub mod images;
 pub mod layers;
+pub mod lifecycle;
 pub mod pull_through;
 pub mod repositories;
 pub mod repository_policy;
 pub mod settings;
 pub mod tagging;
+pub mod templates;
 
 use std::sync::Arc;
 
@@ -63,11 +65,13 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = auth::register(builder);
     let builder = images::register(builder);
     let builder = layers::register(builder);
+    let builder = lifecycle::register(builder);
     let builder = pull_through::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
-    tagging::register(builder)
+    let builder = tagging::register(builder);
+    templates::register(builder)
 }
 
 /// The caller's registry in the request's region, when `registry_id` (if given) is the
@@ -225,12 +229,20 @@ store_errors!(
     BatchDeleteImageError,
     BatchGetImageError,
     CompleteLayerUploadError,
+    CreateRepositoryCreationTemplateError,
+    DeleteLifecyclePolicyError,
+    DeleteRepositoryCreationTemplateError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
+    GetLifecyclePolicyError,
+    GetLifecyclePolicyPreviewError,
     InitiateLayerUploadError,
     ListImageReferrersError,
     ListImagesError,
     PutImageError,
+    PutLifecyclePolicyError,
+    StartLifecyclePolicyPreviewError,
     UpdateImageStorageClassError,
+    UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
 );

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::limits::{MAX_PULL_THROUGH_CACHE_RULES, PULL_THROUGH_TAG_RECHECK};
 use crate::store::blobs::Sha256Digest;
-use crate::store::meta::{self, MetaStore, ReadTx, RepoId, Tx};
-use crate::store::{RepositoryRecord, Scope, StoreError, TagMutability};
+use crate::store::meta::{self, MetaStore, ReadTx, RepoId};
+use crate::store::{Scope, StoreError};
 
 pub(crate) use upstreams::{needs_credentials, upstream_of};
 
@@ -316,34 +316,6 @@ fn read_checks(tx: &mut dyn ReadTx, repository: RepoId) -> Result<TagChecks, Sto
         .unwrap_or_default())
 }
 
-/// The repository a pull-through creates, until creation templates are merged: ECR's
-/// defaults (MUTABLE, AES256, no scan on push, no policy, no tags). Same signature as
-/// `templates::create_repository`, which replaces it.
-pub(crate) fn create_repository(
-    tx: &mut dyn Tx,
-    scope: &Scope,
-    name: &RepositoryName,
-    _applied_for: RctAppliedFor,
-    now: Timestamp,
-) -> Result<RepoId, StoreError> {
-    let record = RepositoryRecord {
-        name: name.clone(),
-        created_at: now,
-        tag_mutability: TagMutability {
-            mode: ecr_generated::types::ImageTagMutability::Mutable,
-            exclusion_filters: Vec::new(),
-        },
-        scan_on_push: false,
-        encryption: ecr_generated::types::EncryptionConfiguration {
-            encryption_type: ecr_generated::types::EncryptionType::Aes256,
-            kms_key: None,
-        },
-        tags: Vec::new(),
-        policy_text: None,
-    };
-    tx.insert_repository(scope, &record)
-}
-
 impl crate::Ecr {
     /// Where repository `name` of `scope` is pulled through from: the rule with the
     /// longest prefix `name` is under, if any.
@@ -440,7 +412,13 @@ impl crate::Ecr {
             if tx.repository(&scope, &name)?.is_some() {
                 return Ok(false);
             }
-            create_repository(tx, &scope, &name, RctAppliedFor::PullThroughCache, now)?;
+            crate::templates::create_repository(
+                tx,
+                &scope,
+                &name,
+                RctAppliedFor::PullThroughCache,
+                now,
+            )?;
             Ok(true)
         })
         .await
