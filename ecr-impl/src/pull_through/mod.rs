@@ -324,6 +324,10 @@ impl crate::Ecr {
         scope: &Scope,
         name: &RepositoryName,
     ) -> Result<Option<PullThroughSource>, StoreError> {
+        // A name without `/` is under no prefix: no read for the common pull.
+        if !name.contains('/') {
+            return Ok(None);
+        }
         let (scope, name) = (scope.clone(), name.to_string());
         meta::read(self.service.state().meta(), move |tx| {
             // Every `/` of the name ends a candidate prefix; the longest is tried first.
