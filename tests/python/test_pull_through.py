@@ -555,10 +555,13 @@ def test_tags_are_asked_again_after_24_hours(pt, upstreams, tmp_path):
     assert tags == {first_image["digest"]: [], second_image["digest"]: ["latest"]}
 
 
-def test_a_cached_image_is_served_after_the_upstream_stops(berth, tmp_path):
-    """Its own upstream (stopped here), mapped as quay.io in a Berth of its own."""
+def test_a_cached_image_is_served_after_the_upstream_stops_and_berth_restarts(berth, tmp_path):
+    """Its own upstream (stopped here), mapped as quay.io in a durable Berth of its own
+    (--data-dir), restarted once the upstream is gone: the rule, the cached image and its
+    tag's check time are kept."""
     upstream = UpstreamRegistry(tmp_path / "short-lived")
-    server = BerthProcess(berth_binary(), tmp_path / "berth.log", {"BERTH_UPSTREAMS": f"quay.io=http://{upstream.host}"})
+    env = {"BERTH_UPSTREAMS": f"quay.io=http://{upstream.host}", "BERTH_DATA_DIR": str(tmp_path / "data")}
+    server = BerthProcess(berth_binary(), tmp_path / "berth.log", env)
     try:
         ecr = make_client(server.endpoint)
         ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io")
@@ -567,9 +570,16 @@ def test_a_cached_image_is_served_after_the_upstream_stops(berth, tmp_path):
         upstream.push(written, "v1", "team/cached", "v1")
         assert_pulled_exactly(skopeo, "quay/team/cached", "v1", written, image, tmp_path / "o1")
         upstream.stop()
+        assert server.stop() == 0, server.log()
+        server = BerthProcess(berth_binary(), tmp_path / "berth2.log", env)
+        ecr = make_client(server.endpoint)
+        assert [r["ecrRepositoryPrefix"] for r in
+                ecr.describe_pull_through_cache_rules()["pullThroughCacheRules"]] == ["quay"]
+        skopeo = Skopeo(server.endpoint, login_password(server.endpoint))
+        assert_pulled_exactly(skopeo, "quay/team/cached", "v1", written, image, tmp_path / "o2")
         # Due for a recheck, with the upstream gone: the cache answers.
         set_clock(server.endpoint, 48 * 3600)
-        assert_pulled_exactly(skopeo, "quay/team/cached", "v1", written, image, tmp_path / "o2")
+        assert_pulled_exactly(skopeo, "quay/team/cached", "v1", written, image, tmp_path / "o3")
         # What was never cached is NAME_UNKNOWN for a missing repository.
         status, code, _ = v2_error(server.endpoint, login_password(server.endpoint), "quay/team/never", "v1")
         assert (status, code) == (404, "NAME_UNKNOWN")
