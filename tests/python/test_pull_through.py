@@ -29,6 +29,7 @@ from support import (
     DEFAULT_ACCOUNT,
     BerthProcess,
     Cli,
+    DockerClient,
     OciLayout,
     Skopeo,
     berth_binary,
@@ -628,3 +629,29 @@ def test_the_repository_gets_a_pull_through_cache_templates_settings(pt, upstrea
     assert repository["imageTagMutability"] == "IMMUTABLE"
     tags = ecr.list_tags_for_resource(resourceArn=repository["repositoryArn"])["tags"]
     assert tags == [{"Key": "source", "Value": "pull-through"}]
+
+
+def test_docker_pulls_through_the_cache(pt, upstreams, dockerd, tmp_path):
+    """`docker pull <berth>/quay/<repo>:<tag>` with the session's private dockerd (loopback
+    registries are plain HTTP to docker): the files of the upstream's image."""
+    ecr, _, endpoint = pt
+    docker = DockerClient(dockerd, tmp_path / "docker-config")
+    layout = OciLayout(tmp_path / "layout")
+    image = layout.image([{"etc/motd": b"pulled through Berth\n"}, {"usr/two": os.urandom(4096)}])
+    layout.tag(image, "v1")
+    upstreams["open"].push(layout, "v1", "team/docker", "v1")
+    host = registry_host(endpoint)
+    docker.ok("login", "-u", "AWS", "--password-stdin", host, input=login_password(endpoint))
+    reference = f"{host}/quay/team/docker:v1"
+    try:
+        assert f"Digest: {image['digest']}" in docker.ok("pull", reference).stdout
+        container = docker.ok("create", reference, "/etc/motd").stdout.strip()
+        try:
+            docker.ok("cp", f"{container}:/etc/motd", str(tmp_path / "motd"))
+            assert (tmp_path / "motd").read_bytes() == b"pulled through Berth\n"
+        finally:
+            docker.ok("rm", container)
+    finally:
+        docker.remove(reference)
+    [described] = ecr.describe_images(repositoryName="quay/team/docker")["imageDetails"]
+    assert described["imageDigest"] == image["digest"]
