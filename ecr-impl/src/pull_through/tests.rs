@@ -1,4 +1,4 @@
-use ecr_generated::types::UpstreamRegistry;
+use ecr_generated::types::{ImageTag, RepositoryName, UpstreamRegistry};
 
 use super::*;
 
@@ -147,4 +147,124 @@ fn stored_rules_round_trip() {
         Some("ROOT")
     );
     assert!(view.custom_role_arn.is_none());
+}
+
+fn scope() -> Scope {
+    Scope {
+        account_id: "123456789012".try_into().unwrap(),
+        region: "us-east-1".try_into().unwrap(),
+    }
+}
+
+fn name(text: &str) -> RepositoryName {
+    RepositoryName::try_from(text).unwrap()
+}
+
+#[tokio::test]
+async fn the_longest_prefix_a_name_is_under_wins() {
+    let ecr = crate::Ecr::in_memory();
+    let store = ecr.service.state().meta();
+    create(store, &scope(), rule("aa", "quay.io", ROOT))
+        .await
+        .unwrap();
+    create(store, &scope(), rule("aa/bb/", "registry.k8s.io", ROOT))
+        .await
+        .unwrap();
+    let source = |text: &str| {
+        let ecr = &ecr;
+        let text = text.to_owned();
+        async move {
+            ecr.pull_through_source(&scope(), &name(&text))
+                .await
+                .unwrap()
+        }
+    };
+    let deep = source("aa/bb/cc").await.expect("under aa/bb");
+    assert_eq!(deep.upstream_registry_url, "registry.k8s.io");
+    assert_eq!(deep.upstream_repository, "cc");
+    let shallow = source("aa/bbc/dd").await.expect("under aa");
+    assert_eq!(shallow.upstream_registry_url, "quay.io");
+    assert_eq!(shallow.upstream_repository, "bbc/dd");
+    assert_eq!(source("aa").await, None);
+    assert_eq!(source("aab/cc").await, None);
+    assert_eq!(source("zz/aa/bb").await, None);
+    // Another region has no rules.
+    let elsewhere = Scope {
+        region: "eu-west-1".try_into().unwrap(),
+        ..scope()
+    };
+    assert_eq!(
+        ecr.pull_through_source(&elsewhere, &name("aa/bb/cc"))
+            .await
+            .unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn duplicates_and_the_limit_are_refused_without_writing() {
+    let ecr = crate::Ecr::in_memory();
+    let store = ecr.service.state().meta();
+    create(store, &scope(), rule("abc", "quay.io", ROOT))
+        .await
+        .unwrap();
+    assert!(matches!(
+        create(store, &scope(), rule("abc/", "registry.k8s.io", ROOT)).await,
+        Err(RuleError::AlreadyExists)
+    ));
+    for i in 1..MAX_PULL_THROUGH_CACHE_RULES {
+        create(store, &scope(), rule(&format!("c{i:02}"), "quay.io", ROOT))
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        create(store, &scope(), rule("over", "quay.io", ROOT)).await,
+        Err(RuleError::LimitExceeded)
+    ));
+    let all = page(store, &scope(), None, 100).await.unwrap();
+    assert_eq!(all.len(), MAX_PULL_THROUGH_CACHE_RULES);
+    assert_eq!(
+        get(store, &scope(), "abc/")
+            .await
+            .unwrap()
+            .upstream_registry_url,
+        "quay.io"
+    );
+    assert!(
+        matches!(get(store, &scope(), "over").await, Err(RuleError::NotFound(p)) if p == "over")
+    );
+}
+
+#[tokio::test]
+async fn a_failed_pulls_empty_repository_is_abandoned() {
+    let ecr = crate::Ecr::in_memory();
+    let tag = PullReference::Tag(ImageTag::try_from("v1").unwrap());
+    let cache = name("quay/team/app");
+    assert!(ecr.pull_through_due(&scope(), &cache, &tag).await.unwrap());
+    assert!(
+        ecr.create_pull_through_repository(&scope(), &cache)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !ecr.create_pull_through_repository(&scope(), &cache)
+            .await
+            .unwrap()
+    );
+    // The repository lacks the tag: still due.
+    assert!(ecr.pull_through_due(&scope(), &cache, &tag).await.unwrap());
+    ecr.abandon_pull_through_repository(&scope(), &cache)
+        .await
+        .unwrap();
+    let store = ecr.service.state().meta();
+    assert!(
+        crate::repositories::find(store, &scope(), &cache)
+            .await
+            .is_err()
+    );
+}
+
+#[test]
+fn tags_are_rechecked_after_24_hours() {
+    assert_eq!(PULL_THROUGH_TAG_RECHECK.as_secs(), 24 * 60 * 60);
 }
