@@ -27,10 +27,10 @@ const GET_CALLER_IDENTITY: &str = "GetCallerIdentity";
 
 /// [choice] Who Berth's caller is: Berth has no IAM users or roles, and an account's
 /// credentials stand for the account itself, so the caller is the account root, named as STS
-/// names root credentials (`Arn` `arn:aws:iam::<account>:root`, `UserId` the account id).
-/// The same ARN as ECR's AccessDenied messages name.
-pub fn caller_arn(account_id: &str) -> String {
-    format!("arn:aws:iam::{account_id}:root")
+/// names root credentials: `Arn` is [`ecr_impl::caller_arn`] (`arn:aws:iam::<account>:root`,
+/// the ARN ECR's AccessDenied messages name) and `UserId` the account id.
+fn user_id(account_id: &str) -> &str {
+    account_id
 }
 
 /// [choice] The message of `InvalidAction` for any action but GetCallerIdentity (STS words
@@ -79,8 +79,9 @@ pub fn handle(
         (Some(GET_CALLER_IDENTITY), Some(VERSION) | None) => {
             let account = scope.account_id.as_str();
             let body = format!(
-                "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    <Arn>{arn}</Arn>\n    <UserId>{account}</UserId>\n    <Account>{account}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
-                arn = escape(&caller_arn(account)),
+                "<GetCallerIdentityResponse xmlns=\"{NAMESPACE}\">\n  <GetCallerIdentityResult>\n    <Arn>{arn}</Arn>\n    <UserId>{user_id}</UserId>\n    <Account>{account}</Account>\n  </GetCallerIdentityResult>\n  <ResponseMetadata>\n    <RequestId>{request_id}</RequestId>\n  </ResponseMetadata>\n</GetCallerIdentityResponse>\n",
+                arn = escape(&ecr_impl::caller_arn(account)),
+                user_id = escape(user_id(account)),
                 account = escape(account),
                 request_id = escape(request_id),
             );

@@ -40,7 +40,7 @@ use ecr_generated::errors;
 use ecr_generated::operations::EcrService;
 use ecr_generated::types;
 
-pub use crate::arn::{InvalidRegistryHost, RegistryHost};
+pub use crate::arn::{InvalidRegistryHost, RegistryHost, caller_arn};
 use crate::auth::{LoginGrant, TokenError, TokenKey};
 pub use crate::clock::Clock;
 pub use crate::lifecycle::LifecycleRun;

@@ -314,9 +314,13 @@ fn store_lifecycle_policy(
     id: crate::store::meta::RepoId,
     text: &str,
 ) -> Result<(), StoreError> {
-    // Wired to the lifecycle domain's store once it is on main.
-    let _ = (tx, id, text);
-    Ok(())
+    let policy = crate::lifecycle::parse_policy(text).map_err(|error| {
+        StoreError::Unavailable(format!(
+            "a creation template's lifecycle policy no longer parses: {}",
+            error.message.unwrap_or_default()
+        ))
+    })?;
+    crate::lifecycle::store_policy(tx, id, &policy)
 }
 
 impl crate::Ecr {

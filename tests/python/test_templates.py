@@ -161,6 +161,8 @@ def test_a_prefix_is_taken_once_with_or_without_its_trailing_slash(ecr):
                            "kmsKey can only be specified when encryptionType is KMS or KMS_DSSE")),
         ({"resourceTags": [{"Key": "aws:reserved", "Value": "x"}]}, "InvalidParameterException", None),
         ({"resourceTags": [{"Key": "k" * 129, "Value": "x"}]}, "InvalidParameterException", None),
+        ({"resourceTags": [{"Key": f"k{i}", "Value": "x"} for i in range(51)]}, "InvalidParameterException",
+         invalid_parameter("resourceTags", "A repository can have at most 50 tags; this template would give it 51")),
         ({"appliedFor": []}, "InvalidParameterException",
          invalid_parameter("appliedFor", "Member must have length greater than or equal to 1")),
         ({"appliedFor": ["EVERYTHING"]}, "InvalidParameterException",
@@ -171,6 +173,17 @@ def test_a_prefix_is_taken_once_with_or_without_its_trailing_slash(ecr):
          invalid_parameter("description", "Member must have length less than or equal to 256")),
         ({"encryptionConfiguration": {"encryptionType": "KMS", "kmsKey": "alias/mine"}},
          "InvalidParameterException", None),
+        ({"lifecyclePolicy": "not json"}, "InvalidParameterException",
+         invalid_parameter("LifecyclePolicyText",
+                           "Lifecycle policy validation failure: Could not map policyString into LifecyclePolicy.")),
+        ({"lifecyclePolicy": json.dumps({"rules": [
+            {"rulePriority": 1, "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 1},
+             "action": {"type": "expire"}},
+            {"rulePriority": 2, "selection": {"tagStatus": "untagged", "countType": "imageCountMoreThan",
+                                              "countNumber": 1}, "action": {"type": "expire"}}]})},
+         "InvalidParameterException",
+         invalid_parameter("LifecyclePolicyText", "Lifecycle policy validation failure: "
+                           "Rule for tagStatus=ANY must have the lowest priority per storage class.")),
     ],
 )
 def test_create_checks_the_embedded_settings_as_their_own_operations_do(raw, members, code, message):
@@ -181,10 +194,31 @@ def test_create_checks_the_embedded_settings_as_their_own_operations_do(raw, mem
     assert got_code == code
     if message is not None:
         assert got_message == message
-    elif "resourceTags" in members:
+    else:
+        assert "resourceTags" in members or "prefix" in members or "encryptionConfiguration" in members
+    if message is None and "resourceTags" in members:
         assert got_message.startswith("Invalid parameter at 'resourceTags.1.member.Key'"), got_message
     # Nothing was stored.
     assert raw.describe_repository_creation_templates()["repositoryCreationTemplates"] == []
+
+
+def test_a_lifecycle_policy_is_kept_as_put_lifecycle_policy_keeps_it(ecr):
+    """Re-serialised (compact, rules by priority), exactly as PutLifecyclePolicy echoes it."""
+    two_rules = {"rules": [
+        {"rulePriority": 9, "selection": {"countNumber": 3, "countType": "imageCountMoreThan", "tagStatus": "any"},
+         "action": {"type": "expire"}},
+        {"action": {"type": "expire"}, "rulePriority": 2, "description": "old untagged",
+         "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days",
+                       "countNumber": 14}},
+    ]}
+    pretty = json.dumps(two_rules, indent=4)
+    template = ecr.create_repository_creation_template(
+        prefix="lc", appliedFor=["CREATE_ON_PUSH"], lifecyclePolicy=pretty)["repositoryCreationTemplate"]
+    ecr.create_repository(repositoryName="lc-reference")
+    echoed = ecr.put_lifecycle_policy(repositoryName="lc-reference", lifecyclePolicyText=pretty)
+    assert template["lifecyclePolicy"] == echoed["lifecyclePolicyText"]
+    assert [r["rulePriority"] for r in json.loads(template["lifecyclePolicy"])["rules"]] == [2, 9]
+    assert "\n" not in template["lifecyclePolicy"]
 
 
 def test_empty_policies_mean_none(ecr):
@@ -377,6 +411,7 @@ def test_a_push_to_a_missing_repository_applies_the_longest_matching_create_on_p
         prefix="team/web/", appliedFor=["CREATE_ON_PUSH"], imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
         imageTagMutabilityExclusionFilters=EXCLUSION, encryptionConfiguration={"encryptionType": "KMS"},
         resourceTags=[{"Key": "from", "Value": "team/web"}], repositoryPolicy=json.dumps(POLICY),
+        lifecyclePolicy=json.dumps(LIFECYCLE),
     )
     # Not applied for CREATE_ON_PUSH: passed over for the next shorter prefix.
     ecr.create_repository_creation_template(prefix="team/api", appliedFor=["REPLICATION"],
@@ -406,11 +441,16 @@ def test_a_push_to_a_missing_repository_applies_the_longest_matching_create_on_p
             assert encryption["kmsKey"].startswith(f"arn:aws:kms:us-east-1:{DEFAULT_ACCOUNT}:key/")
             policy = ecr.get_repository_policy(repositoryName=name)["policyText"]
             assert json.loads(policy) == POLICY
+            lifecycle = ecr.get_lifecycle_policy(repositoryName=name)
+            assert json.loads(lifecycle["lifecyclePolicyText"]) == LIFECYCLE
+            assert lifecycle["lastEvaluatedAt"].timestamp() == 0
         else:
             assert repository["imageTagMutability"] == ("IMMUTABLE" if source == "team" else "MUTABLE")
             assert repository["encryptionConfiguration"] == {"encryptionType": "AES256"}
             with pytest.raises(ecr.exceptions.RepositoryPolicyNotFoundException):
                 ecr.get_repository_policy(repositoryName=name)
+            with pytest.raises(ecr.exceptions.LifecyclePolicyNotFoundException):
+                ecr.get_lifecycle_policy(repositoryName=name)
         assert [i["imageTags"] for i in ecr.describe_images(repositoryName=name)["imageDetails"]] == [["v1"]]
 
 
@@ -483,3 +523,37 @@ def test_cli_v1_create_describe_update_delete(endpoint):
     cli.fails("delete-repository-creation-template", "--prefix", "cli/apps",
               code="TemplateNotFoundException", operation="DeleteRepositoryCreationTemplate",
               message=template_not_found("cli/apps", ACCOUNT_A))
+
+
+# --- Durable state --------------------------------------------------------------------------
+
+
+def test_templates_survive_a_restart_with_a_data_dir(tmp_path):
+    """With --data-dir, templates are in the database: after a restart they are listed in the
+    same order and still shape the repositories a push creates."""
+    from support import BerthProcess, berth_binary, make_client
+
+    data = tmp_path / "data"
+    env = {"BERTH_DATA_DIR": str(data)}
+    first = BerthProcess(berth_binary(), tmp_path / "first.log", extra_env=env)
+    try:
+        ecr = make_client(first.endpoint)
+        for prefix in ("zz", "ROOT", "team/web", "team"):
+            ecr.create_repository_creation_template(prefix=prefix, appliedFor=["CREATE_ON_PUSH"],
+                                                    resourceTags=[{"Key": "from", "Value": prefix}])
+        ecr.update_repository_creation_template(prefix="team", imageTagMutability="IMMUTABLE")
+        before = ecr.describe_repository_creation_templates()["repositoryCreationTemplates"]
+    finally:
+        assert first.stop() == 0, first.log()
+    second = BerthProcess(berth_binary(), tmp_path / "second.log", extra_env=env)
+    try:
+        ecr = make_client(second.endpoint)
+        assert ecr.describe_repository_creation_templates()["repositoryCreationTemplates"] == before
+        assert [t["prefix"] for t in before] == ["ROOT", "team", "team/web", "zz"]
+        assert push_raw(second.endpoint, login_password(second.endpoint), "team/api", "v1") == 201
+        [repository] = ecr.describe_repositories()["repositories"]
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        arn = repository["repositoryArn"]
+        assert ecr.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "from", "Value": "team"}]
+    finally:
+        assert second.stop() == 0, second.log()

@@ -149,7 +149,9 @@ fn takes_filters(mode: ImageTagMutability) -> bool {
 fn lifecycle_policy(
     text: LifecyclePolicyTextForRepositoryCreationTemplate,
 ) -> Result<LifecyclePolicyTextForRepositoryCreationTemplate, InvalidParameterException> {
-    Ok(text)
+    let canonical = crate::lifecycle::parse_policy(&text)?.canonical_text();
+    // The compact form is never longer than a text that parsed; keep the text if it were.
+    Ok(LifecyclePolicyTextForRepositoryCreationTemplate::try_from(canonical).unwrap_or(text))
 }
 
 fn already_exists(prefix: &Prefix, scope: &Scope) -> TemplateAlreadyExistsException {
