@@ -6,7 +6,10 @@
 //! no TLS stack, so an upstream is whatever local registry the mapping points at.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -31,8 +34,12 @@ const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, \
 /// (a body then streams as fast as the upstream sends it).
 const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The largest manifest or token answer read from an upstream (ECR's manifest limit).
-const MAX_UPSTREAM_DOCUMENT_BYTES: usize = 4 * 1024 * 1024;
+/// [choice] How long an upstream blob may send nothing before its pull fails (a stalled
+/// upstream must not hold the pull forever).
+pub const UPSTREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// [choice] The largest token service answer read (a token is some kilobytes).
+const MAX_TOKEN_ANSWER_BYTES: usize = 64 * 1024;
 
 /// How many redirects a blob GET follows (registries redirect blobs to storage).
 const MAX_REDIRECTS: usize = 3;
@@ -167,8 +174,12 @@ pub struct UpstreamSession {
 }
 
 impl UpstreamSession {
-    /// The manifest `reference` (a tag or a digest) names.
-    pub async fn manifest(&mut self, reference: &str) -> Result<UpstreamManifest, UpstreamError> {
+    /// The manifest `reference` (a tag or a digest) names, if at most `max_bytes`.
+    pub async fn manifest(
+        &mut self,
+        reference: &str,
+        max_bytes: usize,
+    ) -> Result<UpstreamManifest, UpstreamError> {
         let path = format!("/v2/{}/manifests/{reference}", self.repository);
         let response = self.get(&path, Some(MANIFEST_ACCEPT)).await?;
         let media_type = response
@@ -184,7 +195,7 @@ impl UpstreamSession {
                     .to_owned()
             })
             .filter(|value| !value.is_empty());
-        let bytes = read_limited(response.into_body()).await?;
+        let bytes = read_limited(response.into_body(), max_bytes).await?;
         Ok(UpstreamManifest { bytes, media_type })
     }
 
@@ -335,7 +346,7 @@ impl UpstreamSession {
                 ))
             })?;
         let response = checked(response, realm)?;
-        let body = read_limited(response.into_body()).await?;
+        let body = read_limited(response.into_body(), MAX_TOKEN_ANSWER_BYTES).await?;
         let answer: serde_json::Value = serde_json::from_slice(&body).map_err(|_| {
             UpstreamError("the upstream's token service answered no JSON".to_owned())
         })?;
@@ -365,9 +376,9 @@ fn checked(response: Response<Incoming>, url: &str) -> Result<Response<Incoming>
     Err(UpstreamError(format!("{why} ({url} answered {status})")))
 }
 
-/// A body of at most [`MAX_UPSTREAM_DOCUMENT_BYTES`].
-async fn read_limited(body: Incoming) -> Result<Vec<u8>, UpstreamError> {
-    let limited = http_body_util::Limited::new(body, MAX_UPSTREAM_DOCUMENT_BYTES);
+/// A body of at most `max_bytes`.
+async fn read_limited(body: Incoming, max_bytes: usize) -> Result<Vec<u8>, UpstreamError> {
+    let limited = http_body_util::Limited::new(body, max_bytes);
     http_body_util::BodyExt::collect(limited)
         .await
         .map(|collected| collected.to_bytes().to_vec())
@@ -448,6 +459,37 @@ mod tests {
         }
     }
 
+    /// A body that never sends, then one chunk.
+    struct Stalled(Option<axum::body::Bytes>, bool);
+
+    impl futures_core::Stream for Stalled {
+        type Item = Result<axum::body::Bytes, std::convert::Infallible>;
+
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            if self.1 {
+                Poll::Ready(self.0.take().map(Ok))
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+
+    async fn next<S: futures_core::Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+        std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_blob_fails_after_the_idle_timeout() {
+        let mut sending = IdleTimeout::new(Stalled(Some("data".into()), true));
+        assert_eq!(next(&mut sending).await.unwrap().unwrap(), "data");
+        assert!(next(&mut sending).await.is_none());
+        let started = tokio::time::Instant::now();
+        let mut stalled = IdleTimeout::new(Stalled(None, false));
+        let error = next(&mut stalled).await.unwrap().unwrap_err();
+        assert!(error.0.contains("sent nothing"), "{error}");
+        assert!(started.elapsed() >= UPSTREAM_IDLE_TIMEOUT);
+    }
+
     #[test]
     fn bearer_challenges_are_read() {
         let parameters = challenge_parameters(
@@ -465,5 +507,48 @@ mod tests {
             query_escape("repository:a/b:pull,push"),
             "repository:a/b:pull%2Cpush"
         );
+    }
+}
+
+/// A body's data, failing once it sends nothing for [`UPSTREAM_IDLE_TIMEOUT`].
+pub struct IdleTimeout<S> {
+    inner: S,
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    pub fn new(inner: S) -> IdleTimeout<S> {
+        IdleTimeout {
+            inner,
+            idle: Box::pin(tokio::time::sleep(UPSTREAM_IDLE_TIMEOUT)),
+        }
+    }
+}
+
+impl<S, E> futures_core::Stream for IdleTimeout<S>
+where
+    S: futures_core::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: fmt::Display,
+{
+    type Item = Result<axum::body::Bytes, UpstreamError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                let deadline = tokio::time::Instant::now() + UPSTREAM_IDLE_TIMEOUT;
+                self.idle.as_mut().reset(deadline);
+                Poll::Ready(Some(item.map_err(|error| {
+                    UpstreamError(format!("the upstream's blob broke off: {error}"))
+                })))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.idle.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(UpstreamError(format!(
+                    "the upstream's blob sent nothing for {} seconds",
+                    UPSTREAM_IDLE_TIMEOUT.as_secs()
+                ))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
     }
 }

@@ -135,7 +135,9 @@ async fn read_manifest(
     session: &mut UpstreamSession,
     reference: &str,
 ) -> Result<Fetched, UpstreamError> {
-    let served = session.manifest(reference).await?;
+    let served = session
+        .manifest(reference, super::manifests::MAX_MANIFEST_BYTES)
+        .await?;
     let text = String::from_utf8(served.bytes)
         .map_err(|_| UpstreamError("the upstream's manifest is not UTF-8".to_owned()))?;
     let image_manifest = ImageManifest::try_from(text.clone())
@@ -260,7 +262,7 @@ async fn store_blob(
         first_byte: None,
         last_byte: None,
     };
-    let stream = body.into_data_stream();
+    let stream = crate::upstream::IdleTimeout::new(body.into_data_stream());
     if let Err(error) = layers::append(stores, ctx.scope, name, upload, whole, stream).await {
         let _ = layers::cancel(stores, ctx.scope, name, upload).await;
         return Err(layer_failure(error));
