@@ -424,6 +424,49 @@ fn query_escape(text: &str) -> String {
     out
 }
 
+/// A body's data, failing once it sends nothing for [`UPSTREAM_IDLE_TIMEOUT`].
+pub struct IdleTimeout<S> {
+    inner: S,
+    idle: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl<S> IdleTimeout<S> {
+    pub fn new(inner: S) -> IdleTimeout<S> {
+        IdleTimeout {
+            inner,
+            idle: Box::pin(tokio::time::sleep(UPSTREAM_IDLE_TIMEOUT)),
+        }
+    }
+}
+
+impl<S, E> futures_core::Stream for IdleTimeout<S>
+where
+    S: futures_core::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
+    E: fmt::Display,
+{
+    type Item = Result<axum::body::Bytes, UpstreamError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Ready(Some(item)) => {
+                let deadline = tokio::time::Instant::now() + UPSTREAM_IDLE_TIMEOUT;
+                self.idle.as_mut().reset(deadline);
+                Poll::Ready(Some(item.map_err(|error| {
+                    UpstreamError(format!("the upstream's blob broke off: {error}"))
+                })))
+            }
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => match self.idle.as_mut().poll(cx) {
+                Poll::Ready(()) => Poll::Ready(Some(Err(UpstreamError(format!(
+                    "the upstream's blob sent nothing for {} seconds",
+                    UPSTREAM_IDLE_TIMEOUT.as_secs()
+                ))))),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -507,48 +550,5 @@ mod tests {
             query_escape("repository:a/b:pull,push"),
             "repository:a/b:pull%2Cpush"
         );
-    }
-}
-
-/// A body's data, failing once it sends nothing for [`UPSTREAM_IDLE_TIMEOUT`].
-pub struct IdleTimeout<S> {
-    inner: S,
-    idle: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl<S> IdleTimeout<S> {
-    pub fn new(inner: S) -> IdleTimeout<S> {
-        IdleTimeout {
-            inner,
-            idle: Box::pin(tokio::time::sleep(UPSTREAM_IDLE_TIMEOUT)),
-        }
-    }
-}
-
-impl<S, E> futures_core::Stream for IdleTimeout<S>
-where
-    S: futures_core::Stream<Item = Result<axum::body::Bytes, E>> + Unpin,
-    E: fmt::Display,
-{
-    type Item = Result<axum::body::Bytes, UpstreamError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        match Pin::new(&mut self.inner).poll_next(cx) {
-            Poll::Ready(Some(item)) => {
-                let deadline = tokio::time::Instant::now() + UPSTREAM_IDLE_TIMEOUT;
-                self.idle.as_mut().reset(deadline);
-                Poll::Ready(Some(item.map_err(|error| {
-                    UpstreamError(format!("the upstream's blob broke off: {error}"))
-                })))
-            }
-            Poll::Ready(None) => Poll::Ready(None),
-            Poll::Pending => match self.idle.as_mut().poll(cx) {
-                Poll::Ready(()) => Poll::Ready(Some(Err(UpstreamError(format!(
-                    "the upstream's blob sent nothing for {} seconds",
-                    UPSTREAM_IDLE_TIMEOUT.as_secs()
-                ))))),
-                Poll::Pending => Poll::Pending,
-            },
-        }
     }
 }
