@@ -276,13 +276,17 @@ pub struct PullThroughSource {
 }
 
 /// The upstream repository of `name` under `rule`, or `None` when `name` is not under its
-/// prefix. A prefix other than `ROOT` upstream replaces the rule's own; Docker Hub's
+/// prefix ([choice] a rule for `ROOT` covers every name, as a `ROOT` creation template
+/// does). A prefix other than `ROOT` upstream replaces the rule's own; Docker Hub's
 /// one-segment names are its `library/` images.
 pub(crate) fn upstream_repository(rule: &StoredRule, name: &str) -> Option<String> {
-    let rest = name
-        .strip_prefix(normalised(&rule.prefix))?
-        .strip_prefix('/')
-        .filter(|rest| !rest.is_empty())?;
+    let rest = if normalised(&rule.prefix) == ROOT {
+        name
+    } else {
+        name.strip_prefix(normalised(&rule.prefix))?
+            .strip_prefix('/')
+            .filter(|rest| !rest.is_empty())?
+    };
     let upstream_prefix = normalised(&rule.upstream_repository_prefix);
     let repository = if upstream_prefix == ROOT {
         rest.to_owned()
@@ -324,16 +328,14 @@ impl crate::Ecr {
         scope: &Scope,
         name: &RepositoryName,
     ) -> Result<Option<PullThroughSource>, StoreError> {
-        // A name without `/` is under no prefix: no read for the common pull.
-        if !name.contains('/') {
-            return Ok(None);
-        }
         let (scope, name) = (scope.clone(), name.to_string());
         meta::read(self.service.state().meta(), move |tx| {
-            // Every `/` of the name ends a candidate prefix; the longest is tried first.
+            // Every `/` of the name ends a candidate prefix; the longest is tried first,
+            // `ROOT` last.
             let ends = name.match_indices('/').map(|(at, _)| at).rev();
-            for end in ends {
-                if let Some(rule) = find(tx, &scope, &name[..end])?
+            let candidates = ends.map(|end| &name[..end]).chain(std::iter::once(ROOT));
+            for candidate in candidates {
+                if let Some(rule) = find(tx, &scope, candidate)?
                     && let Some(upstream_repository) = upstream_repository(&rule, &name)
                 {
                     return Ok(Some(PullThroughSource {

@@ -129,6 +129,13 @@ fn upstream_repositories_follow_the_rule() {
         upstream_repository(&ecr, "mirror/app").as_deref(),
         Some("team/app")
     );
+
+    let root = rule("ROOT", "123456789012.dkr.ecr.us-west-2.amazonaws.com", ROOT);
+    assert_eq!(upstream_repository(&root, "app").as_deref(), Some("app"));
+    assert_eq!(
+        upstream_repository(&root, "team/app").as_deref(),
+        Some("team/app")
+    );
 }
 
 #[test]
@@ -188,6 +195,23 @@ async fn the_longest_prefix_a_name_is_under_wins() {
     assert_eq!(source("aa").await, None);
     assert_eq!(source("aab/cc").await, None);
     assert_eq!(source("zz/aa/bb").await, None);
+    // A ROOT rule covers what no other rule does.
+    let upstream = "123456789012.dkr.ecr.us-west-2.amazonaws.com";
+    create(store, &scope(), rule("ROOT", upstream, ROOT))
+        .await
+        .unwrap();
+    let covered = source("zz/aa/bb").await.expect("under ROOT");
+    assert_eq!(covered.upstream_registry_url, upstream);
+    assert_eq!(covered.upstream_repository, "zz/aa/bb");
+    assert_eq!(
+        source("solo")
+            .await
+            .map(|s| s.upstream_repository)
+            .as_deref(),
+        Some("solo")
+    );
+    let deep = source("aa/bb/cc").await.expect("under aa/bb");
+    assert_eq!(deep.upstream_registry_url, "registry.k8s.io");
     // Another region has no rules.
     let elsewhere = Scope {
         region: "eu-west-1".try_into().unwrap(),
