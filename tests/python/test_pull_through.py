@@ -379,6 +379,7 @@ class UpstreamRegistry:
 
 
 UPSTREAM_USER, UPSTREAM_PASSWORD = "puller", "pull-secret-1"
+ECR_UPSTREAM = f"{DEFAULT_ACCOUNT}.dkr.ecr.us-west-2.amazonaws.com"
 
 
 @pytest.fixture(scope="module")
@@ -395,13 +396,14 @@ def upstreams(tmp_path_factory):
 def berth(upstreams, tmp_path_factory):
     """A Berth whose upstream mappings point at the registries above: quay.io at the open
     one, ghcr.io at the locked one with the right password, registry.gitlab.com at it with a
-    wrong one, registry.k8s.io at a port nothing listens on."""
+    wrong one, registry.k8s.io at a port nothing listens on, an ECR upstream at the open one."""
     locked = upstreams["locked"].host
     mappings = ",".join([
         f"quay.io=http://{upstreams['open'].host}",
         f"ghcr.io=http://{UPSTREAM_USER}:{UPSTREAM_PASSWORD}@{locked}",
         f"registry.gitlab.com=http://{UPSTREAM_USER}:wrong-password@{locked}",
         f"registry.k8s.io=http://{upstreams['down']}",
+        f"{ECR_UPSTREAM}=http://{upstreams['open'].host}",
     ])
     server = BerthProcess(berth_binary(), tmp_path_factory.mktemp("berth-pt") / "berth.log",
                           {"BERTH_UPSTREAMS": mappings})
@@ -655,3 +657,12 @@ def test_docker_pulls_through_the_cache(pt, upstreams, dockerd, tmp_path):
         docker.remove(reference)
     [described] = ecr.describe_images(repositoryName="quay/team/docker")["imageDetails"]
     assert described["imageDigest"] == image["digest"]
+
+
+def test_a_root_rule_covers_names_no_other_rule_does(pt, upstreams, tmp_path):
+    ecr, skopeo, _ = pt
+    ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="ROOT", upstreamRegistryUrl=ECR_UPSTREAM)
+    written, image = random_image(tmp_path / "image", "root")
+    upstreams["open"].push(written, "v1", "mirrored/app", "v1")
+    assert_pulled_exactly(skopeo, "mirrored/app", "v1", written, image, tmp_path / "out")
+    assert "mirrored/app" in repositories(ecr)
