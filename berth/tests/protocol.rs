@@ -451,11 +451,11 @@ async fn unimplemented_operations_are_not_implemented_errors_naming_them() {
     let berth = berth().await;
     let addr = berth.local_addr();
     // A valid input, so the answer comes from the operation, not from validation.
-    let response = call(addr, "DescribeRegistry", "{}").await;
+    let response = call(addr, "GetSigningConfiguration", "{}").await;
     response.assert_error(400, "NotImplementedException");
     assert!(
-        response.message().contains("DescribeRegistry"),
-        "{} (if DescribeRegistry is implemented now, pick another operation for this test)",
+        response.message().contains("GetSigningConfiguration"),
+        "{} (if GetSigningConfiguration is implemented now, pick another operation for this test)",
         response.message()
     );
 

@@ -26,6 +26,7 @@ mod ops;
 mod pagination;
 mod policy;
 pub mod pull_through;
+mod registry;
 mod rendered;
 mod repositories;
 pub mod store;

@@ -77,6 +77,10 @@ pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
 
 // ==== Registry policy, replication, account settings ====
 
+/// [real quota] Distinct destinations one replication configuration may name (the model
+/// allows 100 per rule).
+pub const MAX_REPLICATION_DESTINATIONS: usize = 25;
+
 // ==== Repository creation templates ====
 
 /// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no

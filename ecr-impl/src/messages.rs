@@ -628,6 +628,52 @@ pub fn lifecycle_preview_image_ids_with(member: &str) -> String {
 
 // ==== Registry policy, replication, account settings ====
 
+/// [choice] GetRegistryPolicy/DeleteRegistryPolicy with no policy.
+pub fn registry_policy_not_found(registry_id: &str) -> String {
+    format!("Registry policy does not exist in the registry with id '{registry_id}'")
+}
+
+/// [real] Any registry policy text refused: not a plausible IAM policy, an action that is
+/// not ECR's, or one the registry's policy scope (`REGISTRY_POLICY_SCOPE`) does not allow.
+pub fn invalid_registry_policy() -> String {
+    invalid_parameter("PolicyText", "Invalid registry policy provided")
+}
+
+/// [choice] A replication destination that is the source registry (same account and region).
+pub fn replication_destination_is_source() -> String {
+    invalid_parameter(
+        "replicationConfiguration",
+        "Replication destination cannot be the same as the source registry",
+    )
+}
+
+/// [choice] More distinct destinations than the quota allows (text; the quota is real).
+pub fn too_many_replication_destinations(limit: usize) -> String {
+    invalid_parameter(
+        "replicationConfiguration",
+        &format!("Replication configuration cannot have more than {limit} unique destinations"),
+    )
+}
+
+/// [choice] An account setting `member` (`name` or `value`) outside its values.
+pub fn account_setting_not_in(member: &str, allowed: &[&str]) -> String {
+    invalid_parameter(
+        member,
+        &format!(
+            "Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ),
+    )
+}
+
+/// [real: docs] The failure code of a replication the destination registry's policy does not
+/// allow.
+pub const REPLICATION_ACCESS_DENIED: &str = "ACCESS_DENIED";
+
+/// [choice] The failure code of any other replication the destination refused (an immutable
+/// tag naming another image there, its tag limit) or that could not be stored.
+pub const REPLICATION_FAILED: &str = "REPLICATION_FAILED";
+
 // ==== Repository creation templates ====
 
 /// [choice] CreateRepositoryCreationTemplate for a prefix that has a template (`prod` and

@@ -25,7 +25,14 @@ pub(crate) async fn push(
 /// What follows a stored push of `pushed` into `scope`.
 async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     // The domains' reactions (scan on push, replication, signing) are added here.
-    let _ = (state, scope, pushed);
+    if let Some(name) = &pushed.image.repository_name {
+        let tag = pushed
+            .image
+            .image_id
+            .as_ref()
+            .and_then(|id| id.image_tag.as_ref());
+        crate::registry::replication::after_push(state, scope, name, pushed.digest, tag).await;
+    }
 }
 
 impl crate::Ecr {
