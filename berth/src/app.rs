@@ -32,6 +32,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Credentials>>,
     /// Who may use the OCI registry.
     pub registry_auth: RegistryAuth,
+    /// Where pull through cache rules' upstreams are reached (`--upstream`).
+    pub upstreams: Arc<crate::upstream::Upstreams>,
 }
 
 /// The path AWS clients post API requests to.

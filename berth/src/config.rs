@@ -105,6 +105,8 @@ pub struct Config {
     /// Seconds between two runs of every lifecycle policy; 0 runs them only when
     /// `POST /_berth/lifecycle/run` asks.
     pub lifecycle_interval_seconds: u64,
+    /// Where the upstreams pull through cache rules name are reached (`--upstream`).
+    pub upstreams: Vec<crate::upstream::UpstreamMapping>,
 }
 
 /// [choice] How often lifecycle policies are evaluated unless set (ECR: within 24 hours).
@@ -219,6 +221,7 @@ impl Default for Config {
             registry_auth: RegistryAuth::default(),
             registry_host: None,
             lifecycle_interval_seconds: DEFAULT_LIFECYCLE_INTERVAL_SECONDS,
+            upstreams: Vec::new(),
         }
     }
 }

@@ -50,6 +50,7 @@ pub mod signals;
 pub mod sigv4;
 mod sts;
 pub mod token_key;
+pub mod upstream;
 
 use std::io;
 use std::net::SocketAddr;
@@ -170,6 +171,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {
