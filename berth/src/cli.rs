@@ -22,6 +22,7 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_CONSOLE_WRITES: &str = "BERTH_CONSOLE_WRITES";
 
 /// Amazon ECR emulated locally.
 ///
@@ -88,6 +89,12 @@ pub struct Cli {
     /// forms, <account>.dkr.ecr.<region>.amazonaws.com.
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
+
+    /// Let the console at /_berth/ui/ delete images (BatchDeleteImage) and repositories
+    /// (DeleteRepository), each after a confirmation. Off by default: the console only
+    /// reads.
+    #[arg(long, env = ENV_CONSOLE_WRITES, value_parser = clap::builder::BoolishValueParser::new())]
+    pub console_writes: bool,
 }
 
 impl Cli {
@@ -103,6 +110,7 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            console_writes: self.console_writes,
             ..Config::default()
         }
     }
@@ -283,6 +291,7 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--console-writes", ENV_CONSOLE_WRITES),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

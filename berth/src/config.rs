@@ -102,6 +102,8 @@ pub struct Config {
     pub registry_auth: RegistryAuth,
     /// Where `repositoryUri` and `proxyEndpoint` point; `None` keeps AWS's hosts.
     pub registry_host: Option<RegistryHostSetting>,
+    /// Whether the console (`/_berth/ui/`) may delete images and repositories.
+    pub console_writes: bool,
 }
 
 /// Who may use the OCI registry (`/v2/`).
@@ -212,6 +214,7 @@ impl Default for Config {
             credentials: Credentials::default(),
             registry_auth: RegistryAuth::default(),
             registry_host: None,
+            console_writes: false,
         }
     }
 }

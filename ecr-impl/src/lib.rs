@@ -16,6 +16,7 @@
 mod arn;
 pub mod auth;
 mod clock;
+pub mod console;
 pub mod images;
 pub mod layers;
 mod lifecycle;
