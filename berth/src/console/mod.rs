@@ -107,6 +107,23 @@ pub fn bad_parameter(name: &str, value: Option<&str>) -> String {
     }
 }
 
+/// What names the registry: headers on [`API`], query parameters on the reads.
+#[derive(Debug, Clone, Copy)]
+struct RegistryNames {
+    account: &'static str,
+    region: &'static str,
+}
+
+const HEADER_NAMES: RegistryNames = RegistryNames {
+    account: "the X-Berth-Account header",
+    region: "the X-Berth-Region header",
+};
+
+const QUERY_NAMES: RegistryNames = RegistryNames {
+    account: "the account parameter",
+    region: "the region parameter",
+};
+
 /// `GET /_berth/ui/`, `/app.js`, `/style.css`: the embedded files.
 pub async fn index() -> Response {
     asset(INDEX_HTML, "text/html; charset=utf-8")
@@ -154,6 +171,7 @@ pub async fn api(
     let scope = match registry(
         header(&headers, ACCOUNT_HEADER).as_deref(),
         header(&headers, REGION_HEADER).as_deref(),
+        HEADER_NAMES,
     ) {
         Ok(scope) => scope,
         Err(invalid) => return error(&invalid),
@@ -194,16 +212,17 @@ fn allowed(operation: &str, writes: bool) -> Result<(), String> {
 fn registry(
     account: Option<&str>,
     region: Option<&str>,
+    names: RegistryNames,
 ) -> Result<Scope, InvalidParameterException> {
     let invalid = |name: &str, value: Option<&str>| {
         InvalidParameterException::new(bad_parameter(name, value))
     };
-    let account_id = account
-        .ok_or_else(|| invalid("account", None))
-        .and_then(|text| RegistryId::try_from(text).map_err(|_| invalid("account", Some(text))))?;
+    let account_id = account.ok_or_else(|| invalid(names.account, None)).and_then(|text| {
+        RegistryId::try_from(text).map_err(|_| invalid(names.account, Some(text)))
+    })?;
     let region = region
-        .ok_or_else(|| invalid("region", None))
-        .and_then(|text| Region::try_from(text).map_err(|_| invalid("region", Some(text))))?;
+        .ok_or_else(|| invalid(names.region, None))
+        .and_then(|text| Region::try_from(text).map_err(|_| invalid(names.region, Some(text))))?;
     Ok(Scope { account_id, region })
 }
 
@@ -288,13 +307,13 @@ impl ImageQuery {
     }
 
     fn repository(&self) -> Result<(Scope, RepositoryName), InvalidParameterException> {
-        let scope = registry(self.account.as_deref(), self.region.as_deref())?;
+        let scope = registry(self.account.as_deref(), self.region.as_deref(), QUERY_NAMES)?;
         let text = self.repository.as_deref();
         let name = text
-            .ok_or_else(|| InvalidParameterException::new(bad_parameter("repository", None)))
+            .ok_or_else(|| InvalidParameterException::new(bad_parameter("the repository parameter", None)))
             .and_then(|text| {
                 RepositoryName::try_from(text).map_err(|_| {
-                    InvalidParameterException::new(bad_parameter("repository", Some(text)))
+                    InvalidParameterException::new(bad_parameter("the repository parameter", Some(text)))
                 })
             })?;
         Ok((scope, name))
@@ -304,9 +323,9 @@ impl ImageQuery {
         let text = self
             .digest
             .as_deref()
-            .ok_or_else(|| InvalidParameterException::new(bad_parameter("digest", None)))?;
+            .ok_or_else(|| InvalidParameterException::new(bad_parameter("the digest parameter", None)))?;
         text.parse()
-            .map_err(|_| InvalidParameterException::new(bad_parameter("digest", Some(text))))
+            .map_err(|_| InvalidParameterException::new(bad_parameter("the digest parameter", Some(text))))
     }
 }
 
