@@ -103,7 +103,7 @@ pub fn writes_disabled(operation: &str) -> String {
 pub fn bad_parameter(name: &str, value: Option<&str>) -> String {
     match value {
         None => format!("The console request needs {name}."),
-        Some(value) => format!("The console request's {name} is not valid: '{value}'."),
+        Some(value) => format!("The value '{value}' of {name} is not valid."),
     }
 }
 
@@ -217,9 +217,11 @@ fn registry(
     let invalid = |name: &str, value: Option<&str>| {
         InvalidParameterException::new(bad_parameter(name, value))
     };
-    let account_id = account.ok_or_else(|| invalid(names.account, None)).and_then(|text| {
-        RegistryId::try_from(text).map_err(|_| invalid(names.account, Some(text)))
-    })?;
+    let account_id = account
+        .ok_or_else(|| invalid(names.account, None))
+        .and_then(|text| {
+            RegistryId::try_from(text).map_err(|_| invalid(names.account, Some(text)))
+        })?;
     let region = region
         .ok_or_else(|| invalid(names.region, None))
         .and_then(|text| Region::try_from(text).map_err(|_| invalid(names.region, Some(text))))?;
@@ -251,10 +253,7 @@ pub async fn overview(State(state): State<AppState>) -> Response {
         Err(failure) => return error(&failure),
     };
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    counts.insert(
-        (state.account_id.to_string(), state.region.to_string()),
-        0,
-    );
+    counts.insert((state.account_id.to_string(), state.region.to_string()), 0);
     for repository in &repositories {
         // arn:aws:ecr:<region>:<account>:repository/<name>
         let arn = repository.repository_arn.as_deref().unwrap_or_default();
@@ -310,22 +309,27 @@ impl ImageQuery {
         let scope = registry(self.account.as_deref(), self.region.as_deref(), QUERY_NAMES)?;
         let text = self.repository.as_deref();
         let name = text
-            .ok_or_else(|| InvalidParameterException::new(bad_parameter("the repository parameter", None)))
+            .ok_or_else(|| {
+                InvalidParameterException::new(bad_parameter("the repository parameter", None))
+            })
             .and_then(|text| {
                 RepositoryName::try_from(text).map_err(|_| {
-                    InvalidParameterException::new(bad_parameter("the repository parameter", Some(text)))
+                    InvalidParameterException::new(bad_parameter(
+                        "the repository parameter",
+                        Some(text),
+                    ))
                 })
             })?;
         Ok((scope, name))
     }
 
     fn digest(&self) -> Result<Sha256Digest, InvalidParameterException> {
-        let text = self
-            .digest
-            .as_deref()
-            .ok_or_else(|| InvalidParameterException::new(bad_parameter("the digest parameter", None)))?;
-        text.parse()
-            .map_err(|_| InvalidParameterException::new(bad_parameter("the digest parameter", Some(text))))
+        let text = self.digest.as_deref().ok_or_else(|| {
+            InvalidParameterException::new(bad_parameter("the digest parameter", None))
+        })?;
+        text.parse().map_err(|_| {
+            InvalidParameterException::new(bad_parameter("the digest parameter", Some(text)))
+        })
     }
 }
 
@@ -366,9 +370,7 @@ pub async fn blob(State(state): State<AppState>, uri: Uri) -> Response {
         Err(failure) => {
             let message = failure.ecr_message(&scope, name.as_str(), "", &digest.to_string());
             match failure {
-                LayerError::RepositoryNotFound => {
-                    error(&RepositoryNotFoundException::new(message))
-                }
+                LayerError::RepositoryNotFound => error(&RepositoryNotFoundException::new(message)),
                 LayerError::LayerNotFound => error(&LayersNotFoundException::new(message)),
                 _ => error(&ServerException::new(message)),
             }
@@ -377,10 +379,7 @@ pub async fn blob(State(state): State<AppState>, uri: Uri) -> Response {
 }
 
 /// `GET /_berth/ui/api/lifecycle-preview`: `{"results": [...]}`.
-pub async fn lifecycle_preview(
-    State(state): State<AppState>,
-    uri: Uri,
-) -> Response {
+pub async fn lifecycle_preview(State(state): State<AppState>, uri: Uri) -> Response {
     let (scope, name) = match ImageQuery::of(&uri).repository() {
         Ok(parts) => parts,
         Err(invalid) => return error(&invalid),
