@@ -79,8 +79,7 @@ pub async fn lifecycle_preview(
 ) -> Result<Vec<PreviewEntry>, GetLifecyclePolicyError> {
     let (scope, name) = (scope.clone(), name.clone());
     meta::read(meta, move |tx| {
-        let repository =
-            find_repository::<_, GetLifecyclePolicyError>(tx, &scope, &name)?.id;
+        let repository = find_repository::<_, GetLifecyclePolicyError>(tx, &scope, &name)?.id;
         let stored = lifecycle::stored_policy(tx, repository)?.ok_or_else(|| {
             LifecyclePolicyNotFoundException::new(messages::lifecycle_policy_not_found(
                 name.as_str(),
@@ -90,19 +89,21 @@ pub async fn lifecycle_preview(
         let policy = stored.policy()?;
         let preview =
             lifecycle::preview::compute(tx, repository, stored.text.clone(), &policy, now)?;
-        Ok(
-            preview
-                .results
-                .into_iter()
-                .map(|result| PreviewEntry {
-                    image_digest: result.digest,
-                    image_tags: result.tags,
-                    pushed_at_millis: result.pushed_at,
-                    action: if result.expire { "EXPIRE" } else { "TRANSITION" },
-                    applied_rule_priority: result.rule_priority,
-                })
-                .collect(),
-        )
+        Ok(preview
+            .results
+            .into_iter()
+            .map(|result| PreviewEntry {
+                image_digest: result.digest,
+                image_tags: result.tags,
+                pushed_at_millis: result.pushed_at,
+                action: if result.expire {
+                    "EXPIRE"
+                } else {
+                    "TRANSITION"
+                },
+                applied_rule_priority: result.rule_priority,
+            })
+            .collect())
     })
     .await
 }

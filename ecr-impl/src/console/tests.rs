@@ -76,8 +76,9 @@ async fn pushed(ecr: &Ecr) -> String {
     config["mediaType"] = json!("application/vnd.oci.image.config.v1+json");
     let mut layer = upload(ecr, b"a layer").await;
     layer["mediaType"] = json!("application/vnd.oci.image.layer.v1.tar+gzip");
-    let text = json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [layer]})
-        .to_string();
+    let text =
+        json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": config, "layers": [layer]})
+            .to_string();
     ok(
         ecr,
         "PutImage",
