@@ -146,6 +146,7 @@ mod tests {
             verifier: verify.then(|| Arc::new(credentials)),
             registry_auth: crate::config::RegistryAuth::default(),
             console_writes: false,
+            upstreams: Arc::new(crate::upstream::Upstreams::new(Vec::new())),
         }
     }
 

@@ -34,6 +34,8 @@ pub struct AppState {
     pub registry_auth: RegistryAuth,
     /// Whether the console may delete (`--console-writes`).
     pub console_writes: bool,
+    /// Where pull through cache rules' upstreams are reached (`--upstream`).
+    pub upstreams: Arc<crate::upstream::Upstreams>,
 }
 
 /// The path AWS clients post API requests to.
@@ -65,6 +67,10 @@ pub fn router(state: AppState) -> Router {
             only(get(console::lifecycle_preview), "GET"),
         )
         // ----
+        .route(
+            admin::LIFECYCLE_RUN,
+            only(post(admin::run_lifecycle), "POST"),
+        )
         .route(
             &layer_download::route(),
             only(get(layer_download::get), "GET"),

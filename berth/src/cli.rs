@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::config::{self, AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 use crate::sigv4::Credentials;
+use crate::upstream::UpstreamMapping;
 
 /// The one line `berth` prints on stdout, once it accepts connections:
 /// `BERTH_ENDPOINT=http://HOST:PORT`. Scripts read the port from it when started with 0.
@@ -23,6 +24,8 @@ pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
 pub const ENV_CONSOLE_WRITES: &str = "BERTH_CONSOLE_WRITES";
+pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
+pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 
 /// Amazon ECR emulated locally.
 ///
@@ -95,6 +98,18 @@ pub struct Cli {
     /// reads.
     #[arg(long, env = ENV_CONSOLE_WRITES, value_parser = clap::builder::BoolishValueParser::new())]
     pub console_writes: bool,
+    /// Run every lifecycle policy every SECONDS (expiring and archiving images as the
+    /// policies say); 0 turns the background runs off (POST /_berth/lifecycle/run still
+    /// runs them on demand).
+    #[arg(long, env = ENV_LIFECYCLE_INTERVAL, value_name = "SECONDS", default_value_t = config::DEFAULT_LIFECYCLE_INTERVAL_SECONDS)]
+    pub lifecycle_interval: u64,
+    /// Where a pull through cache rule's upstream is really reached: HOST is the rule's
+    /// upstreamRegistryUrl (quay.io, registry-1.docker.io, ...), URL a plain-HTTP registry
+    /// (http://[USER:PASSWORD@]HOST[:PORT]; the user and password are what Berth sends
+    /// upstream). Repeatable; the variable takes HOST=URL pairs, comma separated. A rule
+    /// whose upstream has no mapping cannot pull (NAME_UNKNOWN).
+    #[arg(long = "upstream", env = ENV_UPSTREAMS, value_name = "HOST=URL", value_delimiter = ',', hide_env_values = true, value_parser = UpstreamParser)]
+    pub upstreams: Vec<UpstreamMapping>,
 }
 
 impl Cli {
@@ -111,6 +126,8 @@ impl Cli {
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
             console_writes: self.console_writes,
+            lifecycle_interval_seconds: self.lifecycle_interval,
+            upstreams: self.upstreams.clone(),
             ..Config::default()
         }
     }
@@ -134,6 +151,33 @@ impl clap::builder::TypedValueParser for CredentialsParser {
             clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,
                 format!("invalid --credentials ({ENV_CREDENTIALS}): {why}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(&"the value is not UTF-8 text"))?;
+        text.parse().map_err(|e| invalid(&e))
+    }
+}
+
+/// Parses one `--upstream` mapping with an error that never repeats the value (its URL may
+/// hold a password), as [`CredentialsParser`] does.
+#[derive(Debug, Clone, Copy)]
+struct UpstreamParser;
+
+impl clap::builder::TypedValueParser for UpstreamParser {
+    type Value = UpstreamMapping;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<UpstreamMapping, clap::Error> {
+        let invalid = |why: &dyn std::fmt::Display| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --upstream ({ENV_UPSTREAMS}): {why}\n"),
             )
         };
         let text = value
@@ -278,6 +322,32 @@ mod tests {
     }
 
     #[test]
+    fn upstream_mappings_repeat_and_split_on_commas() {
+        assert!(parse(&[]).unwrap().config().upstreams.is_empty());
+        let config = parse(&[
+            "--upstream",
+            "quay.io=http://127.0.0.1:5000",
+            "--upstream",
+            "ghcr.io=http://u:p@127.0.0.1:5001,cgr.dev=http://127.0.0.1:5002",
+        ])
+        .unwrap()
+        .config();
+        let hosts: Vec<_> = config
+            .upstreams
+            .iter()
+            .map(|mapping| mapping.registry_url.as_str())
+            .collect();
+        assert_eq!(hosts, ["quay.io", "ghcr.io", "cgr.dev"]);
+        let error = parse(&["--upstream", "ghcr.io=https://u:hidden@127.0.0.1"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("http://") && !error.contains("hidden"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn help_names_every_flag_and_its_environment_variable() {
         let help = Cli::command().render_long_help().to_string();
         for (flag, env) in [
@@ -292,6 +362,8 @@ mod tests {
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
             ("--console-writes", ENV_CONSOLE_WRITES),
+            ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
+            ("--upstream", ENV_UPSTREAMS),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

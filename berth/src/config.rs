@@ -104,7 +104,15 @@ pub struct Config {
     pub registry_host: Option<RegistryHostSetting>,
     /// Whether the console (`/_berth/ui/`) may delete images and repositories.
     pub console_writes: bool,
+    /// Seconds between two runs of every lifecycle policy; 0 runs them only when
+    /// `POST /_berth/lifecycle/run` asks.
+    pub lifecycle_interval_seconds: u64,
+    /// Where the upstreams pull through cache rules name are reached (`--upstream`).
+    pub upstreams: Vec<crate::upstream::UpstreamMapping>,
 }
+
+/// [choice] How often lifecycle policies are evaluated unless set (ECR: within 24 hours).
+pub const DEFAULT_LIFECYCLE_INTERVAL_SECONDS: u64 = 3600;
 
 /// Who may use the OCI registry (`/v2/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -215,6 +223,8 @@ impl Default for Config {
             registry_auth: RegistryAuth::default(),
             registry_host: None,
             console_writes: false,
+            lifecycle_interval_seconds: DEFAULT_LIFECYCLE_INTERVAL_SECONDS,
+            upstreams: Vec::new(),
         }
     }
 }

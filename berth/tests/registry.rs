@@ -787,7 +787,7 @@ async fn push_and_pull_monolithic_and_chunked_with_one_state() {
 }
 
 #[tokio::test]
-async fn a_cross_repository_mount_links_the_blob_or_falls_back_to_an_upload() {
+async fn a_cross_repository_mount_links_the_blob_once_enabled_or_falls_back_to_an_upload() {
     let (berth, client) = logged_in().await;
     let addr = berth.local_addr();
     for name in ["base", "app", "empty"] {
@@ -795,15 +795,18 @@ async fn a_cross_repository_mount_links_the_blob_or_falls_back_to_an_upload() {
     }
     let layer = b"shared base layer".to_vec();
     let digest = client.push_blob("base", &layer).await;
+    let mount = format!("/v2/app/blobs/uploads/?mount={digest}&from=base");
 
-    let mounted = client
-        .send(
-            "POST",
-            &format!("/v2/app/blobs/uploads/?mount={digest}&from=base"),
-            &[],
-            b"",
-        )
-        .await;
+    // BLOB_MOUNTING is opt-in (DISABLED by default): the client is told to upload.
+    let declined = client.send("POST", &mount, &[], b"").await;
+    assert_eq!(declined.status, 202, "{}", declined.text());
+    assert!(declined.header("docker-upload-uuid").is_some());
+    let unmounted = client.get(&format!("/v2/app/blobs/{digest}")).await;
+    assert_oci(&unmounted, 404, "BLOB_UNKNOWN");
+
+    let setting = json!({ "name": "BLOB_MOUNTING", "value": "ENABLED" });
+    api_ok(addr, None, "PutAccountSetting", setting).await;
+    let mounted = client.send("POST", &mount, &[], b"").await;
     assert_eq!(mounted.status, 201, "{}", mounted.text());
     assert_eq!(
         mounted.header("location"),

@@ -77,6 +77,10 @@ pub const DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE: usize = 100;
 
 // ==== Registry policy, replication, account settings ====
 
+/// [real quota] Distinct destinations one replication configuration may name (the model
+/// allows 100 per rule).
+pub const MAX_REPLICATION_DESTINATIONS: usize = 25;
+
 // ==== Repository creation templates ====
 
 /// [model] DescribeRepositoryCreationTemplates templates per page when the caller gives no
@@ -85,4 +89,25 @@ pub const DEFAULT_DESCRIBE_CREATION_TEMPLATES_PAGE_SIZE: usize = 100;
 
 // ==== Scanning, signing, pull-time exclusions ====
 
+/// [real] How often one image may be scanned: a second scan (StartImageScan or scan on push)
+/// within this time of the last one is LimitExceeded (24 hours).
+pub const SCAN_QUOTA_PERIOD: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// [model] How many pull-time update exclusions a registry may hold.
+pub const MAX_PULL_TIME_UPDATE_EXCLUSIONS: usize = 100;
+
+/// [model] ListPullTimeUpdateExclusions' page without `maxResults` (the batch-1 default).
+pub const DEFAULT_LIST_PULL_TIME_UPDATE_EXCLUSIONS_PAGE_SIZE: usize = 100;
+
 // ==== Pull-through cache ====
+
+/// [real quota] The most pull through cache rules a registry may have.
+pub const MAX_PULL_THROUGH_CACHE_RULES: usize = 50;
+
+/// [model doc] DescribePullThroughCacheRules' page when `maxResults` is absent.
+pub const DEFAULT_DESCRIBE_PULL_THROUGH_CACHE_RULES_PAGE_SIZE: usize = 100;
+
+/// [real: docs] How long a tag pulled through a rule is served from the cache before the
+/// upstream is asked again (24 hours).
+pub const PULL_THROUGH_TAG_RECHECK: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);

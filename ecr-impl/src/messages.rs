@@ -628,6 +628,52 @@ pub fn lifecycle_preview_image_ids_with(member: &str) -> String {
 
 // ==== Registry policy, replication, account settings ====
 
+/// [choice] GetRegistryPolicy/DeleteRegistryPolicy with no policy.
+pub fn registry_policy_not_found(registry_id: &str) -> String {
+    format!("Registry policy does not exist in the registry with id '{registry_id}'")
+}
+
+/// [real] Any registry policy text refused: not a plausible IAM policy, an action that is
+/// not ECR's, or one the registry's policy scope (`REGISTRY_POLICY_SCOPE`) does not allow.
+pub fn invalid_registry_policy() -> String {
+    invalid_parameter("PolicyText", "Invalid registry policy provided")
+}
+
+/// [choice] A replication destination that is the source registry (same account and region).
+pub fn replication_destination_is_source() -> String {
+    invalid_parameter(
+        "replicationConfiguration",
+        "Replication destination cannot be the same as the source registry",
+    )
+}
+
+/// [choice] More distinct destinations than the quota allows (text; the quota is real).
+pub fn too_many_replication_destinations(limit: usize) -> String {
+    invalid_parameter(
+        "replicationConfiguration",
+        &format!("Replication configuration cannot have more than {limit} unique destinations"),
+    )
+}
+
+/// [choice] An account setting `member` (`name` or `value`) outside its values.
+pub fn account_setting_not_in(member: &str, allowed: &[&str]) -> String {
+    invalid_parameter(
+        member,
+        &format!(
+            "Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ),
+    )
+}
+
+/// [real: docs] The failure code of a replication the destination registry's policy does not
+/// allow.
+pub const REPLICATION_ACCESS_DENIED: &str = "ACCESS_DENIED";
+
+/// [choice] The failure code of any other replication the destination refused (an immutable
+/// tag naming another image there, its tag limit) or that could not be stored.
+pub const REPLICATION_FAILED: &str = "REPLICATION_FAILED";
+
 // ==== Repository creation templates ====
 
 /// [choice] CreateRepositoryCreationTemplate for a prefix that has a template (`prod` and
@@ -664,4 +710,222 @@ pub fn too_many_template_tags(count: usize, limit: usize) -> String {
 
 // ==== Scanning, signing, pull-time exclusions ====
 
+/// [real] StartImageScan (or a scan on push) of an image scanned less than 24 hours ago.
+pub fn scan_quota_exceeded() -> String {
+    "The scan quota per image has been exceeded. Wait and try again.".to_owned()
+}
+
+/// [real] The `imageScanStatus.description` of a scan that could not analyse the image: what
+/// basic scanning reports for a `FROM scratch` image, and what every scan in Berth (which has
+/// no scanner) ends with.
+pub fn scan_unsupported_image() -> String {
+    "UnsupportedImageError: The operating system and/or package manager are not supported."
+        .to_owned()
+}
+
+/// [real text; choice of ValidationException] StartImageScan under `scanType: ENHANCED`.
+pub fn scan_feature_disabled() -> String {
+    "This feature is disabled".to_owned()
+}
+
+/// [choice] DescribeImageScanFindings of an image never scanned; each member as sent, `null`
+/// when absent.
+pub fn scan_not_found(
+    digest: Option<&str>,
+    tag: Option<&str>,
+    name: &str,
+    registry_id: &str,
+) -> String {
+    let digest = digest.unwrap_or(NULL_MEMBER);
+    let tag = tag.unwrap_or(NULL_MEMBER);
+    format!(
+        "Image scan does not exist for the image with '{{imageDigest:'{digest}', \
+         imageTag:'{tag}'}}' in the repository with name '{name}' in the registry with id \
+         '{registry_id}'"
+    )
+}
+
+/// [choice] StartImageScan of an archived image; each member as sent, `null` when absent.
+pub fn scan_of_archived_image(
+    digest: Option<&str>,
+    tag: Option<&str>,
+    name: &str,
+    registry_id: &str,
+) -> String {
+    let digest = digest.unwrap_or(NULL_MEMBER);
+    let tag = tag.unwrap_or(NULL_MEMBER);
+    format!(
+        "The image with imageId {{imageDigest:'{digest}', imageTag:'{tag}'}} is archived and \
+         cannot be scanned in the repository with name '{name}' in the registry with id \
+         '{registry_id}'"
+    )
+}
+
+/// [choice, in the model's words] A registry scanning rule whose frequency the scan type does
+/// not allow (BASIC: SCAN_ON_PUSH; ENHANCED: SCAN_ON_PUSH, CONTINUOUS_SCAN); `index` is the
+/// rule's 1-based place in `rules`, `allowed` the frequencies the scan type allows.
+pub fn scan_frequency_not_allowed(index: usize, allowed: &[&str]) -> String {
+    invalid_parameter(
+        &format!("rules.{index}.member.scanFrequency"),
+        &format!(
+            "Member must satisfy enum value set: [{}]",
+            allowed.join(", ")
+        ),
+    )
+}
+
+/// [choice] The `failureReason` of a BatchGetRepositoryScanningConfiguration entry whose
+/// repository does not exist (the same words as its code).
+pub fn scanning_repository_not_found() -> String {
+    "REPOSITORY_NOT_FOUND".to_owned()
+}
+
+/// [choice] Get/DeleteSigningConfiguration when the registry has none.
+pub fn signing_configuration_not_found(registry_id: &str) -> String {
+    format!("Signing configuration does not exist in the registry with id '{registry_id}'")
+}
+
+/// [choice] The `failureCode` of the signing status a push records for each matching rule:
+/// Berth cannot call AWS Signer.
+pub const SIGNING_UNAVAILABLE_CODE: &str = "SIGNING_UNAVAILABLE";
+
+/// [choice] The `failureReason` beside [`SIGNING_UNAVAILABLE_CODE`].
+pub fn signing_unavailable() -> String {
+    "Berth does not sign images.".to_owned()
+}
+
+/// [choice] RegisterPullTimeUpdateExclusion of a principal already excluded.
+pub fn exclusion_already_exists(principal_arn: &str, registry_id: &str) -> String {
+    format!(
+        "The pull time update exclusion for principal '{principal_arn}' already exists in the \
+         registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] DeregisterPullTimeUpdateExclusion of a principal not excluded.
+pub fn exclusion_not_found(principal_arn: &str, registry_id: &str) -> String {
+    format!(
+        "The pull time update exclusion for principal '{principal_arn}' does not exist in the \
+         registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] RegisterPullTimeUpdateExclusion past the limit of exclusions per registry.
+pub fn exclusion_limit_exceeded(limit: usize, registry_id: &str) -> String {
+    format!(
+        "The maximum number of pull time update exclusions ({limit}) has been reached for the \
+         registry with id '{registry_id}'"
+    )
+}
+
+/// A stored scanning, signing or exclusion document Berth cannot read back (a Berth bug or
+/// a damaged database).
+pub fn unreadable_document(kind: &str, reason: &str) -> String {
+    format!("Berth could not read its stored {kind} document: {reason}")
+}
+
+#[cfg(test)]
+mod scanning_tests {
+    use super::*;
+
+    #[test]
+    fn real_scanning_messages_match_ecr_word_for_word() {
+        assert_eq!(
+            scan_quota_exceeded(),
+            "The scan quota per image has been exceeded. Wait and try again."
+        );
+        assert_eq!(
+            scan_unsupported_image(),
+            "UnsupportedImageError: The operating system and/or package manager are not \
+             supported."
+        );
+        assert_eq!(scan_feature_disabled(), "This feature is disabled");
+        assert_eq!(
+            scan_not_found(None, Some("v1"), "app", "123456789012"),
+            "Image scan does not exist for the image with '{imageDigest:'null', imageTag:'v1'}' \
+             in the repository with name 'app' in the registry with id '123456789012'"
+        );
+        assert_eq!(
+            scan_frequency_not_allowed(2, &["SCAN_ON_PUSH"]),
+            "Invalid parameter at 'rules.2.member.scanFrequency' failed to satisfy constraint: \
+             'Member must satisfy enum value set: [SCAN_ON_PUSH]'"
+        );
+    }
+}
+
 // ==== Pull-through cache ====
+
+/// [real] An `upstreamRegistryUrl` that names no supported upstream (§5).
+pub fn invalid_upstream_registry_url(url: &str) -> String {
+    format!(
+        "The upstream registry URL {url} is invalid. Specify a valid upstream registry URL and try again"
+    )
+}
+
+/// [real] An upstream that needs a secret, and no `credentialArn`; [choice] the ending
+/// ` and try again.`.
+pub const UPSTREAM_REQUIRES_AUTHENTICATION: &str = "The specified upstream registry requires \
+     authentication. Specify a valid Secrets Manager ARN and try again.";
+
+/// [choice] An `upstreamRegistry` that is not the one `upstreamRegistryUrl` names.
+pub fn upstream_registry_mismatch(given: &str, url: &str) -> String {
+    invalid_parameter(
+        "upstreamRegistry",
+        &format!("The upstream registry {given} does not match the upstream registry URL {url}"),
+    )
+}
+
+/// [choice] An Amazon ECR upstream in another account, and no `customRoleArn`.
+pub fn custom_role_required(url: &str) -> String {
+    invalid_parameter(
+        "customRoleArn",
+        &format!(
+            "A customRoleArn is required to pull from the upstream registry {url} of another account"
+        ),
+    )
+}
+
+/// [choice] UpdatePullThroughCacheRule with neither `credentialArn` nor `customRoleArn`.
+pub fn pull_through_update_empty() -> String {
+    invalid_parameter(
+        "credentialArn",
+        "At least one of credentialArn or customRoleArn must be specified",
+    )
+}
+
+/// [real exception; choice text] A second rule for a prefix.
+pub fn pull_through_rule_already_exists(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "A pull through cache rule with the prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+    )
+}
+
+/// [real quota; choice text] A rule past the most a registry may have.
+pub fn pull_through_rule_limit_exceeded(limit: usize, registry_id: &str) -> String {
+    format!(
+        "The maximum number of pull through cache rules ({limit}) has been reached for the registry with id '{registry_id}'"
+    )
+}
+
+/// [model exception; choice text] No rule for a prefix.
+pub fn pull_through_rule_not_found(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The pull through cache rule with the prefix '{prefix}' does not exist in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] ValidatePullThroughCacheRule's `failure` for a credentialed upstream whose rule
+/// has no `credentialArn` (Berth does not contact the upstream from that call).
+pub fn pull_through_rule_lacks_credentials(url: &str) -> String {
+    format!(
+        "The upstream registry {url} requires authentication and the pull through cache rule has no credentialArn"
+    )
+}
+
+/// [choice] A `/v2` pull through a rule whose upstream could not give the image: the
+/// repository is missing (`NAME_UNKNOWN`) or lacks the image (`MANIFEST_UNKNOWN`).
+pub fn pull_through_upstream_failed(upstream_url: &str, reference: &str, reason: &str) -> String {
+    format!(
+        "The image '{reference}' could not be pulled through from the upstream registry {upstream_url}: {reason}"
+    )
+}

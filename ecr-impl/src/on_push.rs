@@ -25,7 +25,16 @@ pub(crate) async fn push(
 /// What follows a stored push of `pushed` into `scope`.
 async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     // The domains' reactions (scan on push, replication, signing) are added here.
-    let _ = (state, scope, pushed);
+    crate::scanning::after_push(state, scope, pushed).await;
+    crate::signing::after_push(state, scope, pushed).await;
+    if let Some(name) = &pushed.image.repository_name {
+        let tag = pushed
+            .image
+            .image_id
+            .as_ref()
+            .and_then(|id| id.image_tag.as_ref());
+        crate::registry::replication::after_push(state, scope, name, pushed.digest, tag).await;
+    }
 }
 
 impl crate::Ecr {

@@ -13,7 +13,7 @@ use std::hash::Hash;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use berth_runtime::Timestamp;
-use ecr_generated::types::{EncryptionConfiguration, ImageTag, RepositoryName};
+use ecr_generated::types::{EncryptionConfiguration, ImageScanStatus, ImageTag, RepositoryName};
 
 use crate::limits::MAX_RENDERED_ENTRIES;
 use crate::store::TagMutability;
@@ -117,6 +117,8 @@ pub(crate) struct RepositoryVersion {
 pub(crate) struct ImageVersion {
     pub row: ImageRow,
     pub tags: Vec<ImageTag>,
+    /// Its last scan's status, if it was scanned (a scan is a new version).
+    pub scan: Option<ImageScanStatus>,
 }
 
 /// Every rendered view of one Berth.

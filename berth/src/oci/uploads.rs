@@ -31,8 +31,12 @@ pub async fn start(
     let stores = ctx.state.ecr.layer_stores();
     let now = ctx.state.ecr.clock().now();
     if let (Some(mount), Some(from)) = (query.get("mount"), query.get("from")) {
-        // A mount the registry cannot make is an upload the client makes instead (spec).
-        if let (Ok(mounted), Ok(from)) = (
+        // A mount the registry cannot make is an upload the client makes instead (spec);
+        // a registry that has not enabled BLOB_MOUNTING makes none (ECR, opt-in).
+        let enabled = ctx.state.ecr.blob_mounting_enabled(ctx.scope).await;
+        let enabled = enabled.map_err(|error| OciError::from_ecr(&error))?;
+        if let (true, Ok(mounted), Ok(from)) = (
+            enabled,
             mount.parse::<Sha256Digest>(),
             RepositoryName::try_from(from),
         ) {

@@ -10,8 +10,8 @@ use ecr_generated::errors::{
     RepositoryNotFoundException, ServerException,
 };
 use ecr_generated::types::{
-    DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageStatusFilter,
-    ImageTag, ListImagesRequest, ListImagesResponse, RepositoryName, TagStatus,
+    DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageScanStatus,
+    ImageStatusFilter, ImageTag, ListImagesRequest, ListImagesResponse, RepositoryName, TagStatus,
 };
 
 use super::{
@@ -393,7 +393,8 @@ fn describe_named(
             continue;
         }
         let tags = tx.tags_of(repo, &row.digest)?;
-        details.push(detail(scope, name, &row, tags));
+        let scan = crate::scanning::scan_status_of(tx, repo, &row.digest)?;
+        details.push(detail(scope, name, &row, tags, scan));
     }
     Ok(DescribeImagesResponse {
         image_details: Some(details),
@@ -416,11 +417,17 @@ fn describe_page(
 ) -> Result<DescribePage, StoreError> {
     let wanted = limit + 1;
     let mut images: Vec<ImageVersion> = Vec::new();
+    let has_scans = crate::scanning::has_scans(tx, repo)?;
     each_image_after(tx, repo, after, wanted, |tx, row| {
         if selection.status_selects(&row) {
             let tags = tx.tags_of(repo, &row.digest)?;
             if selection.tags_select(&tags) {
-                images.push(ImageVersion { row, tags });
+                let scan = if has_scans {
+                    crate::scanning::scan_status_of(tx, repo, &row.digest)?
+                } else {
+                    None
+                };
+                images.push(ImageVersion { row, tags, scan });
             }
         }
         Ok(images.len() < wanted)
@@ -457,7 +464,13 @@ fn render_page(
     rendered
         .get_or_render_all(&items, |index| {
             let image = &page.images[index];
-            json::to_vec(&detail(scope, name, &image.row, image.tags.clone()))
+            json::to_vec(&detail(
+                scope,
+                name,
+                &image.row,
+                image.tags.clone(),
+                image.scan.clone(),
+            ))
         })
         .and_then(|items| page_json("imageDetails", &items, page.next_token.as_deref()))
         .map(Rendered::Json)
@@ -465,12 +478,14 @@ fn render_page(
 }
 
 /// An image as DescribeImages shows it (§8): tags in the order they were added and omitted
-/// when there are none; scan members omitted (scanning is not implemented).
+/// when there are none; `imageScanStatus` once it was scanned (`ecr-behaviour-registry.md`
+/// §4), and no findings summary (Berth's scans have no findings).
 pub(crate) fn detail(
     scope: &Scope,
     name: &RepositoryName,
     row: &ImageRow,
     tags: Vec<ImageTag>,
+    scan: Option<ImageScanStatus>,
 ) -> ImageDetail {
     ImageDetail {
         registry_id: Some(scope.account_id.clone()),
@@ -479,7 +494,7 @@ pub(crate) fn detail(
         image_tags: (!tags.is_empty()).then_some(tags),
         image_size_in_bytes: Some(long(row.size_in_bytes)),
         image_pushed_at: Some(row.pushed_at),
-        image_scan_status: None,
+        image_scan_status: scan,
         image_scan_findings_summary: None,
         image_manifest_media_type: Some(row.media_type.to_string()),
         artifact_media_type: row.artifact_media_type.as_deref().map(str::to_owned),

@@ -89,7 +89,8 @@ pub async fn put(
 }
 
 /// The write job: steps 2 and 6–9, then the writes. Answers the stored image's row.
-fn store(
+/// (Replication stores its copies with it too, so a copy is the same image.)
+pub(crate) fn store(
     tx: &mut dyn Tx,
     scope: &Scope,
     name: &RepositoryName,

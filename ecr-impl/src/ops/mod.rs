@@ -1,13 +1,19 @@
 //! The operations, grouped by topic, and what they share: who may act on which registry,
 //! how a stored repository is shown, and how store failures become ECR errors.
 
+pub mod account_settings;
 pub mod auth;
+pub mod exclusions;
 pub mod images;
 pub mod layers;
 pub mod lifecycle;
+pub mod pull_through;
+pub mod registry;
 pub mod repositories;
 pub mod repository_policy;
+pub mod scanning;
 pub mod settings;
+pub mod signing;
 pub mod tagging;
 pub mod templates;
 
@@ -61,13 +67,19 @@ pub(crate) type Builder = EcrServiceBuilder<State>;
 
 /// Registers every implemented operation: each module registers its own handlers, beside them.
 pub(crate) fn register(builder: Builder) -> Builder {
+    let builder = account_settings::register(builder);
     let builder = auth::register(builder);
     let builder = images::register(builder);
     let builder = layers::register(builder);
     let builder = lifecycle::register(builder);
+    let builder = pull_through::register(builder);
+    let builder = registry::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
     let builder = settings::register(builder);
+    let builder = scanning::register(builder);
+    let builder = signing::register(builder);
+    let builder = exclusions::register(builder);
     let builder = tagging::register(builder);
     templates::register(builder)
 }
@@ -230,6 +242,7 @@ store_errors!(
     CreateRepositoryCreationTemplateError,
     DeleteLifecyclePolicyError,
     DeleteRepositoryCreationTemplateError,
+    DescribeImageReplicationStatusError,
     DescribeImagesError,
     GetDownloadUrlForLayerError,
     GetLifecyclePolicyError,
@@ -243,4 +256,20 @@ store_errors!(
     UpdateImageStorageClassError,
     UpdateRepositoryCreationTemplateError,
     UploadLayerPartError,
+);
+
+// Scanning, signing, pull-time exclusions.
+store_errors!(
+    BatchGetRepositoryScanningConfigurationError,
+    DeleteSigningConfigurationError,
+    DeregisterPullTimeUpdateExclusionError,
+    DescribeImageScanFindingsError,
+    DescribeImageSigningStatusError,
+    GetRegistryScanningConfigurationError,
+    GetSigningConfigurationError,
+    ListPullTimeUpdateExclusionsError,
+    PutRegistryScanningConfigurationError,
+    PutSigningConfigurationError,
+    RegisterPullTimeUpdateExclusionError,
+    StartImageScanError,
 );
