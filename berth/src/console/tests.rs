@@ -28,6 +28,7 @@ fn state(verify: bool, writes: bool) -> AppState {
         verifier: verify.then(|| Arc::new("AKIDADMIN:admin-secret:111122223333".parse().unwrap())),
         registry_auth: crate::config::RegistryAuth::default(),
         console_writes: writes,
+        upstreams: Arc::new(crate::upstream::Upstreams::new(Vec::new())),
     }
 }
 
