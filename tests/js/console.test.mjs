@@ -353,3 +353,61 @@ test("with --console-writes, deletes happen only after the confirmation is accep
     await writable.stop();
   }
 });
+
+test("with 10,000 repositories the page lists the first hundred and a search finds one", async () => {
+  const big = await startBerth();
+  const browser = await launch();
+  try {
+    const names = Array.from({ length: 10_000 }, (_, i) => `fleet/service-${String(i).padStart(5, "0")}`);
+    const create = (repositoryName) => fetch(big.endpoint, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": "AmazonEC2ContainerRegistry_V20150921.CreateRepository",
+      },
+      body: JSON.stringify({ repositoryName }),
+    }).then(async (response) => assert.equal(response.status, 200, await response.text()));
+    for (let start = 0; start < names.length; start += 50) {
+      await Promise.all(names.slice(start, start + 50).map(create));
+    }
+
+    // Every ECR call the page makes, with its maxResults: pages, never everything.
+    const calls = [];
+    const { page, errors } = await (async () => {
+      const opened = await browser.newPage();
+      opened.on("request", (request) => {
+        if (request.url().endsWith("/_berth/ui/api")) {
+          calls.push({ target: request.headers()["x-amz-target"], body: JSON.parse(request.postData()) });
+        }
+      });
+      const pageErrors = [];
+      opened.on("pageerror", (error) => pageErrors.push(String(error)));
+      const started = Date.now();
+      await opened.goto(`${big.endpoint}/_berth/ui/`);
+      await opened.waitForSelector("body[data-ready=true]");
+      assert.ok(Date.now() - started < 10_000, `the page took ${Date.now() - started} ms`);
+      return { page: opened, errors: pageErrors };
+    })();
+    assert.match(await page.locator("#registry option:checked").textContent(), /\(10000\)/);
+    assert.equal(await page.locator("#repositories a").count(), 100);
+    assert.deepEqual(await texts(page, "#repositories a"), names.slice(0, 100));
+    assert.ok(await page.locator("#repos-more").isVisible());
+    await page.click("#repos-more");
+    await page.waitForFunction(() => document.querySelectorAll("#repositories a").length === 200);
+    assert.deepEqual(calls.map((call) => call.body.maxResults), [100, 100]);
+
+    await page.fill("#repo-search", "service-09876");
+    await page.waitForFunction(() => {
+      const links = document.querySelectorAll("#repositories a");
+      return links.length === 1 && document.getElementById("repos-more").hidden;
+    });
+    assert.deepEqual(await texts(page, "#repositories a"), ["fleet/service-09876"]);
+    const scans = calls.slice(2);
+    assert.ok(scans.every((call) => call.body.maxResults === 1000), JSON.stringify(scans.map((call) => call.body)));
+    assert.equal(scans.length, 10);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await big.stop();
+  }
+});
