@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use axum::Extension;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, HOST};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use berth_runtime::RequestContext;
@@ -181,9 +181,7 @@ pub async fn api(
         region: scope.region.into_inner(),
         request_id,
         operation: "",
-        endpoint: header(&headers, HOST.as_str())
-            .map(|host| format!("http://{host}"))
-            .unwrap_or_default(),
+        endpoint: crate::api::endpoint(&headers),
     };
     let request = Request {
         target: Some(&target),
