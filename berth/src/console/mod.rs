@@ -161,8 +161,20 @@ pub async fn api(
     State(state): State<AppState>,
     Extension(RequestId(request_id)): Extension<RequestId>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
+    // The API's body limits and timeout, and its answers past them.
+    let body = match crate::body::read_limited(
+        &headers,
+        body,
+        state.max_body_bytes,
+        state.request_body_timeout,
+    )
+    .await
+    {
+        Ok(body) => body,
+        Err(failure) => return reply::to_http(failure.response()),
+    };
     let target = header(&headers, crate::api::TARGET_HEADER).unwrap_or_default();
     let operation = target.rsplit_once('.').map_or("", |(_, name)| name);
     if let Err(message) = allowed(operation, state.console_writes) {

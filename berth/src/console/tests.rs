@@ -378,3 +378,23 @@ async fn the_reads_check_their_parameters_and_answer_ecrs_errors() {
          registry with id '123456789012'",
     );
 }
+
+#[tokio::test]
+async fn the_api_holds_to_the_request_body_limit() {
+    let mut state = state(false, false);
+    state.max_body_bytes = 64;
+    let body = json!({"repositoryNames": ["x".repeat(100)]});
+    let answer = send(
+        &state,
+        api_call("DescribeRepositories", body, Some(ACCOUNT), Some(REGION)),
+        "127.0.0.1:40000",
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.body
+    );
+    assert_eq!(answer.json()["__type"], "RequestEntityTooLargeException");
+}
