@@ -237,6 +237,10 @@ test("the console lists, searches and shows repositories and images, and viewing
       `docker pull ${uri}:multi`,
       `docker pull ${uri}@${pushed.index.digest}`,
     ].sort());
+    // Copy puts the line on the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: berth.endpoint });
+    await page.locator(".pull-line", { hasText: `${uri}:multi` }).locator("button.copy").click();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), `docker pull ${uri}:multi`);
 
     // A platform's image: size, layers with sizes, config JSON, its referrer.
     await page.click(`#platforms a[href$="@${pushed.amd64.digest}"]`);
