@@ -23,6 +23,7 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_CONSOLE_WRITES: &str = "BERTH_CONSOLE_WRITES";
 pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
 pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 
@@ -92,6 +93,11 @@ pub struct Cli {
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
 
+    /// Let the console at /_berth/ui/ delete images (BatchDeleteImage) and repositories
+    /// (DeleteRepository), each after a confirmation. Off by default: the console only
+    /// reads.
+    #[arg(long, env = ENV_CONSOLE_WRITES, value_parser = clap::builder::BoolishValueParser::new())]
+    pub console_writes: bool,
     /// Run every lifecycle policy every SECONDS (expiring and archiving images as the
     /// policies say); 0 turns the background runs off (POST /_berth/lifecycle/run still
     /// runs them on demand).
@@ -119,6 +125,7 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            console_writes: self.console_writes,
             lifecycle_interval_seconds: self.lifecycle_interval,
             upstreams: self.upstreams.clone(),
             ..Config::default()
@@ -354,6 +361,7 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--console-writes", ENV_CONSOLE_WRITES),
             ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
             ("--upstream", ENV_UPSTREAMS),
         ] {

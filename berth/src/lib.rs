@@ -38,6 +38,7 @@ mod body;
 mod caller;
 pub mod cli;
 pub mod config;
+mod console;
 pub mod errors;
 mod head;
 mod idle;
@@ -171,6 +172,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        console_writes: config.console_writes,
         upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
     };
     let (stop, stopped) = oneshot::channel::<()>();

@@ -16,6 +16,7 @@
 mod arn;
 pub mod auth;
 mod clock;
+pub mod console;
 mod exclusions;
 pub mod images;
 pub mod layers;
