@@ -40,6 +40,7 @@ pub mod cli;
 pub mod config;
 pub mod errors;
 mod head;
+pub mod healthcheck;
 mod idle;
 mod layer_download;
 // The OCI `/v2` registry.
