@@ -23,10 +23,13 @@ from pathlib import Path
 import pytest
 
 from support import (
+    DEFAULT_ACCOUNT,
     DOCKER_MANIFEST,
     OCI_INDEX,
     OCI_MANIFEST,
+    PLAIN_KEY,
     ROOT,
+    SECRET,
     TOOL_TIMEOUT,
     DockerClient,
     OciLayout,
@@ -250,6 +253,11 @@ def test_berth_healthcheck_exits_0_on_a_healthy_server_and_1_without_one(docker_
                                       "healthcheck"), env=docker_env.env, timeout=TOOL_TIMEOUT)
     assert result.returncode == 1, result
     assert result.stderr.startswith(f"berth: http://127.0.0.1:{closed}/_berth/health: cannot connect"), result.stderr
+    # With signatures required, admin endpoints answer loopback peers only: the probe is one.
+    signed_only = run_container(f"berth-data-{uuid.uuid4().hex[:12]}", "--env", "BERTH_VERIFY_SIGV4=true",
+                                "--env", f"BERTH_CREDENTIALS={PLAIN_KEY}:{SECRET}:{DEFAULT_ACCOUNT}")
+    signed_only.wait_healthy()
+
     # Something answers, but it is not Berth's health: unhealthy too.
     result = run_tool(docker_env.args("exec", running.id, "/berth", "healthcheck", "--url",
                                       f"{running.endpoint}/_berth/no-such-endpoint"), env=docker_env.env)
