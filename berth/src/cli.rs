@@ -36,6 +36,10 @@ pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 #[derive(Debug, Clone, Parser)]
 #[command(name = "berth", version)]
 pub struct Cli {
+    /// Without a command, Berth serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Host name or IP address to listen on (0.0.0.0 to accept connections from other
     /// machines).
     #[arg(long, env = ENV_HOST, default_value = config::DEFAULT_HOST)]
@@ -112,7 +116,31 @@ pub struct Cli {
     pub upstreams: Vec<UpstreamMapping>,
 }
 
+/// What `berth COMMAND` does instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Exit 0 if the Berth of these --host/--port settings (or of --url) answers its health
+    /// endpoint with status ok, 1 otherwise. For container HEALTHCHECKs: the image has no
+    /// shell or curl, so set the port with BERTH_PORT, which both the server and this probe
+    /// read.
+    Healthcheck {
+        /// The health endpoint to probe, instead of /_berth/health on the --host/--port
+        /// address (a wildcard --host such as 0.0.0.0 is probed on loopback).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
 impl Cli {
+    /// The URL `berth healthcheck` probes: `--url`, else the health endpoint of these
+    /// flags' listening address.
+    pub fn health_url(&self) -> String {
+        match &self.command {
+            Some(Command::Healthcheck { url: Some(url) }) => url.clone(),
+            _ => crate::healthcheck::local_health_url(&self.host, self.port),
+        }
+    }
+
     /// The server settings these flags ask for.
     pub fn config(&self) -> Config {
         Config {
@@ -345,6 +373,20 @@ mod tests {
             error.contains("http://") && !error.contains("hidden"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn healthcheck_probes_the_serving_address_or_a_url() {
+        let serving = parse(&[]).unwrap();
+        assert!(serving.command.is_none());
+        let probe = parse(&["--host", "0.0.0.0", "--port", "5000", "healthcheck"]).unwrap();
+        assert!(matches!(
+            probe.command,
+            Some(Command::Healthcheck { url: None })
+        ));
+        assert_eq!(probe.health_url(), "http://127.0.0.1:5000/_berth/health");
+        let probe = parse(&["healthcheck", "--url", "http://berth:4566/_berth/health"]).unwrap();
+        assert_eq!(probe.health_url(), "http://berth:4566/_berth/health");
     }
 
     #[test]

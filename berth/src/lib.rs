@@ -41,6 +41,7 @@ pub mod config;
 mod console;
 pub mod errors;
 mod head;
+pub mod healthcheck;
 mod idle;
 mod layer_download;
 // The OCI `/v2` registry.
