@@ -10,13 +10,12 @@
 //! excluded principal, so every pull records its time.
 
 use berth_runtime::Timestamp;
-use bytes::Bytes;
 use ecr_generated::types::PrincipalArn;
 use serde::{Deserialize, Serialize};
 
 use crate::messages;
 use crate::store::meta::{ReadTx, Tx};
-use crate::store::{Scope, StoreError};
+use crate::store::{Scope, StoreError, documents};
 
 /// The registry documents holding the exclusions, one per principal, keyed by its ARN.
 pub(crate) const EXCLUSION_KIND: &str = "pull-time-exclusion";
@@ -27,13 +26,6 @@ const DOCUMENT_VERSION: u32 = 1;
 struct StoredExclusion {
     version: u32,
     created_at_millis: i64,
-}
-
-fn unreadable(error: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable(messages::unreadable_document(
-        EXCLUSION_KIND,
-        &error.to_string(),
-    ))
 }
 
 /// Whether `principal` is excluded in registry `scope`.
@@ -70,8 +62,8 @@ pub(crate) fn register(
         version: DOCUMENT_VERSION,
         created_at_millis: created_at.epoch_millis(),
     };
-    let bytes = serde_json::to_vec(&stored).map_err(unreadable)?;
-    tx.put_registry_document(scope, EXCLUSION_KIND, principal, &Bytes::from(bytes))
+    let bytes = documents::encode(EXCLUSION_KIND, &stored)?;
+    tx.put_registry_document(scope, EXCLUSION_KIND, principal, &bytes)
 }
 
 /// Removes `principal`'s exclusion from registry `scope`, if there.
@@ -92,6 +84,13 @@ pub(crate) fn principals_after<T: ReadTx + ?Sized>(
 ) -> Result<Vec<PrincipalArn>, StoreError> {
     tx.registry_documents_after(scope, EXCLUSION_KIND, after, limit)?
         .into_iter()
-        .map(|(key, _)| PrincipalArn::try_from(key).map_err(unreadable))
+        .map(|(key, _)| {
+            PrincipalArn::try_from(key).map_err(|error| {
+                StoreError::Unavailable(messages::unreadable_document(
+                    EXCLUSION_KIND,
+                    &error.to_string(),
+                ))
+            })
+        })
         .collect()
 }

@@ -461,6 +461,17 @@ mod image_operation_tests {
 
 // --- Rendered pages (issue 10, performance) ---
 
+/// A stored document (a setting or record of any domain) Berth cannot read back (a Berth
+/// bug or a damaged database).
+pub fn unreadable_document(kind: &str, reason: &str) -> String {
+    format!("Berth could not read its stored {kind} document: {reason}")
+}
+
+/// A document Berth could not turn into bytes (a Berth bug: its records always serialize).
+pub fn unwritable_document(kind: &str, reason: &str) -> String {
+    format!("Berth could not store its {kind} document: {reason}")
+}
+
 /// A page's JSON could not be written (a Berth bug: its views always serialize).
 pub fn unwritable_output(reason: &str) -> String {
     format!("Berth could not write the page it read: {reason}")
@@ -816,12 +827,6 @@ pub fn exclusion_limit_exceeded(limit: usize, registry_id: &str) -> String {
         "The maximum number of pull time update exclusions ({limit}) has been reached for the \
          registry with id '{registry_id}'"
     )
-}
-
-/// A stored scanning, signing or exclusion document Berth cannot read back (a Berth bug or
-/// a damaged database).
-pub fn unreadable_document(kind: &str, reason: &str) -> String {
-    format!("Berth could not read its stored {kind} document: {reason}")
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::messages;
 use crate::ops::State;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ReadTx, RepoId, Tx};
-use crate::store::{Scope, StoreError};
+use crate::store::{Scope, StoreError, documents};
 
 /// The registry document holding the scanning configuration.
 pub(crate) const CONFIGURATION_KIND: &str = "scanning-configuration";
@@ -69,10 +69,6 @@ pub(crate) fn default_configuration() -> RegistryScanningConfiguration {
     }
 }
 
-fn unreadable(kind: &str, error: serde_json::Error) -> StoreError {
-    StoreError::Unavailable(messages::unreadable_document(kind, &error.to_string()))
-}
-
 /// Registry `scope`'s scanning configuration ([`default_configuration`] when none was put).
 pub(crate) fn configuration<T: ReadTx + ?Sized>(
     tx: &mut T,
@@ -80,9 +76,8 @@ pub(crate) fn configuration<T: ReadTx + ?Sized>(
 ) -> Result<RegistryScanningConfiguration, StoreError> {
     match tx.registry_document(scope, CONFIGURATION_KIND, CONFIGURATION_KEY)? {
         None => Ok(default_configuration()),
-        Some(bytes) => serde_json::from_slice::<StoredConfiguration>(&bytes)
-            .map(|stored| stored.configuration)
-            .map_err(|error| unreadable(CONFIGURATION_KIND, error)),
+        Some(bytes) => documents::decode::<StoredConfiguration>(CONFIGURATION_KIND, &bytes)
+            .map(|stored| stored.configuration),
     }
 }
 
@@ -96,14 +91,8 @@ pub(crate) fn put_configuration(
         version: DOCUMENT_VERSION,
         configuration: configuration.clone(),
     };
-    let bytes =
-        serde_json::to_vec(&stored).map_err(|error| unreadable(CONFIGURATION_KIND, error))?;
-    tx.put_registry_document(
-        scope,
-        CONFIGURATION_KIND,
-        CONFIGURATION_KEY,
-        &Bytes::from(bytes),
-    )
+    let bytes = documents::encode(CONFIGURATION_KIND, &stored)?;
+    tx.put_registry_document(scope, CONFIGURATION_KIND, CONFIGURATION_KEY, &bytes)
 }
 
 /// The frequencies a scan type allows in its rules (model doc): BASIC scans on push only;
@@ -157,9 +146,7 @@ pub(crate) fn scan_of<T: ReadTx + ?Sized>(
 ) -> Result<Option<Scan>, StoreError> {
     match tx.image_document(repository, digest, SCAN_KIND)? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|error| unreadable(SCAN_KIND, error)),
+        Some(bytes) => documents::decode(SCAN_KIND, &bytes).map(Some),
     }
 }
 
@@ -214,8 +201,8 @@ pub(crate) fn start(
         version: DOCUMENT_VERSION,
         started_at_millis: now.epoch_millis(),
     };
-    let bytes = serde_json::to_vec(&scan).map_err(|error| unreadable(SCAN_KIND, error))?;
-    tx.put_image_document(repository, digest, SCAN_KIND, &Bytes::from(bytes))?;
+    let bytes = documents::encode(SCAN_KIND, &scan)?;
+    tx.put_image_document(repository, digest, SCAN_KIND, &bytes)?;
     if !has_scans(tx, repository)? {
         tx.put_repository_document(repository, SCANNED_MARKER_KIND, &Bytes::from_static(b"{}"))?;
     }

@@ -6,7 +6,6 @@
 //! Stored as documents: the configuration as a registry document, an image's statuses as an
 //! image document (written at push, as the rules stood then).
 
-use bytes::Bytes;
 use ecr_generated::types::{
     ImageSigningStatus, RepositoryName, SigningConfiguration, SigningProfileArn, SigningStatus,
 };
@@ -18,7 +17,7 @@ use crate::messages;
 use crate::ops::State;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ReadTx, RepoId, Tx};
-use crate::store::{Scope, StoreError};
+use crate::store::{Scope, StoreError, documents};
 
 /// The registry document holding the signing configuration.
 pub(crate) const CONFIGURATION_KIND: &str = "signing-configuration";
@@ -43,10 +42,6 @@ struct StoredStatuses {
     profiles: Vec<SigningProfileArn>,
 }
 
-fn unreadable(kind: &str, error: serde_json::Error) -> StoreError {
-    StoreError::Unavailable(messages::unreadable_document(kind, &error.to_string()))
-}
-
 /// Registry `scope`'s signing configuration, if one was put.
 pub(crate) fn configuration<T: ReadTx + ?Sized>(
     tx: &mut T,
@@ -54,9 +49,8 @@ pub(crate) fn configuration<T: ReadTx + ?Sized>(
 ) -> Result<Option<SigningConfiguration>, StoreError> {
     match tx.registry_document(scope, CONFIGURATION_KIND, CONFIGURATION_KEY)? {
         None => Ok(None),
-        Some(bytes) => serde_json::from_slice::<StoredConfiguration>(&bytes)
-            .map(|stored| Some(stored.configuration))
-            .map_err(|error| unreadable(CONFIGURATION_KIND, error)),
+        Some(bytes) => documents::decode::<StoredConfiguration>(CONFIGURATION_KIND, &bytes)
+            .map(|stored| Some(stored.configuration)),
     }
 }
 
@@ -70,14 +64,8 @@ pub(crate) fn put_configuration(
         version: DOCUMENT_VERSION,
         configuration: configuration.clone(),
     };
-    let bytes =
-        serde_json::to_vec(&stored).map_err(|error| unreadable(CONFIGURATION_KIND, error))?;
-    tx.put_registry_document(
-        scope,
-        CONFIGURATION_KIND,
-        CONFIGURATION_KEY,
-        &Bytes::from(bytes),
-    )
+    let bytes = documents::encode(CONFIGURATION_KIND, &stored)?;
+    tx.put_registry_document(scope, CONFIGURATION_KIND, CONFIGURATION_KEY, &bytes)
 }
 
 /// Removes registry `scope`'s signing configuration, answering the one removed.
@@ -121,8 +109,7 @@ pub(crate) fn statuses_of<T: ReadTx + ?Sized>(
     let Some(bytes) = tx.image_document(repository, digest, STATUSES_KIND)? else {
         return Ok(Vec::new());
     };
-    let stored: StoredStatuses =
-        serde_json::from_slice(&bytes).map_err(|error| unreadable(STATUSES_KIND, error))?;
+    let stored: StoredStatuses = documents::decode(STATUSES_KIND, &bytes)?;
     Ok(stored
         .profiles
         .into_iter()
@@ -163,9 +150,8 @@ pub(crate) async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
             version: DOCUMENT_VERSION,
             profiles,
         };
-        let bytes =
-            serde_json::to_vec(&stored).map_err(|error| unreadable(STATUSES_KIND, error))?;
-        tx.put_image_document(repository, &digest, STATUSES_KIND, &Bytes::from(bytes))
+        let bytes = documents::encode(STATUSES_KIND, &stored)?;
+        tx.put_image_document(repository, &digest, STATUSES_KIND, &bytes)
     })
     .await;
 }

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::arn;
 use crate::store::meta::{self, ReadTx, RepositoryRow, Tx};
-use crate::store::{RepositoryRecord, Scope, StoreError, TagMutability};
+use crate::store::{RepositoryRecord, Scope, StoreError, TagMutability, documents};
 
 /// The document kind templates are stored under, one per prefix in a registry.
 pub(crate) const KIND: &str = "creation-template";
@@ -136,14 +136,11 @@ impl Template {
     }
 
     fn to_bytes(&self) -> Result<Bytes, StoreError> {
-        serde_json::to_vec(self)
-            .map(Bytes::from)
-            .map_err(|e| StoreError::Unavailable(format!("unwritable creation template: {e}")))
+        documents::encode(KIND, self)
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Template, StoreError> {
-        let template: Template = serde_json::from_slice(bytes)
-            .map_err(|e| StoreError::Unavailable(format!("damaged creation template: {e}")))?;
+        let template: Template = documents::decode(KIND, bytes)?;
         match template.version {
             FORMAT_VERSION => Ok(template),
             other => Err(StoreError::Unavailable(format!(

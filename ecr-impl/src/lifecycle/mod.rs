@@ -17,16 +17,15 @@ mod tests;
 use std::collections::HashSet;
 
 use berth_runtime::Timestamp;
-use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use self::evaluate::{Decision, ImageFacts};
 pub use self::expire::LifecycleRun;
 use self::policy::StorageClass;
 pub(crate) use self::policy::{LifecyclePolicy, parse_policy};
-use crate::store::StoreError;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{ImageRow, ImageStatus, ReadTx, RepoId, Tx};
+use crate::store::{StoreError, documents};
 
 /// The repository document holding its lifecycle policy.
 pub(crate) const POLICY_KIND: &str = "lifecycle-policy";
@@ -69,14 +68,6 @@ fn corrupt(detail: &str) -> StoreError {
     ))
 }
 
-fn encode<T: Serialize>(value: &T) -> Bytes {
-    Bytes::from(serde_json::to_vec(value).expect("documents of plain values serialize"))
-}
-
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|error| corrupt(&error.to_string()))
-}
-
 /// Sets `policy` as `repository`'s lifecycle policy, never evaluated yet
 /// (`lastEvaluatedAt` 0); replaces any policy it had.
 pub(crate) fn store_policy(
@@ -96,7 +87,11 @@ pub(crate) fn put_stored_policy(
     repository: RepoId,
     stored: &StoredPolicy,
 ) -> Result<(), StoreError> {
-    tx.put_repository_document(repository, POLICY_KIND, &encode(stored))
+    tx.put_repository_document(
+        repository,
+        POLICY_KIND,
+        &documents::encode(POLICY_KIND, stored)?,
+    )
 }
 
 /// `repository`'s lifecycle policy, if it has one.
@@ -105,7 +100,7 @@ pub(crate) fn stored_policy<T: ReadTx + ?Sized>(
     repository: RepoId,
 ) -> Result<Option<StoredPolicy>, StoreError> {
     tx.repository_document(repository, POLICY_KIND)?
-        .map(|bytes| decode(&bytes))
+        .map(|bytes| documents::decode(POLICY_KIND, &bytes))
         .transpose()
 }
 

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use super::evaluate::Decision;
 use super::policy::{ActionType, LifecyclePolicy, StorageClass};
-use super::{Candidate, PREVIEW_KIND, decode, encode};
-use crate::store::StoreError;
+use super::{Candidate, PREVIEW_KIND};
 use crate::store::meta::{ReadTx, RepoId, Tx};
+use crate::store::{StoreError, documents};
 
 /// A stored preview (version 1 of the document).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,7 +69,11 @@ pub(crate) fn store_preview(
     repository: RepoId,
     preview: &StoredPreview,
 ) -> Result<(), StoreError> {
-    tx.put_repository_document(repository, PREVIEW_KIND, &encode(preview))
+    tx.put_repository_document(
+        repository,
+        PREVIEW_KIND,
+        &documents::encode(PREVIEW_KIND, preview)?,
+    )
 }
 
 /// `repository`'s last preview, if one was started.
@@ -78,7 +82,7 @@ pub(crate) fn stored_preview<T: ReadTx + ?Sized>(
     repository: RepoId,
 ) -> Result<Option<StoredPreview>, StoreError> {
     tx.repository_document(repository, PREVIEW_KIND)?
-        .map(|bytes| decode(&bytes))
+        .map(|bytes| documents::decode(PREVIEW_KIND, &bytes))
         .transpose()
 }
 

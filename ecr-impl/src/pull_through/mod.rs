@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::limits::{MAX_PULL_THROUGH_CACHE_RULES, PULL_THROUGH_TAG_RECHECK};
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, MetaStore, ReadTx, RepoId};
-use crate::store::{Scope, StoreError};
+use crate::store::{Scope, StoreError, documents};
 
 pub(crate) use upstreams::{needs_credentials, upstream_of};
 
@@ -113,17 +113,11 @@ impl StoredRule {
     }
 
     fn encode(&self) -> Result<Bytes, StoreError> {
-        serde_json::to_vec(self)
-            .map(Bytes::from)
-            .map_err(|error| StoreError::Unavailable(error.to_string()))
+        documents::encode(RULE_KIND, self)
     }
 
     fn decode(bytes: &[u8]) -> Result<StoredRule, StoreError> {
-        serde_json::from_slice(bytes).map_err(|error| {
-            StoreError::Unavailable(format!(
-                "a stored pull through cache rule is unreadable: {error}"
-            ))
-        })
+        documents::decode(RULE_KIND, bytes)
     }
 }
 
@@ -398,9 +392,8 @@ impl crate::Ecr {
             let mut checks = read_checks(tx, repository.id)?;
             checks.v = 1;
             checks.checked_millis.insert(tag.clone(), now);
-            let bytes = serde_json::to_vec(&checks)
-                .map_err(|error| StoreError::Unavailable(error.to_string()))?;
-            tx.put_repository_document(repository.id, CHECKS_KIND, &Bytes::from(bytes))
+            let bytes = documents::encode(CHECKS_KIND, &checks)?;
+            tx.put_repository_document(repository.id, CHECKS_KIND, &bytes)
         })
         .await
     }

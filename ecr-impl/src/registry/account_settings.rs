@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode};
+use crate::store::documents;
 use crate::store::meta::{ReadTx, Tx};
 use crate::store::{Scope, StoreError};
 
@@ -91,7 +91,7 @@ pub(crate) fn get(
     let Some(bytes) = tx.registry_document(scope, KIND, setting.name())? else {
         return Ok(setting.default_value());
     };
-    let stored: Stored = decode(&bytes)?;
+    let stored: Stored = documents::decode(KIND, &bytes)?;
     // A value this release does not know (a later one stored it) reads as the default.
     Ok(setting
         .value(&stored.value)
@@ -105,10 +105,13 @@ pub(crate) fn put(
     setting: Setting,
     value: &'static str,
 ) -> Result<(), StoreError> {
-    let bytes: Bytes = encode(&Stored {
-        v: 1,
-        value: value.to_owned(),
-    })?;
+    let bytes: Bytes = documents::encode(
+        KIND,
+        &Stored {
+            v: 1,
+            value: value.to_owned(),
+        },
+    )?;
     tx.put_registry_document(scope, KIND, setting.name(), &bytes)
 }
 

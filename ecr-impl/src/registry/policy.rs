@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::account_settings::{self, POLICY_SCOPE_V1, Setting};
-use super::{decode, encode};
+use crate::store::documents;
 use crate::store::meta::{ReadTx, Tx};
 use crate::store::{Scope, StoreError};
 
@@ -193,7 +193,7 @@ pub(crate) fn get(
     scope: &Scope,
 ) -> Result<Option<String>, StoreError> {
     match tx.registry_document(scope, KIND, KEY)? {
-        Some(bytes) => Ok(Some(decode::<Stored>(&bytes)?.text)),
+        Some(bytes) => Ok(Some(documents::decode::<Stored>(KIND, &bytes)?.text)),
         None => Ok(None),
     }
 }
@@ -209,10 +209,13 @@ pub(crate) fn put(
     if !acceptable(text, policy_scope) {
         return Ok(false);
     }
-    let bytes = encode(&Stored {
-        v: 1,
-        text: text.to_owned(),
-    })?;
+    let bytes = documents::encode(
+        KIND,
+        &Stored {
+            v: 1,
+            text: text.to_owned(),
+        },
+    )?;
     tx.put_registry_document(scope, KIND, KEY, &bytes)?;
     Ok(true)
 }

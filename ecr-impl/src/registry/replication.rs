@@ -23,11 +23,11 @@ use ecr_generated::types::{
 use serde::{Deserialize, Serialize};
 
 use super::policy::{self, CREATE_REPOSITORY, REPLICATE_IMAGE};
-use super::{decode, encode};
 use crate::images::{manifest, manifest_text, put};
 use crate::limits::MAX_REPLICATION_DESTINATIONS;
 use crate::messages;
 use crate::store::blobs::Sha256Digest;
+use crate::store::documents;
 use crate::store::meta::{self, LayerRow, ReadTx, RepoId, Tx};
 use crate::store::{Scope, StoreError};
 use crate::templates;
@@ -78,7 +78,7 @@ pub(crate) fn get(
     scope: &Scope,
 ) -> Result<ReplicationConfiguration, StoreError> {
     match tx.registry_document(scope, KIND, KEY)? {
-        Some(bytes) => Ok(decode::<StoredConfiguration>(&bytes)?.configuration),
+        Some(bytes) => Ok(documents::decode::<StoredConfiguration>(KIND, &bytes)?.configuration),
         None => Ok(ReplicationConfiguration { rules: Vec::new() }),
     }
 }
@@ -92,10 +92,13 @@ pub(crate) fn put(
     if configuration.rules.is_empty() {
         return tx.delete_registry_document(scope, KIND, KEY);
     }
-    let bytes = encode(&StoredConfiguration {
-        v: 1,
-        configuration: configuration.clone(),
-    })?;
+    let bytes = documents::encode(
+        KIND,
+        &StoredConfiguration {
+            v: 1,
+            configuration: configuration.clone(),
+        },
+    )?;
     tx.put_registry_document(scope, KIND, KEY, &bytes)
 }
 
@@ -140,7 +143,7 @@ pub(crate) fn statuses(
     digest: &Sha256Digest,
 ) -> Result<Vec<ImageReplicationStatus>, StoreError> {
     match tx.image_document(repository, digest, STATUS_KIND)? {
-        Some(bytes) => Ok(decode::<StoredStatuses>(&bytes)?.statuses),
+        Some(bytes) => Ok(documents::decode::<StoredStatuses>(STATUS_KIND, &bytes)?.statuses),
         None => Ok(Vec::new()),
     }
 }
@@ -201,10 +204,13 @@ pub(crate) async fn after_push(
             failure_code: copied.err().map(|Failure(code)| code.to_owned()),
         });
     }
-    let Ok(bytes) = encode(&StoredStatuses {
-        v: 1,
-        statuses: recorded,
-    }) else {
+    let Ok(bytes) = documents::encode(
+        STATUS_KIND,
+        &StoredStatuses {
+            v: 1,
+            statuses: recorded,
+        },
+    ) else {
         return;
     };
     let (source, name) = (source.clone(), name.clone());

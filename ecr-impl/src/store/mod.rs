@@ -5,6 +5,7 @@
 //! so a backend may wait for a disk or a group commit without blocking the server's threads.
 
 pub mod blobs;
+pub(crate) mod documents;
 pub mod memory;
 pub mod memory_blobs;
 pub mod meta;
