@@ -28,13 +28,15 @@ pub fn matches_any(filters: &[ImageTagMutabilityExclusionFilter], tag: &str) -> 
 /// the empty one included; every other character stands for itself. Linear backtracking
 /// to the last `*` only, so no pattern can make it slow.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let text: Vec<char> = text.chars().collect();
+    // Bytes, not chars, and no allocation (lifecycle rules match every tag of every image):
+    // the same answer for UTF-8, since a literal run starts with a leading byte, which no
+    // position inside a multi-byte character holds.
+    let (pattern, text) = (pattern.as_bytes(), text.as_bytes());
     let (mut p, mut t) = (0, 0);
     // The position after the last `*` seen, and the text position it was tried at.
     let mut retry: Option<(usize, usize)> = None;
     while t < text.len() {
-        if p < pattern.len() && pattern[p] == '*' {
+        if p < pattern.len() && pattern[p] == b'*' {
             p += 1;
             retry = Some((p, t));
         } else if p < pattern.len() && pattern[p] == text[t] {
@@ -49,7 +51,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
             return false;
         }
     }
-    pattern[p..].iter().all(|&c| c == '*')
+    pattern[p..].iter().all(|&c| c == b'*')
 }
 
 #[cfg(test)]
@@ -87,6 +89,9 @@ mod tests {
             ("a*b*c", "aXXbYYbZc"),
             ("**", "x"),
             ("v*.*.*", "v1.2.3"),
+            ("é*ü", "é-ü-ü"),
+            ("*é", "aé"),
+            ("a*", "aé"),
         ] {
             assert!(wildcard_match(pattern, text), "{pattern} ~ {text}");
         }
@@ -98,6 +103,8 @@ mod tests {
             ("a*b*c", "aXXbYYbZ"),
             ("v*.*.*", "v1.2"),
             ("a.b", "aXb"),
+            ("é", "e"),
+            ("*é", "aè"),
         ] {
             assert!(!wildcard_match(pattern, text), "{pattern} !~ {text}");
         }
