@@ -100,3 +100,12 @@ pub const MAX_PULL_TIME_UPDATE_EXCLUSIONS: usize = 100;
 pub const DEFAULT_LIST_PULL_TIME_UPDATE_EXCLUSIONS_PAGE_SIZE: usize = 100;
 
 // ==== Pull-through cache ====
+
+// ==== Events ====
+
+/// [choice] How many recent events `GET /_berth/events` shows (older ones are forgotten).
+pub const EVENTS_RECENT: usize = 1000;
+
+/// [choice] How many events a live subscriber (`GET /_berth/events` as a stream) may fall
+/// behind before it misses some.
+pub const EVENTS_LIVE_BACKLOG: usize = 1024;
