@@ -15,7 +15,7 @@ use ecr_impl::Ecr;
 use crate::config::{AccountId, Region, RegistryAuth};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
-use crate::{access, admin, api, head, layer_download, oci, reply};
+use crate::{access, admin, api, events, head, layer_download, oci, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Credentials>>,
     /// Who may use the OCI registry.
     pub registry_auth: RegistryAuth,
+    /// What event delivery (`--eventbridge-endpoint`) did.
+    pub event_delivery: Arc<crate::eventbridge::Counters>,
 }
 
 /// The path AWS clients post API requests to.
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route(admin::RESET, only(post(admin::reset), "POST"))
         .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
         .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
+        .route(events::PATH, only(get(events::events), "GET"))
         .route(
             admin::CLOCK,
             only(get(admin::clock).post(admin::set_clock), "GET, POST"),

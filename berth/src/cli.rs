@@ -22,6 +22,8 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_EVENTBRIDGE_ENDPOINT: &str = "BERTH_EVENTBRIDGE_ENDPOINT";
+pub const ENV_EVENTBRIDGE_BUS: &str = "BERTH_EVENTBRIDGE_BUS";
 
 /// Amazon ECR emulated locally.
 ///
@@ -88,6 +90,16 @@ pub struct Cli {
     /// forms, <account>.dkr.ecr.<region>.amazonaws.com.
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
+
+    /// Also deliver every event (GET /_berth/events) with EventBridge's PutEvents to this
+    /// EventBridge-compatible endpoint (http://HOST[:PORT]), SigV4-signed with
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (else test/test). Never delays an ECR call.
+    #[arg(long, env = ENV_EVENTBRIDGE_ENDPOINT, value_name = "URL")]
+    pub eventbridge_endpoint: Option<String>,
+
+    /// The event bus --eventbridge-endpoint delivers to.
+    #[arg(long, env = ENV_EVENTBRIDGE_BUS, value_name = "NAME", default_value = crate::eventbridge::DEFAULT_BUS)]
+    pub eventbridge_bus: String,
 }
 
 impl Cli {
@@ -103,6 +115,8 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            eventbridge_endpoint: self.eventbridge_endpoint.clone(),
+            eventbridge_bus: self.eventbridge_bus.clone(),
             ..Config::default()
         }
     }
@@ -283,6 +297,8 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--eventbridge-endpoint", ENV_EVENTBRIDGE_ENDPOINT),
+            ("--eventbridge-bus", ENV_EVENTBRIDGE_BUS),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

@@ -102,6 +102,10 @@ pub struct Config {
     pub registry_auth: RegistryAuth,
     /// Where `repositoryUri` and `proxyEndpoint` point; `None` keeps AWS's hosts.
     pub registry_host: Option<RegistryHostSetting>,
+    /// Where events are also delivered with PutEvents (`http://HOST[:PORT]`), if anywhere.
+    pub eventbridge_endpoint: Option<String>,
+    /// The bus they are delivered to.
+    pub eventbridge_bus: String,
 }
 
 /// Who may use the OCI registry (`/v2/`).
@@ -212,6 +216,8 @@ impl Default for Config {
             credentials: Credentials::default(),
             registry_auth: RegistryAuth::default(),
             registry_host: None,
+            eventbridge_endpoint: None,
+            eventbridge_bus: crate::eventbridge::DEFAULT_BUS.to_owned(),
         }
     }
 }

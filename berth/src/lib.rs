@@ -36,6 +36,8 @@ mod api;
 mod app;
 mod body;
 mod caller;
+mod eventbridge;
+mod events;
 pub mod cli;
 pub mod config;
 pub mod errors;
@@ -138,6 +140,13 @@ pub async fn start(config: Config) -> io::Result<Running> {
         None => ecr,
     };
     let ecr = Arc::new(ecr);
+    let event_delivery = Arc::new(eventbridge::Counters::default());
+    if let Some(endpoint) = &config.eventbridge_endpoint {
+        let target = eventbridge::Target::new(endpoint, &config.eventbridge_bus)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        tracing::info!(%endpoint, bus = %config.eventbridge_bus, "events are delivered with PutEvents");
+        eventbridge::start(&ecr, target, event_delivery.clone());
+    }
     let state = app::AppState {
         ecr: ecr.clone(),
         account_id: config.account_id,
@@ -149,6 +158,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        event_delivery,
     };
     let (stop, stopped) = oneshot::channel::<()>();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {

@@ -77,6 +77,15 @@ impl Event {
         self.detail_type
     }
 
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// The region it happened in (where EventBridge would receive it).
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
     pub fn source(&self) -> &str {
         self.source
     }
