@@ -20,6 +20,7 @@ pub const RESET: &str = "/_berth/reset";
 pub const OPERATIONS: &str = "/_berth/ecr/operations";
 pub const REPOSITORIES: &str = "/_berth/ecr/repositories";
 pub const CLOCK: &str = "/_berth/clock";
+pub const LIFECYCLE_RUN: &str = "/_berth/lifecycle/run";
 
 /// `status` of a healthy server, and of a completed reset.
 const OK: &str = "ok";
@@ -150,6 +151,18 @@ pub async fn set_clock(State(state): State<AppState>, body: axum::body::Bytes) -
             }
             .response(),
         ),
+    }
+}
+
+/// `POST /_berth/lifecycle/run`: runs every lifecycle policy now, by Berth's clock, and
+/// answers `{"evaluated": N, "expired": N, "transitioned": N}`.
+pub async fn run_lifecycle(State(state): State<AppState>) -> Response {
+    match state.ecr.run_lifecycle().await {
+        Ok(run) => {
+            tracing::info!(?run, "lifecycle policies run");
+            reply::admin_json(&run)
+        }
+        Err(error) => state_failure(&error),
     }
 }
 

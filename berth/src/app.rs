@@ -32,6 +32,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Credentials>>,
     /// Who may use the OCI registry.
     pub registry_auth: RegistryAuth,
+    /// Where pull through cache rules' upstreams are reached (`--upstream`).
+    pub upstreams: Arc<crate::upstream::Upstreams>,
     /// What event delivery (`--eventbridge-endpoint`) did.
     pub event_delivery: Arc<crate::eventbridge::Counters>,
 }
@@ -51,6 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             admin::CLOCK,
             only(get(admin::clock).post(admin::set_clock), "GET, POST"),
+        )
+        .route(
+            admin::LIFECYCLE_RUN,
+            only(post(admin::run_lifecycle), "POST"),
         )
         .route(
             &layer_download::route(),

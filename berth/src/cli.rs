@@ -7,6 +7,7 @@ use clap::Parser;
 
 use crate::config::{self, AccountId, Config, Region, RegistryAuth, RegistryHostSetting};
 use crate::sigv4::Credentials;
+use crate::upstream::UpstreamMapping;
 
 /// The one line `berth` prints on stdout, once it accepts connections:
 /// `BERTH_ENDPOINT=http://HOST:PORT`. Scripts read the port from it when started with 0.
@@ -22,6 +23,8 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
+pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 pub const ENV_EVENTBRIDGE_ENDPOINT: &str = "BERTH_EVENTBRIDGE_ENDPOINT";
 pub const ENV_EVENTBRIDGE_BUS: &str = "BERTH_EVENTBRIDGE_BUS";
 
@@ -91,6 +94,18 @@ pub struct Cli {
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
 
+    /// Run every lifecycle policy every SECONDS (expiring and archiving images as the
+    /// policies say); 0 turns the background runs off (POST /_berth/lifecycle/run still
+    /// runs them on demand).
+    #[arg(long, env = ENV_LIFECYCLE_INTERVAL, value_name = "SECONDS", default_value_t = config::DEFAULT_LIFECYCLE_INTERVAL_SECONDS)]
+    pub lifecycle_interval: u64,
+    /// Where a pull through cache rule's upstream is really reached: HOST is the rule's
+    /// upstreamRegistryUrl (quay.io, registry-1.docker.io, ...), URL a plain-HTTP registry
+    /// (http://[USER:PASSWORD@]HOST[:PORT]; the user and password are what Berth sends
+    /// upstream). Repeatable; the variable takes HOST=URL pairs, comma separated. A rule
+    /// whose upstream has no mapping cannot pull (NAME_UNKNOWN).
+    #[arg(long = "upstream", env = ENV_UPSTREAMS, value_name = "HOST=URL", value_delimiter = ',', hide_env_values = true, value_parser = UpstreamParser)]
+    pub upstreams: Vec<UpstreamMapping>,
     /// Also deliver every event (GET /_berth/events) with EventBridge's PutEvents to this
     /// EventBridge-compatible endpoint (http://HOST[:PORT]), SigV4-signed with
     /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (else test/test). Never delays an ECR call.
@@ -115,6 +130,8 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            lifecycle_interval_seconds: self.lifecycle_interval,
+            upstreams: self.upstreams.clone(),
             eventbridge_endpoint: self.eventbridge_endpoint.clone(),
             eventbridge_bus: self.eventbridge_bus.clone(),
             ..Config::default()
@@ -140,6 +157,33 @@ impl clap::builder::TypedValueParser for CredentialsParser {
             clap::Error::raw(
                 clap::error::ErrorKind::ValueValidation,
                 format!("invalid --credentials ({ENV_CREDENTIALS}): {why}\n"),
+            )
+        };
+        let text = value
+            .to_str()
+            .ok_or_else(|| invalid(&"the value is not UTF-8 text"))?;
+        text.parse().map_err(|e| invalid(&e))
+    }
+}
+
+/// Parses one `--upstream` mapping with an error that never repeats the value (its URL may
+/// hold a password), as [`CredentialsParser`] does.
+#[derive(Debug, Clone, Copy)]
+struct UpstreamParser;
+
+impl clap::builder::TypedValueParser for UpstreamParser {
+    type Value = UpstreamMapping;
+
+    fn parse_ref(
+        &self,
+        _: &clap::Command,
+        _: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<UpstreamMapping, clap::Error> {
+        let invalid = |why: &dyn std::fmt::Display| {
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("invalid --upstream ({ENV_UPSTREAMS}): {why}\n"),
             )
         };
         let text = value
@@ -284,6 +328,32 @@ mod tests {
     }
 
     #[test]
+    fn upstream_mappings_repeat_and_split_on_commas() {
+        assert!(parse(&[]).unwrap().config().upstreams.is_empty());
+        let config = parse(&[
+            "--upstream",
+            "quay.io=http://127.0.0.1:5000",
+            "--upstream",
+            "ghcr.io=http://u:p@127.0.0.1:5001,cgr.dev=http://127.0.0.1:5002",
+        ])
+        .unwrap()
+        .config();
+        let hosts: Vec<_> = config
+            .upstreams
+            .iter()
+            .map(|mapping| mapping.registry_url.as_str())
+            .collect();
+        assert_eq!(hosts, ["quay.io", "ghcr.io", "cgr.dev"]);
+        let error = parse(&["--upstream", "ghcr.io=https://u:hidden@127.0.0.1"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("http://") && !error.contains("hidden"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn help_names_every_flag_and_its_environment_variable() {
         let help = Cli::command().render_long_help().to_string();
         for (flag, env) in [
@@ -297,6 +367,8 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
+            ("--upstream", ENV_UPSTREAMS),
             ("--eventbridge-endpoint", ENV_EVENTBRIDGE_ENDPOINT),
             ("--eventbridge-bus", ENV_EVENTBRIDGE_BUS),
         ] {

@@ -102,11 +102,19 @@ pub struct Config {
     pub registry_auth: RegistryAuth,
     /// Where `repositoryUri` and `proxyEndpoint` point; `None` keeps AWS's hosts.
     pub registry_host: Option<RegistryHostSetting>,
+    /// Seconds between two runs of every lifecycle policy; 0 runs them only when
+    /// `POST /_berth/lifecycle/run` asks.
+    pub lifecycle_interval_seconds: u64,
+    /// Where the upstreams pull through cache rules name are reached (`--upstream`).
+    pub upstreams: Vec<crate::upstream::UpstreamMapping>,
     /// Where events are also delivered with PutEvents (`http://HOST[:PORT]`), if anywhere.
     pub eventbridge_endpoint: Option<String>,
     /// The bus they are delivered to.
     pub eventbridge_bus: String,
 }
+
+/// [choice] How often lifecycle policies are evaluated unless set (ECR: within 24 hours).
+pub const DEFAULT_LIFECYCLE_INTERVAL_SECONDS: u64 = 3600;
 
 /// Who may use the OCI registry (`/v2/`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -216,6 +224,8 @@ impl Default for Config {
             credentials: Credentials::default(),
             registry_auth: RegistryAuth::default(),
             registry_host: None,
+            lifecycle_interval_seconds: DEFAULT_LIFECYCLE_INTERVAL_SECONDS,
+            upstreams: Vec::new(),
             eventbridge_endpoint: None,
             eventbridge_bus: crate::eventbridge::DEFAULT_BUS.to_owned(),
         }

@@ -52,6 +52,7 @@ pub mod signals;
 pub mod sigv4;
 mod sts;
 pub mod token_key;
+pub mod upstream;
 
 use std::io;
 use std::net::SocketAddr;
@@ -78,6 +79,8 @@ pub struct Running {
     ecr: Arc<Ecr>,
     /// The periodic garbage collection, stopped with the server.
     _collector: Collector,
+    /// The periodic lifecycle runs (none when the interval is 0), stopped with the server.
+    _lifecycle: Option<Collector>,
 }
 
 /// How often unreferenced blobs and expired uploads are collected (also once at startup).
@@ -103,6 +106,25 @@ impl Collector {
             }
         }))
     }
+}
+
+/// Runs every lifecycle policy every `seconds` (the first run one interval after start).
+/// A failed run is logged; the next one evaluates everything again.
+fn start_lifecycle(ecr: Arc<Ecr>, seconds: u64) -> Option<Collector> {
+    let period = std::time::Duration::from_secs(seconds);
+    (seconds > 0).then(|| {
+        Collector(tokio::spawn(async move {
+            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                match ecr.run_lifecycle().await {
+                    Ok(run) => tracing::debug!(?run, "lifecycle policies run"),
+                    Err(error) => tracing::warn!(%error, "lifecycle run failed; will retry"),
+                }
+            }
+        }))
+    })
 }
 
 impl Drop for Collector {
@@ -158,6 +180,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
         event_delivery,
     };
     let (stop, stopped) = oneshot::channel::<()>();
@@ -168,12 +191,14 @@ pub async fn start(config: Config) -> io::Result<Running> {
     let task = tokio::spawn(server);
     tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");
     let collector = Collector::start(ecr.clone());
+    let lifecycle = start_lifecycle(ecr.clone(), config.lifecycle_interval_seconds);
     Ok(Running {
         local_addr,
         stop,
         task,
         ecr,
         _collector: collector,
+        _lifecycle: lifecycle,
     })
 }
 

@@ -447,23 +447,21 @@ async fn errors_sent_by_the_api_are_aws_shaped() {
 }
 
 #[tokio::test]
-async fn unimplemented_operations_are_not_implemented_errors_naming_them() {
+async fn every_operation_of_the_model_is_implemented() {
     let berth = berth().await;
     let addr = berth.local_addr();
-    // A valid input, so the answer comes from the operation, not from validation.
-    let response = call(addr, "DescribePullThroughCacheRules", "{}").await;
-    response.assert_error(400, "NotImplementedException");
-    assert!(
-        response.message().contains("DescribePullThroughCacheRules"),
-        "{} (if DescribePullThroughCacheRules is implemented now, pick another operation for this test)",
-        response.message()
-    );
-
-    // Every operation of the model, called with a valid input, answers: some are
-    // implemented, the others name themselves as not implemented.
+    // Every operation of the model, called with a valid input, answers from its own
+    // behaviour: none names itself as not implemented. (After a model bump, this names the
+    // new operations Berth lacks; the generated NotImplementedException of an unregistered
+    // operation is tested with the generator's fixture service.)
     let found = implemented_by_behaviour(addr).await;
-    assert!(found.iter().any(|(_, implemented)| *implemented));
-    assert!(found.iter().any(|(_, implemented)| !*implemented));
+    let missing: Vec<&str> = found
+        .iter()
+        .filter(|(_, implemented)| !*implemented)
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(missing, Vec::<&str>::new(), "not implemented");
+    assert_eq!(found.len(), 58, "the pinned model's operations");
     berth.shutdown().await;
 }
 

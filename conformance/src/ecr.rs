@@ -31,6 +31,8 @@ const LIFECYCLE_POLICY: &str = r#"{"rules":[{"rulePriority":1,"description":"Exp
 /// form its credentials need (Docker Hub requires one).
 const UPSTREAM_URL: &str = "registry-1.docker.io";
 const CACHE_PREFIX: &str = "dockerhub";
+/// ECR's quota of pull through cache rules per registry.
+const MAX_PULL_THROUGH_CACHE_RULES: usize = 50;
 const SECRET_NAME: &str = "ecr-pullthroughcache/dockerhub-AbCdEf";
 /// A repository creation template's prefix.
 const TEMPLATE_PREFIX: &str = "conformance";
@@ -233,6 +235,9 @@ impl EcrFixture {
             | "DeletePullThroughCacheRule"
             | "ValidatePullThroughCacheRule" => named("PullThroughCacheRuleRepositoryPrefix")
                 .into_iter()
+                // A registry holds at most 50 rules (ECR's quota): a longer list names some
+                // that do not exist, which Describe answers as not found.
+                .take(MAX_PULL_THROUGH_CACHE_RULES)
                 .map(|prefix| {
                     call(
                         "CreatePullThroughCacheRule",

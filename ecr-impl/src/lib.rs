@@ -27,6 +27,7 @@ mod on_push;
 mod ops;
 mod pagination;
 mod policy;
+pub mod pull_through;
 mod registry;
 mod rendered;
 mod repositories;

@@ -101,6 +101,17 @@ pub const DEFAULT_LIST_PULL_TIME_UPDATE_EXCLUSIONS_PAGE_SIZE: usize = 100;
 
 // ==== Pull-through cache ====
 
+/// [real quota] The most pull through cache rules a registry may have.
+pub const MAX_PULL_THROUGH_CACHE_RULES: usize = 50;
+
+/// [model doc] DescribePullThroughCacheRules' page when `maxResults` is absent.
+pub const DEFAULT_DESCRIBE_PULL_THROUGH_CACHE_RULES_PAGE_SIZE: usize = 100;
+
+/// [real: docs] How long a tag pulled through a rule is served from the cache before the
+/// upstream is asked again (24 hours).
+pub const PULL_THROUGH_TAG_RECHECK: std::time::Duration =
+    std::time::Duration::from_secs(24 * 60 * 60);
+
 // ==== Events ====
 
 /// [choice] How many recent events `GET /_berth/events` shows (older ones are forgotten).

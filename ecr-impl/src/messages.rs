@@ -854,3 +854,78 @@ mod scanning_tests {
 }
 
 // ==== Pull-through cache ====
+
+/// [real] An `upstreamRegistryUrl` that names no supported upstream (§5).
+pub fn invalid_upstream_registry_url(url: &str) -> String {
+    format!(
+        "The upstream registry URL {url} is invalid. Specify a valid upstream registry URL and try again"
+    )
+}
+
+/// [real] An upstream that needs a secret, and no `credentialArn`; [choice] the ending
+/// ` and try again.`.
+pub const UPSTREAM_REQUIRES_AUTHENTICATION: &str = "The specified upstream registry requires \
+     authentication. Specify a valid Secrets Manager ARN and try again.";
+
+/// [choice] An `upstreamRegistry` that is not the one `upstreamRegistryUrl` names.
+pub fn upstream_registry_mismatch(given: &str, url: &str) -> String {
+    invalid_parameter(
+        "upstreamRegistry",
+        &format!("The upstream registry {given} does not match the upstream registry URL {url}"),
+    )
+}
+
+/// [choice] An Amazon ECR upstream in another account, and no `customRoleArn`.
+pub fn custom_role_required(url: &str) -> String {
+    invalid_parameter(
+        "customRoleArn",
+        &format!(
+            "A customRoleArn is required to pull from the upstream registry {url} of another account"
+        ),
+    )
+}
+
+/// [choice] UpdatePullThroughCacheRule with neither `credentialArn` nor `customRoleArn`.
+pub fn pull_through_update_empty() -> String {
+    invalid_parameter(
+        "credentialArn",
+        "At least one of credentialArn or customRoleArn must be specified",
+    )
+}
+
+/// [real exception; choice text] A second rule for a prefix.
+pub fn pull_through_rule_already_exists(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "A pull through cache rule with the prefix '{prefix}' already exists in the registry with id '{registry_id}'"
+    )
+}
+
+/// [real quota; choice text] A rule past the most a registry may have.
+pub fn pull_through_rule_limit_exceeded(limit: usize, registry_id: &str) -> String {
+    format!(
+        "The maximum number of pull through cache rules ({limit}) has been reached for the registry with id '{registry_id}'"
+    )
+}
+
+/// [model exception; choice text] No rule for a prefix.
+pub fn pull_through_rule_not_found(prefix: &str, registry_id: &str) -> String {
+    format!(
+        "The pull through cache rule with the prefix '{prefix}' does not exist in the registry with id '{registry_id}'"
+    )
+}
+
+/// [choice] ValidatePullThroughCacheRule's `failure` for a credentialed upstream whose rule
+/// has no `credentialArn` (Berth does not contact the upstream from that call).
+pub fn pull_through_rule_lacks_credentials(url: &str) -> String {
+    format!(
+        "The upstream registry {url} requires authentication and the pull through cache rule has no credentialArn"
+    )
+}
+
+/// [choice] A `/v2` pull through a rule whose upstream could not give the image: the
+/// repository is missing (`NAME_UNKNOWN`) or lacks the image (`MANIFEST_UNKNOWN`).
+pub fn pull_through_upstream_failed(upstream_url: &str, reference: &str, reason: &str) -> String {
+    format!(
+        "The image '{reference}' could not be pulled through from the upstream registry {upstream_url}: {reason}"
+    )
+}

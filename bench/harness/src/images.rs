@@ -6,7 +6,7 @@
 //! With `--berth-before`, the page figures are also taken of an older build in the same
 //! run. Every figure is printed; none is asserted.
 
-mod api;
+pub mod api;
 pub mod pages;
 pub mod report;
 pub mod scale;

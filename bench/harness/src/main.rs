@@ -10,6 +10,8 @@
 //!     [--parts uploads,pages,scale]
 //! berth-bench --suite registry --berth target/release/berth --out BENCHMARKS.md \
 //!     --machine "..." --date "..." --versions "..." [--quick]
+//! berth-bench --suite lifecycle --berth target/release/berth --out BENCHMARKS.md \
+//!     --machine "..." --date "..." --versions "..." [--quick]
 //! ```
 //!
 //! The default suite is issue 5's (server throughput, start-up, memory, scale); `--suite
@@ -19,6 +21,7 @@
 
 mod ecr;
 mod images;
+mod lifecycle;
 mod memory;
 mod process;
 mod registry;
@@ -51,6 +54,8 @@ enum Suite {
     Images,
     /// Issue 11: skopeo pushes and pulls beside the CNCF registry, server RSS.
     Registry,
+    /// Issue 12: lifecycle evaluation and previews beside paging the same repository.
+    Lifecycle,
 }
 
 #[derive(Debug)]
@@ -101,9 +106,10 @@ fn parse_args() -> Result<Args, String> {
                     "server" => Suite::Server,
                     "images" => Suite::Images,
                     "registry" => Suite::Registry,
+                    "lifecycle" => Suite::Lifecycle,
                     other => {
                         return Err(format!(
-                            "unknown suite `{other}` (server, images, registry)"
+                            "unknown suite `{other}` (server, images, registry, lifecycle)"
                         ));
                     }
                 }
@@ -171,7 +177,23 @@ fn run() -> Result<(), String> {
         Suite::Server => run_server_suite(&args),
         Suite::Images => run_images_suite(&args),
         Suite::Registry => run_registry_suite(&args),
+        Suite::Lifecycle => run_lifecycle_suite(&args),
     }
+}
+
+fn run_lifecycle_suite(args: &Args) -> Result<(), String> {
+    let results = lifecycle::run(&lifecycle::Options {
+        berth: args.berth.clone(),
+        logs: args.logs.clone(),
+        quick: args.quick,
+    })?;
+    let section = lifecycle::section(&args.context, &results);
+    print!("{section}");
+    if let Some(out) = &args.out {
+        report::write_marked_section(out, &section, lifecycle::BEGIN, lifecycle::END)?;
+        eprintln!("wrote the issue-12 section of {}", out.display());
+    }
+    Ok(())
 }
 
 fn run_registry_suite(args: &Args) -> Result<(), String> {

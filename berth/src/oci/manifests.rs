@@ -172,6 +172,8 @@ pub async fn get(
     with_body: bool,
 ) -> Result<Response, OciError> {
     let id = identifier(reference)?;
+    // A repository under a pull through cache rule first gets what it lacks upstream.
+    let pulled_through = super::pull_through::refresh(ctx, &name, reference).await;
     let meta = ctx.state.ecr.layer_stores().meta;
     let answer = images::get::get::<BatchGetImageError>(
         meta,
@@ -181,11 +183,24 @@ pub async fn get(
         ctx.state.ecr.clock().now(),
     )
     .await
-    .map_err(|error| OciError::from_ecr(error.as_response()))?;
+    .map_err(|error| OciError::from_ecr(error.as_response()));
+    // What the upstream could not give is the reason of the pull's error.
+    let upstream_reason = |error: OciError| match &pulled_through {
+        Err(failure) if matches!(error.code, Code::NameUnknown | Code::ManifestUnknown) => {
+            OciError {
+                message: failure.message(reference),
+                ..error
+            }
+        }
+        _ => error,
+    };
+    let answer = answer.map_err(upstream_reason)?;
     let image = match (answer.images.unwrap_or_default().pop(), answer.failures) {
         (Some(image), _) => image,
         (None, failures) => {
-            return Err(failure_error(failures.unwrap_or_default().first()));
+            return Err(upstream_reason(failure_error(
+                failures.unwrap_or_default().first(),
+            )));
         }
     };
     let bytes = image

@@ -21,6 +21,7 @@ mod create_on_push;
 mod error;
 mod manifests;
 mod path;
+mod pull_through;
 mod referrers;
 mod tags;
 mod uploads;

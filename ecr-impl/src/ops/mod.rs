@@ -7,6 +7,7 @@ pub mod exclusions;
 pub mod images;
 pub mod layers;
 pub mod lifecycle;
+pub mod pull_through;
 pub mod registry;
 pub mod repositories;
 pub mod repository_policy;
@@ -77,6 +78,7 @@ pub(crate) fn register(builder: Builder) -> Builder {
     let builder = images::register(builder);
     let builder = layers::register(builder);
     let builder = lifecycle::register(builder);
+    let builder = pull_through::register(builder);
     let builder = registry::register(builder);
     let builder = repositories::register(builder);
     let builder = repository_policy::register(builder);
