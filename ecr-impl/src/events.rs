@@ -246,9 +246,13 @@ pub struct PullThrough<'a> {
     pub failure: Option<(&'a str, &'a str)>,
 }
 
-/// [real] `ECR Pull Through Cache Action`: an image synced (or not) from upstream.
+/// [real] `ECR Pull Through Cache Action`: an image of `repository` synced (or not) from
+/// upstream; the digest when known (a failed pull may not have got as far).
 pub fn pull_through_cache_action(
-    image: ImageRef<'_>,
+    scope: &Scope,
+    repository: &str,
+    tag: Option<&str>,
+    digest: Option<&Sha256Digest>,
     rule: PullThrough<'_>,
     time: Timestamp,
 ) -> Event {
@@ -264,24 +268,27 @@ pub fn pull_through_cache_action(
         "ecr-repository-prefix".into(),
         rule.ecr_repository_prefix.into(),
     );
-    detail.insert("repository-name".into(), image.repository.into());
+    detail.insert("repository-name".into(), repository.into());
     detail.insert(
         "upstream-registry-url".into(),
         rule.upstream_registry_url.into(),
     );
-    if let Some(tag) = image.tag {
+    if let Some(tag) = tag {
         detail.insert("image-tag".into(), tag.into());
     }
-    detail.insert("image-digest".into(), image.digest.to_string().into());
+    if let Some(digest) = digest {
+        detail.insert("image-digest".into(), digest.to_string().into());
+    }
     if let Some((code, reason)) = rule.failure {
         detail.insert("failure-code".into(), code.into());
         detail.insert("failure-reason".into(), reason.into());
     }
+    let arn = arn::repository_arn_text(&scope.region, &scope.account_id, repository);
     Event::new(
         PULL_THROUGH_CACHE_ACTION,
-        image.scope,
+        scope,
         time,
-        vec![image.arn()],
+        vec![arn],
         Value::Object(detail),
     )
 }
