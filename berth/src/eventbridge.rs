@@ -160,7 +160,8 @@ pub fn put_events_body(event: &Event, bus: &str) -> Vec<u8> {
         "DetailType": event.detail_type(),
         "Detail": event.detail().to_string(),
         "Resources": event.resources(),
-        "Time": event.time(),
+        // awsJson1.1 sends timestamps as epoch seconds.
+        "Time": event.epoch_seconds(),
         "EventBusName": bus,
     });
     json!({ "Entries": [entry] }).to_string().into_bytes()

@@ -46,6 +46,9 @@ pub struct Event {
     region: String,
     resources: Vec<String>,
     detail: Value,
+    /// `time`, as a timestamp (PutEvents' `Time` is epoch seconds on the wire).
+    #[serde(skip)]
+    at: Timestamp,
 }
 
 impl Event {
@@ -66,6 +69,7 @@ impl Event {
             region: scope.region.to_string(),
             resources,
             detail,
+            at: time,
         }
     }
 
@@ -93,6 +97,11 @@ impl Event {
     /// When it happened, ISO-8601 in UTC to the second (`2019-11-16T01:54:34Z`).
     pub fn time(&self) -> &str {
         &self.time
+    }
+
+    /// `time` in seconds since the Unix epoch.
+    pub fn epoch_seconds(&self) -> i64 {
+        self.at.epoch_millis().div_euclid(1000)
     }
 
     pub fn resources(&self) -> &[String] {
