@@ -234,7 +234,10 @@ async fn send(
         .and_then(|answer| answer.get("FailedEntryCount")?.as_u64())
         .unwrap_or(0);
     if failed > 0 {
-        return Err(format!("entry refused: {}", String::from_utf8_lossy(&answer)));
+        return Err(format!(
+            "entry refused: {}",
+            String::from_utf8_lossy(&answer)
+        ));
     }
     Ok(())
 }

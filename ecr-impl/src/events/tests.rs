@@ -125,7 +125,12 @@ fn a_scan_names_the_repository_arn_and_the_images_tags() {
         digest: &digest,
         tag: None,
     };
-    let event = image_scan(image, "FAILED", &["a".to_owned(), "b".to_owned()], sample_time());
+    let event = image_scan(
+        image,
+        "FAILED",
+        &["a".to_owned(), "b".to_owned()],
+        sample_time(),
+    );
     assert_eq!(
         document(&event),
         envelope(
@@ -274,7 +279,10 @@ fn lifecycle_expiry_is_cloudtrails_policy_execution_event() {
 
 #[test]
 fn times_are_utc_to_the_second() {
-    assert_eq!(iso_time(Timestamp::from_epoch_millis(0)), "1970-01-01T00:00:00Z");
+    assert_eq!(
+        iso_time(Timestamp::from_epoch_millis(0)),
+        "1970-01-01T00:00:00Z"
+    );
     assert_eq!(
         iso_time(Timestamp::from_epoch_millis(951_782_400_000)),
         "2000-02-29T00:00:00Z"
@@ -307,7 +315,12 @@ fn numbered(n: usize) -> Event {
 fn names(events: &[Arc<Event>]) -> Vec<String> {
     events
         .iter()
-        .map(|event| event.detail()["repository-name"].as_str().unwrap().to_owned())
+        .map(|event| {
+            event.detail()["repository-name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
@@ -320,7 +333,10 @@ fn the_hub_keeps_the_most_recent_events_newest_last() {
     let recent = names(&hub.recent());
     assert_eq!(recent.len(), EVENTS_RECENT);
     assert_eq!(recent[0], "repo-2");
-    assert_eq!(recent[EVENTS_RECENT - 1], format!("repo-{}", EVENTS_RECENT + 1));
+    assert_eq!(
+        recent[EVENTS_RECENT - 1],
+        format!("repo-{}", EVENTS_RECENT + 1)
+    );
     hub.clear();
     assert!(hub.recent().is_empty());
 }

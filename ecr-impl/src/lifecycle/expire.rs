@@ -12,8 +12,8 @@ use serde::Serialize;
 
 use super::policy::ActionType;
 use super::{POLICY_KIND, load_images, plan, put_stored_policy, stored_policy};
-use crate::ops::server_failure;
 use crate::events::ExpiredImage;
+use crate::ops::server_failure;
 use crate::store::StoreError;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, ImageStatus, RepoId, Tx};
