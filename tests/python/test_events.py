@@ -14,17 +14,15 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from pathlib import Path
 from urllib.parse import urlparse
 
 import boto3
 import pytest
 from botocore.config import Config
 
-from support import (ACCOUNT_A, ACCOUNT_B, DEFAULT_ACCOUNT, BerthProcess, admin, berth_binary, clean_aws_env,
+from support import (ACCOUNT_A, ACCOUNT_B, DEFAULT_ACCOUNT, BerthProcess, Skopeo, admin, berth_binary, clean_aws_env,
                      login_password, make_client, registry_request)
 from test_images import DOCKER_CONFIG, DOCKER_MANIFEST
 from test_lifecycle import older_than, policy, run_lifecycle, set_clock
@@ -354,3 +352,42 @@ def test_a_bad_endpoint_stops_startup_with_a_reason(tmp_path):
                           timeout=30)
     assert done.returncode != 0
     assert "http://HOST[:PORT]" in done.stderr.decode(), done.stderr.decode()
+
+
+def test_a_pull_through_is_a_pull_through_cache_action(tmp_path, berth_with):
+    from test_pull_through import UpstreamRegistry, random_image
+
+    upstream = UpstreamRegistry(tmp_path / "upstream")
+    try:
+        down = f"127.0.0.1:{free_port()}"
+        server = berth_with({"BERTH_UPSTREAMS": f"quay.io=http://{upstream.host},registry.k8s.io=http://{down}"})
+        ecr = make_client(server.endpoint)
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="quay", upstreamRegistryUrl="quay.io")
+        ecr.create_pull_through_cache_rule(ecrRepositoryPrefix="k8s", upstreamRegistryUrl="registry.k8s.io")
+        written, pushed = random_image(tmp_path / "image", "events")
+        upstream.push(written, "v1", "team/app", "v1")
+        skopeo = Skopeo(server.endpoint, login_password(server.endpoint))
+        skopeo.copy_out("quay/team/app", "v1", tmp_path / "out", "out")
+    finally:
+        upstream.stop()
+    [pulled] = of_type(server.endpoint, "ECR Pull Through Cache Action")
+    check_envelope(pulled)
+    assert pulled["resources"] == [f"arn:aws:ecr:us-east-1:{DEFAULT_ACCOUNT}:repository/quay/team/app"]
+    assert pulled["detail"] == {"rule-version": "1", "sync-status": "SUCCESS", "ecr-repository-prefix": "quay",
+                                "repository-name": "quay/team/app", "upstream-registry-url": "quay.io",
+                                "image-tag": "v1", "image-digest": pushed["digest"]}
+    # The image stored from upstream was pushed into the cache repository first.
+    kinds = [(e["detail-type"], e["detail"].get("action-type")) for e in events(server.endpoint)]
+    assert kinds.index(("ECR Image Action", "PUSH")) < kinds.index(("ECR Pull Through Cache Action", None))
+
+    # An upstream that is down: the pull fails, and so does the sync.
+    status, _, _ = registry_request(server.endpoint, "GET", "/v2/k8s/pause/manifests/3.9",
+                                    login_password(server.endpoint),
+                                    {"Accept": "application/vnd.oci.image.manifest.v1+json"})
+    assert status == 404
+    failed = of_type(server.endpoint, "ECR Pull Through Cache Action")[-1]["detail"]
+    assert {k: v for k, v in failed.items() if k != "failure-reason"} == {
+        "rule-version": "1", "sync-status": "FAILED", "ecr-repository-prefix": "k8s",
+        "repository-name": "k8s/pause", "upstream-registry-url": "registry.k8s.io", "image-tag": "3.9",
+        "failure-code": "UPSTREAM_UNAVAILABLE"}
+    assert failed["failure-reason"]
