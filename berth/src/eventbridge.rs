@@ -153,6 +153,55 @@ async fn send_with_retries(
     false
 }
 
+/// The `PutEvents` request of `body` (about `event`), signed at `amz_date` for EventBridge
+/// in the event's region.
+fn signed_request(
+    target: &Target,
+    event: &Event,
+    body: &[u8],
+    amz_date: &str,
+) -> Result<Request<Body>, String> {
+    let authority = target
+        .endpoint
+        .authority()
+        .map(|authority| authority.as_str())
+        .unwrap_or_default();
+    let path = match target.endpoint.path() {
+        "" => "/",
+        path => path,
+    };
+    let mut headers = HeaderMap::new();
+    let header = |text: &str| HeaderValue::from_str(text).map_err(|e| e.to_string());
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert("host", header(authority)?);
+    headers.insert("x-amz-date", header(amz_date)?);
+    headers.insert("x-amz-target", HeaderValue::from_static(TARGET));
+    let signed = sigv4::SignedRequest {
+        method: "POST",
+        path,
+        query: None,
+        headers: &headers,
+        body,
+    };
+    let authorization = sigv4::sign(
+        &target.access_key_id,
+        &target.secret_access_key,
+        event.region(),
+        SERVICE,
+        amz_date,
+        &signed,
+        &["content-type", "host", "x-amz-date", "x-amz-target"],
+    );
+    headers.insert("authorization", header(&authorization)?);
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(target.endpoint.clone())
+        .body(Body::from(body.to_vec()))
+        .map_err(|e| e.to_string())?;
+    *request.headers_mut() = headers;
+    Ok(request)
+}
+
 /// The `PutEvents` request body of `event` for `bus`.
 pub fn put_events_body(event: &Event, bus: &str) -> Vec<u8> {
     let entry = json!({
@@ -174,50 +223,11 @@ async fn send(
     event: &Event,
     body: &[u8],
 ) -> Result<(), String> {
-    let region = event.region();
-    let authority = target
-        .endpoint
-        .authority()
-        .map(|authority| authority.as_str())
-        .unwrap_or_default();
-    let path = match target.endpoint.path() {
-        "" => "/",
-        path => path,
-    };
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|since| since.as_secs() as i64)
         .unwrap_or_default();
-    let amz_date = sigv4::amz_date_of(seconds);
-    let mut headers = HeaderMap::new();
-    let header = |text: &str| HeaderValue::from_str(text).map_err(|e| e.to_string());
-    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
-    headers.insert("host", header(authority)?);
-    headers.insert("x-amz-date", header(&amz_date)?);
-    headers.insert("x-amz-target", HeaderValue::from_static(TARGET));
-    let signed = sigv4::SignedRequest {
-        method: "POST",
-        path,
-        query: None,
-        headers: &headers,
-        body,
-    };
-    let authorization = sigv4::sign(
-        &target.access_key_id,
-        &target.secret_access_key,
-        region,
-        SERVICE,
-        &amz_date,
-        &signed,
-        &["content-type", "host", "x-amz-date", "x-amz-target"],
-    );
-    headers.insert("authorization", header(&authorization)?);
-    let mut request = Request::builder()
-        .method(Method::POST)
-        .uri(target.endpoint.clone())
-        .body(Body::from(body.to_vec()))
-        .map_err(|e| e.to_string())?;
-    *request.headers_mut() = headers;
+    let request = signed_request(target, event, body, &sigv4::amz_date_of(seconds))?;
     let response = tokio::time::timeout(SEND_TIMEOUT, client.request(request))
         .await
         .map_err(|_| "timed out".to_owned())?
@@ -241,3 +251,6 @@ async fn send(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
