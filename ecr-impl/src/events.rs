@@ -246,6 +246,10 @@ pub fn replication_action(
     )
 }
 
+/// [choice] `failure-code` of a pull through that did not store the image: AWS documents no
+/// list of codes, and Berth's only failure is the upstream not giving the image.
+pub const PULL_THROUGH_FAILURE_CODE: &str = "UPSTREAM_UNAVAILABLE";
+
 /// What a pull through a cache rule names beyond the image.
 #[derive(Debug, Clone, Copy)]
 pub struct PullThrough<'a> {

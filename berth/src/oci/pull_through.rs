@@ -110,7 +110,7 @@ fn announce(
     let failure = outcome
         .as_ref()
         .err()
-        .map(|error| (PULL_THROUGH_FAILURE_CODE, error.0.as_str()));
+        .map(|error| (events::PULL_THROUGH_FAILURE_CODE, error.0.as_str()));
     let rule = events::PullThrough {
         ecr_repository_prefix: &source.ecr_repository_prefix,
         upstream_registry_url: &source.upstream_registry_url,
@@ -126,10 +126,6 @@ fn announce(
         ecr.clock().now(),
     ));
 }
-
-/// [choice] `failure-code` of a pull through that did not store the image (AWS documents no
-/// list of codes; this is the upstream's fault as ECR's pull answers it).
-const PULL_THROUGH_FAILURE_CODE: &str = "UPSTREAM_UNAVAILABLE";
 
 fn parse_reference(reference: &str) -> Option<PullReference> {
     match reference.strip_prefix(Sha256Digest::PREFIX) {
