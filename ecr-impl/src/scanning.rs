@@ -51,11 +51,14 @@ pub(crate) struct Scan {
 const DOCUMENT_VERSION: u32 = 1;
 
 impl Scan {
+    /// How every Berth scan ends (it has no scanner).
+    pub(crate) const ENDED: ScanStatus = ScanStatus::Failed;
+
     /// What DescribeImageScanFindings (and DescribeImages) show of it: FAILED, as real basic
     /// scanning reports an image it cannot analyse.
     pub(crate) fn status(&self) -> ImageScanStatus {
         ImageScanStatus {
-            status: Some(ScanStatus::Failed),
+            status: Some(Scan::ENDED),
             description: Some(messages::scan_unsupported_image()),
         }
     }
@@ -267,7 +270,7 @@ pub(crate) async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
 }
 
 /// The `ECR Image Scan` event of a scan just made of image `digest` (tagged `tags`) in
-/// repository `name`: it ended at once, as [`Scan::status`] shows it.
+/// repository `name`: it ended at once, as [`Scan::ENDED`].
 pub(crate) fn announce(
     state: &State,
     scope: &Scope,
@@ -282,7 +285,7 @@ pub(crate) fn announce(
         digest,
         tag: None,
     };
-    let status = ScanStatus::Failed.as_str();
+    let status = Scan::ENDED.as_str();
     state
         .events()
         .emit(crate::events::image_scan(image, status, &tags, state.now()));
