@@ -145,6 +145,7 @@ mod tests {
             request_body_timeout: Duration::from_secs(60),
             verifier: verify.then(|| Arc::new(credentials)),
             registry_auth: crate::config::RegistryAuth::default(),
+            console_writes: false,
             upstreams: Arc::new(crate::upstream::Upstreams::new(Vec::new())),
             event_delivery: Arc::default(),
         }

@@ -70,7 +70,7 @@ pub async fn handle(
 
 /// Where the client reached Berth: Berth serves plain HTTP, at the `Host` the client used
 /// (never the bind address, which may be `0.0.0.0`). Empty without a usable `Host`.
-fn endpoint(headers: &HeaderMap) -> String {
+pub(crate) fn endpoint(headers: &HeaderMap) -> String {
     headers
         .get(HOST)
         .and_then(|host| host.to_str().ok())

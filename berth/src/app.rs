@@ -15,7 +15,7 @@ use ecr_impl::Ecr;
 use crate::config::{AccountId, Region, RegistryAuth};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
-use crate::{access, admin, api, events, head, layer_download, oci, reply};
+use crate::{access, admin, api, console, events, head, layer_download, oci, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct AppState {
     pub verifier: Option<Arc<Credentials>>,
     /// Who may use the OCI registry.
     pub registry_auth: RegistryAuth,
+    /// Whether the console may delete (`--console-writes`).
+    pub console_writes: bool,
     /// Where pull through cache rules' upstreams are reached (`--upstream`).
     pub upstreams: Arc<crate::upstream::Upstreams>,
     /// What event delivery (`--eventbridge-endpoint`) did.
@@ -54,6 +56,20 @@ pub fn router(state: AppState) -> Router {
             admin::CLOCK,
             only(get(admin::clock).post(admin::set_clock), "GET, POST"),
         )
+        // ---- The console (`/_berth/ui/`) ----
+        .route(console::ROOT, only(get(console::root), "GET"))
+        .route(console::INDEX, only(get(console::index), "GET"))
+        .route(console::SCRIPT, only(get(console::script), "GET"))
+        .route(console::STYLE, only(get(console::style), "GET"))
+        .route(console::API, only(post(console::api), "POST"))
+        .route(console::OVERVIEW, only(get(console::overview), "GET"))
+        .route(console::MANIFEST, only(get(console::manifest), "GET"))
+        .route(console::BLOB, only(get(console::blob), "GET"))
+        .route(
+            console::LIFECYCLE_PREVIEW,
+            only(get(console::lifecycle_preview), "GET"),
+        )
+        // ----
         .route(
             admin::LIFECYCLE_RUN,
             only(post(admin::run_lifecycle), "POST"),

@@ -23,6 +23,7 @@ pub const ENV_VERIFY_SIGV4: &str = "BERTH_VERIFY_SIGV4";
 pub const ENV_CREDENTIALS: &str = "BERTH_CREDENTIALS";
 pub const ENV_REGISTRY_AUTH: &str = "BERTH_REGISTRY_AUTH";
 pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
+pub const ENV_CONSOLE_WRITES: &str = "BERTH_CONSOLE_WRITES";
 pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
 pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
 pub const ENV_EVENTBRIDGE_ENDPOINT: &str = "BERTH_EVENTBRIDGE_ENDPOINT";
@@ -37,6 +38,10 @@ pub const ENV_EVENTBRIDGE_BUS: &str = "BERTH_EVENTBRIDGE_BUS";
 #[derive(Debug, Clone, Parser)]
 #[command(name = "berth", version)]
 pub struct Cli {
+    /// Without a command, Berth serves.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Host name or IP address to listen on (0.0.0.0 to accept connections from other
     /// machines).
     #[arg(long, env = ENV_HOST, default_value = config::DEFAULT_HOST)]
@@ -94,6 +99,11 @@ pub struct Cli {
     #[arg(long, env = ENV_REGISTRY_HOST, value_name = "HOST[:PORT]")]
     pub registry_host: Option<RegistryHostSetting>,
 
+    /// Let the console at /_berth/ui/ delete images (BatchDeleteImage) and repositories
+    /// (DeleteRepository), each after a confirmation. Off by default: the console only
+    /// reads.
+    #[arg(long, env = ENV_CONSOLE_WRITES, value_parser = clap::builder::BoolishValueParser::new())]
+    pub console_writes: bool,
     /// Run every lifecycle policy every SECONDS (expiring and archiving images as the
     /// policies say); 0 turns the background runs off (POST /_berth/lifecycle/run still
     /// runs them on demand).
@@ -117,7 +127,31 @@ pub struct Cli {
     pub eventbridge_bus: String,
 }
 
+/// What `berth COMMAND` does instead of serving.
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Exit 0 if the Berth of these --host/--port settings (or of --url) answers its health
+    /// endpoint with status ok, 1 otherwise. For container HEALTHCHECKs: the image has no
+    /// shell or curl, so set the port with BERTH_PORT, which both the server and this probe
+    /// read.
+    Healthcheck {
+        /// The health endpoint to probe, instead of /_berth/health on the --host/--port
+        /// address (a wildcard --host such as 0.0.0.0 is probed on loopback).
+        #[arg(long, value_name = "URL")]
+        url: Option<String>,
+    },
+}
+
 impl Cli {
+    /// The URL `berth healthcheck` probes: `--url`, else the health endpoint of these
+    /// flags' listening address.
+    pub fn health_url(&self) -> String {
+        match &self.command {
+            Some(Command::Healthcheck { url: Some(url) }) => url.clone(),
+            _ => crate::healthcheck::local_health_url(&self.host, self.port),
+        }
+    }
+
     /// The server settings these flags ask for.
     pub fn config(&self) -> Config {
         Config {
@@ -130,6 +164,7 @@ impl Cli {
             credentials: self.credentials.clone().unwrap_or_default(),
             registry_auth: self.registry_auth,
             registry_host: self.registry_host.clone(),
+            console_writes: self.console_writes,
             lifecycle_interval_seconds: self.lifecycle_interval,
             upstreams: self.upstreams.clone(),
             eventbridge_endpoint: self.eventbridge_endpoint.clone(),
@@ -354,6 +389,20 @@ mod tests {
     }
 
     #[test]
+    fn healthcheck_probes_the_serving_address_or_a_url() {
+        let serving = parse(&[]).unwrap();
+        assert!(serving.command.is_none());
+        let probe = parse(&["--host", "0.0.0.0", "--port", "5000", "healthcheck"]).unwrap();
+        assert!(matches!(
+            probe.command,
+            Some(Command::Healthcheck { url: None })
+        ));
+        assert_eq!(probe.health_url(), "http://127.0.0.1:5000/_berth/health");
+        let probe = parse(&["healthcheck", "--url", "http://berth:4566/_berth/health"]).unwrap();
+        assert_eq!(probe.health_url(), "http://berth:4566/_berth/health");
+    }
+
+    #[test]
     fn help_names_every_flag_and_its_environment_variable() {
         let help = Cli::command().render_long_help().to_string();
         for (flag, env) in [
@@ -367,6 +416,7 @@ mod tests {
             ("--credentials", ENV_CREDENTIALS),
             ("--registry-auth", ENV_REGISTRY_AUTH),
             ("--registry-host", ENV_REGISTRY_HOST),
+            ("--console-writes", ENV_CONSOLE_WRITES),
             ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
             ("--upstream", ENV_UPSTREAMS),
             ("--eventbridge-endpoint", ENV_EVENTBRIDGE_ENDPOINT),

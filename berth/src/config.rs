@@ -102,6 +102,8 @@ pub struct Config {
     pub registry_auth: RegistryAuth,
     /// Where `repositoryUri` and `proxyEndpoint` point; `None` keeps AWS's hosts.
     pub registry_host: Option<RegistryHostSetting>,
+    /// Whether the console (`/_berth/ui/`) may delete images and repositories.
+    pub console_writes: bool,
     /// Seconds between two runs of every lifecycle policy; 0 runs them only when
     /// `POST /_berth/lifecycle/run` asks.
     pub lifecycle_interval_seconds: u64,
@@ -224,6 +226,7 @@ impl Default for Config {
             credentials: Credentials::default(),
             registry_auth: RegistryAuth::default(),
             registry_host: None,
+            console_writes: false,
             lifecycle_interval_seconds: DEFAULT_LIFECYCLE_INTERVAL_SECONDS,
             upstreams: Vec::new(),
             eventbridge_endpoint: None,

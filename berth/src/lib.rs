@@ -38,10 +38,12 @@ mod body;
 mod caller;
 pub mod cli;
 pub mod config;
+mod console;
 pub mod errors;
 mod eventbridge;
 mod events;
 mod head;
+pub mod healthcheck;
 mod idle;
 mod layer_download;
 // The OCI `/v2` registry.
@@ -180,6 +182,7 @@ pub async fn start(config: Config) -> io::Result<Running> {
             .verify_sigv4
             .then(|| Arc::new(config.credentials.clone())),
         registry_auth: config.registry_auth,
+        console_writes: config.console_writes,
         upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
         event_delivery,
     };

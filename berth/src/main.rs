@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use berth::cli::{Cli, ENDPOINT_PREFIX};
+use berth::cli::{Cli, Command, ENDPOINT_PREFIX};
 use berth::signals::StopSignals;
 use clap::Parser;
 
@@ -14,6 +14,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Healthcheck { .. }) = cli.command {
+        return healthcheck(&cli.health_url());
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(&cli.log)
@@ -41,6 +44,18 @@ async fn main() -> ExitCode {
     tracing::info!(signal, "stopping");
     running.shutdown().await;
     ExitCode::SUCCESS
+}
+
+/// `berth healthcheck`: the health document on stdout when healthy (Docker keeps a probe's
+/// output in `docker inspect`), the reason on stderr and exit 1 when not.
+fn healthcheck(url: &str) -> ExitCode {
+    match berth::healthcheck::probe(url, berth::healthcheck::PROBE_TIMEOUT) {
+        Ok(document) => {
+            println!("{document}");
+            ExitCode::SUCCESS
+        }
+        Err(why) => fail(format_args!("{url}: {why}")),
+    }
 }
 
 /// Reports a startup failure on stderr (even with logging off) and exits non-zero.

@@ -322,3 +322,43 @@ async fn inherited_berth_settings_never_reach_the_server() {
     );
     berth.stop().await;
 }
+
+/// `berth healthcheck` (the container image's HEALTHCHECK): exit 0 and the health document
+/// when the Berth of its settings answers, 1 and why on stderr when nothing does.
+#[tokio::test]
+async fn healthcheck_probes_the_server_of_its_settings() {
+    let berth = BerthProcess::start(berth_command(["--port", "0"])).await;
+    let port = berth.addr.port().to_string();
+
+    // The port from the variable the server also reads, a wildcard host probed on loopback.
+    let mut probe = berth_command(["healthcheck"]);
+    probe.env("BERTH_PORT", &port).env("BERTH_HOST", "0.0.0.0");
+    let output = probe.output().await.unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{output:?}");
+    let document: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(document["status"], "ok");
+    assert_eq!(document["version"], env!("CARGO_PKG_VERSION"));
+
+    let url = format!("http://localhost:{port}/_berth/health");
+    let output = berth_command(["healthcheck", "--url", &url])
+        .output()
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+
+    berth.stop().await;
+    let output = berth_command(["--port", &port, "healthcheck"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "berth: http://127.0.0.1:{port}/_berth/health: cannot connect"
+        )),
+        "{stderr}"
+    );
+}

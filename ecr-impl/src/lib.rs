@@ -16,6 +16,7 @@
 mod arn;
 pub mod auth;
 mod clock;
+pub mod console;
 pub mod events;
 mod exclusions;
 pub mod images;

@@ -30,6 +30,20 @@ use support::{TempDir, refused};
 struct Fixture {
     made_by: MadeBy,
     registries: Vec<Registry>,
+    /// Read-only calls and what they answered (schema version 4 on: images and the
+    /// registry-level settings, which live in documents).
+    #[serde(default)]
+    reads: Vec<Read>,
+}
+
+/// One read-only call the release answered, in one registry.
+#[derive(Debug, Deserialize)]
+struct Read {
+    account: String,
+    region: String,
+    operation: String,
+    input: serde_json::Value,
+    answer: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -168,7 +182,7 @@ fn assert_same(version: u32, actual: &Entry, expected: &Entry) {
 }
 
 /// Every schema version this Berth knows has its fixture.
-const FIXTURES: std::ops::RangeInclusive<u32> = 1..=3;
+const FIXTURES: std::ops::RangeInclusive<u32> = 1..=4;
 
 #[test]
 fn every_schema_version_has_a_fixture() {
@@ -243,6 +257,16 @@ fn covers_every_stored_field(version: u32) {
     assert!(entries.iter().any(|e| e.policy_text.is_none()));
     // createdAt in milliseconds, as stored.
     assert!(repositories().all(|r| r.created_at.is_some()));
+    // From version 4, documents: every read answered, and images among them.
+    if version >= 4 {
+        assert!(fixture.reads.len() >= 20, "schema-v{version}: reads");
+        assert!(
+            fixture.reads.iter().any(|read| read.answer["imageDetails"]
+                .as_array()
+                .is_some_and(|d| !d.is_empty())),
+            "schema-v{version}: images"
+        );
+    }
 }
 
 #[tokio::test]
@@ -279,6 +303,37 @@ async fn reads_back_exactly(version: u32) {
     }
     // No registry the fixture does not list has gained repositories.
     assert_eq!(ecr.all_repositories().await.unwrap().len(), count);
+    for read in &fixture.reads {
+        let mut ctx = RequestContext {
+            account_id: read.account.clone(),
+            region: read.region.clone(),
+            request_id: "upgrade-test".into(),
+            operation: "",
+            endpoint: String::new(),
+        };
+        let target = format!(
+            "{}.{}",
+            ecr_generated::operations::SERVICE.target_prefix,
+            read.operation
+        );
+        let body = read.input.to_string();
+        let request = berth_runtime::protocol::Request {
+            target: Some(&target),
+            content_type: Some(ecr_generated::operations::SERVICE.content_type),
+            body: body.as_bytes(),
+        };
+        let response = ecr.handle(&mut ctx, request).await;
+        let answer: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(
+            (response.status, &answer),
+            (200, &read.answer),
+            "schema-v{version}: {} {} in {}/{}",
+            read.operation,
+            read.input,
+            read.account,
+            read.region
+        );
+    }
     drop(ecr);
     assert_eq!(
         file_version(&dir.path().join(DATABASE_FILE)),

@@ -41,15 +41,15 @@ export function berthBinary() {
 }
 
 /**
- * Starts `berth --port 0` on loopback and resolves once it has printed its endpoint.
- * Every BERTH_* and AWS_* variable of the machine is dropped from its environment (a
- * developer's BERTH_VERIFY_SIGV4 would change what the tests see).
+ * Starts `berth --port 0` on loopback (with `extraArgs`) and resolves once it has printed
+ * its endpoint. Every BERTH_* and AWS_* variable of the machine is dropped from its
+ * environment (a developer's BERTH_VERIFY_SIGV4 would change what the tests see).
  */
-export async function startBerth() {
+export async function startBerth(extraArgs = []) {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !name.startsWith("BERTH_") && !name.startsWith("AWS_")),
   );
-  const child = spawn(berthBinary(), ["--host", "127.0.0.1", "--port", "0", "--log", "warn"], {
+  const child = spawn(berthBinary(), ["--host", "127.0.0.1", "--port", "0", "--log", "warn", ...extraArgs], {
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });

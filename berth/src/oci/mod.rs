@@ -228,7 +228,7 @@ fn set(response: &mut Response, name: HeaderName, value: &str) {
 pub(crate) struct Query(Vec<(String, String)>);
 
 impl Query {
-    fn parse(query: &str) -> Query {
+    pub(crate) fn parse(query: &str) -> Query {
         Query(
             query
                 .split('&')

@@ -4,6 +4,8 @@
 use std::collections::HashSet;
 
 use super::policy::{ActionType, CountType, Rule, StorageClass, TagStatus};
+// The one wildcard matcher (ECR's `*` patterns, also of tag-mutability exclusion filters).
+pub(crate) use crate::images::immutability::wildcard_match;
 
 /// A day in milliseconds (`countUnit: days`).
 const DAY_MILLIS: i64 = 24 * 60 * 60 * 1000;
@@ -124,28 +126,6 @@ fn matches(rule: &Rule, image: &ImageFacts) -> bool {
             }
         }
     }
-}
-
-/// Whether `pattern` matches all of `text`, `*` standing for any run of characters
-/// (possibly empty); case-sensitive.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let mut parts = pattern.split('*');
-    let first = parts.next().unwrap_or_default();
-    let Some(mut rest) = text.strip_prefix(first) else {
-        return false;
-    };
-    let parts: Vec<&str> = parts.collect();
-    let Some((last, middle)) = parts.split_last() else {
-        // No `*`: the exact tag.
-        return rest.is_empty();
-    };
-    for part in middle {
-        match rest.find(part) {
-            Some(at) => rest = &rest[at + part.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// The images among `decisions` that stay because an index keeps them: their decisions
