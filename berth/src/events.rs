@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::response::Response;
 use ecr_impl::events::Event;
 use serde::Serialize;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::app::AppState;
 use crate::reply;
@@ -45,8 +45,9 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Respon
         });
     }
     let (recent, live) = state.ecr.events().subscribe();
+    let closing = state.ecr.events().closing();
     let (frames, written) = mpsc::channel(STREAM_BUFFER);
-    tokio::spawn(write_stream(recent, live, frames));
+    tokio::spawn(write_stream(recent, live, closing, frames));
     let mut response = Response::new(Body::from_stream(Frames(written)));
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(EVENT_STREAM));
@@ -54,10 +55,12 @@ pub async fn events(State(state): State<AppState>, headers: HeaderMap) -> Respon
     response
 }
 
-/// Writes `recent`, then what `live` receives, as frames, until the reader goes.
+/// Writes `recent`, then what `live` receives, as frames, until the reader goes or the
+/// server stops (`closing`).
 async fn write_stream(
     recent: Vec<Arc<Event>>,
     mut live: broadcast::Receiver<Arc<Event>>,
+    mut closing: watch::Receiver<bool>,
     frames: mpsc::Sender<Bytes>,
 ) {
     // A first comment, so a reader sees the stream open before any event.
@@ -82,6 +85,7 @@ async fn write_stream(
             },
             _ = keep_alive.tick() => comment("keep-alive"),
             () = frames.closed() => return,
+            _ = closing.wait_for(|closed| *closed) => return,
         };
         if frames.send(next).await.is_err() {
             return;

@@ -187,9 +187,12 @@ pub async fn start(config: Config) -> io::Result<Running> {
         event_delivery,
     };
     let (stop, stopped) = oneshot::channel::<()>();
+    let stopping = ecr.clone();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {
         // A send and a dropped sender both mean stop.
         let _ = stopped.await;
+        // Event streams never end on their own: they end now, so shutdown need not wait.
+        stopping.events().close();
     });
     let task = tokio::spawn(server);
     tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use berth_runtime::Timestamp;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::arn;
 use crate::limits::{EVENTS_LIVE_BACKLOG, EVENTS_RECENT};
@@ -407,6 +407,9 @@ pub struct Events {
     recent: Mutex<VecDeque<Arc<Event>>>,
     live: broadcast::Sender<Arc<Event>>,
     taps: Mutex<Vec<Tap>>,
+    /// Set when the server stops: live subscribers end (their streams would hold up a
+    /// graceful shutdown).
+    closing: watch::Sender<bool>,
 }
 
 impl std::fmt::Debug for Events {
@@ -421,6 +424,7 @@ impl Default for Events {
             recent: Mutex::new(VecDeque::with_capacity(EVENTS_RECENT)),
             live: broadcast::channel(EVENTS_LIVE_BACKLOG).0,
             taps: Mutex::new(Vec::new()),
+            closing: watch::Sender::new(false),
         }
     }
 }
@@ -467,6 +471,16 @@ impl Events {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(tap);
+    }
+
+    /// Tells live subscribers to end: the server is stopping.
+    pub fn close(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Whether (and when) [`Events::close`] was called.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
     }
 
     /// Forgets the recent events (`POST /_berth/reset`).

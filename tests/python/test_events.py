@@ -393,3 +393,19 @@ def test_a_pull_through_is_a_pull_through_cache_action(tmp_path, berth_with):
         "repository-name": "k8s/pause", "upstream-registry-url": "registry.k8s.io", "image-tag": "3.9",
         "failure-code": "UPSTREAM_UNAVAILABLE"}
     assert failed["failure-reason"]
+
+
+def test_an_open_stream_does_not_hold_up_a_stop(berth_with):
+    server = berth_with({})
+    url = urlparse(server.endpoint)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=15)
+    connection.request("GET", "/_berth/events", headers={"Accept": "text/event-stream"})
+    response = connection.getresponse()
+    assert response.readline().startswith(b":")
+    started = time.monotonic()
+    assert server.stop() == 0, server.log()
+    # Well within the 10 s graceful shutdown would wait for an open request.
+    assert time.monotonic() - started < 5
+    # The stream ended with the server.
+    assert response.read() in (b"", b"\n")
+    connection.close()

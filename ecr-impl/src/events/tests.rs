@@ -359,3 +359,13 @@ fn a_subscriber_sees_each_event_once_and_taps_see_every_one() {
     let ids: Vec<String> = hub.recent().iter().map(|e| e.id().to_owned()).collect();
     assert_eq!(*tapped.lock().unwrap(), ids);
 }
+
+#[test]
+fn closing_is_seen_by_every_subscriber_even_a_late_one() {
+    let hub = Events::default();
+    let early = hub.closing();
+    assert!(!*early.borrow());
+    hub.close();
+    assert!(*early.borrow());
+    assert!(*hub.closing().borrow());
+}
