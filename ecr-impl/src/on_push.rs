@@ -13,7 +13,9 @@ use crate::store::Scope;
 use crate::store::blobs::Sha256Digest;
 
 /// PutImage on the caller's registry `scope` (the caller has checked `registryId`), then
-/// what follows a push.
+/// what follows a push. [choice] A push refused because its tag is immutable is an
+/// `ECR Image Action` PUSH FAILURE (AWS's event schema has `result` FAILURE; its documents
+/// show no refused push); other refusals (bad input, no repository) emit nothing.
 pub(crate) async fn push(
     state: &State,
     scope: &Scope,
