@@ -147,6 +147,7 @@ mod tests {
             registry_auth: crate::config::RegistryAuth::default(),
             console_writes: false,
             upstreams: Arc::new(crate::upstream::Upstreams::new(Vec::new())),
+            event_delivery: Arc::default(),
         }
     }
 

@@ -31,6 +31,8 @@ struct Health {
     version: &'static str,
     operations: OperationCounts,
     model: ModelIdentity,
+    /// What delivery to `--eventbridge-endpoint` did (all zero without one).
+    events: crate::eventbridge::Counts,
 }
 
 /// Which model the server was generated from.
@@ -73,6 +75,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
         model: ModelIdentity {
             sha256: ecr_generated::MODEL_SHA256,
         },
+        events: state.event_delivery.counts(),
     })
 }
 

@@ -15,7 +15,7 @@ use ecr_impl::Ecr;
 use crate::config::{AccountId, Region, RegistryAuth};
 use crate::errors::HttpError;
 use crate::sigv4::Credentials;
-use crate::{access, admin, api, console, head, layer_download, oci, reply};
+use crate::{access, admin, api, console, events, head, layer_download, oci, reply};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -36,6 +36,8 @@ pub struct AppState {
     pub console_writes: bool,
     /// Where pull through cache rules' upstreams are reached (`--upstream`).
     pub upstreams: Arc<crate::upstream::Upstreams>,
+    /// What event delivery (`--eventbridge-endpoint`) did.
+    pub event_delivery: Arc<crate::eventbridge::Counters>,
 }
 
 /// The path AWS clients post API requests to.
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .route(admin::RESET, only(post(admin::reset), "POST"))
         .route(admin::OPERATIONS, only(get(admin::operations), "GET"))
         .route(admin::REPOSITORIES, only(get(admin::repositories), "GET"))
+        .route(events::PATH, only(get(events::events), "GET"))
         .route(
             admin::CLOCK,
             only(get(admin::clock).post(admin::set_clock), "GET, POST"),

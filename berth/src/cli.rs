@@ -26,6 +26,8 @@ pub const ENV_REGISTRY_HOST: &str = "BERTH_REGISTRY_HOST";
 pub const ENV_CONSOLE_WRITES: &str = "BERTH_CONSOLE_WRITES";
 pub const ENV_LIFECYCLE_INTERVAL: &str = "BERTH_LIFECYCLE_INTERVAL";
 pub const ENV_UPSTREAMS: &str = "BERTH_UPSTREAMS";
+pub const ENV_EVENTBRIDGE_ENDPOINT: &str = "BERTH_EVENTBRIDGE_ENDPOINT";
+pub const ENV_EVENTBRIDGE_BUS: &str = "BERTH_EVENTBRIDGE_BUS";
 
 /// Amazon ECR emulated locally.
 ///
@@ -114,6 +116,15 @@ pub struct Cli {
     /// whose upstream has no mapping cannot pull (NAME_UNKNOWN).
     #[arg(long = "upstream", env = ENV_UPSTREAMS, value_name = "HOST=URL", value_delimiter = ',', hide_env_values = true, value_parser = UpstreamParser)]
     pub upstreams: Vec<UpstreamMapping>,
+    /// Also deliver every event (GET /_berth/events) with EventBridge's PutEvents to this
+    /// EventBridge-compatible endpoint (http://HOST[:PORT]), SigV4-signed with
+    /// AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (else test/test). Never delays an ECR call.
+    #[arg(long, env = ENV_EVENTBRIDGE_ENDPOINT, value_name = "URL")]
+    pub eventbridge_endpoint: Option<String>,
+
+    /// The event bus --eventbridge-endpoint delivers to.
+    #[arg(long, env = ENV_EVENTBRIDGE_BUS, value_name = "NAME", default_value = crate::eventbridge::DEFAULT_BUS)]
+    pub eventbridge_bus: String,
 }
 
 /// What `berth COMMAND` does instead of serving.
@@ -156,6 +167,8 @@ impl Cli {
             console_writes: self.console_writes,
             lifecycle_interval_seconds: self.lifecycle_interval,
             upstreams: self.upstreams.clone(),
+            eventbridge_endpoint: self.eventbridge_endpoint.clone(),
+            eventbridge_bus: self.eventbridge_bus.clone(),
             ..Config::default()
         }
     }
@@ -406,6 +419,8 @@ mod tests {
             ("--console-writes", ENV_CONSOLE_WRITES),
             ("--lifecycle-interval", ENV_LIFECYCLE_INTERVAL),
             ("--upstream", ENV_UPSTREAMS),
+            ("--eventbridge-endpoint", ENV_EVENTBRIDGE_ENDPOINT),
+            ("--eventbridge-bus", ENV_EVENTBRIDGE_BUS),
         ] {
             assert!(
                 help.contains(flag) && help.contains(env),

@@ -109,6 +109,10 @@ pub struct Config {
     pub lifecycle_interval_seconds: u64,
     /// Where the upstreams pull through cache rules name are reached (`--upstream`).
     pub upstreams: Vec<crate::upstream::UpstreamMapping>,
+    /// Where events are also delivered with PutEvents (`http://HOST[:PORT]`), if anywhere.
+    pub eventbridge_endpoint: Option<String>,
+    /// The bus they are delivered to.
+    pub eventbridge_bus: String,
 }
 
 /// [choice] How often lifecycle policies are evaluated unless set (ECR: within 24 hours).
@@ -225,6 +229,8 @@ impl Default for Config {
             console_writes: false,
             lifecycle_interval_seconds: DEFAULT_LIFECYCLE_INTERVAL_SECONDS,
             upstreams: Vec::new(),
+            eventbridge_endpoint: None,
+            eventbridge_bus: crate::eventbridge::DEFAULT_BUS.to_owned(),
         }
     }
 }

@@ -40,6 +40,8 @@ pub mod cli;
 pub mod config;
 mod console;
 pub mod errors;
+mod eventbridge;
+mod events;
 mod head;
 pub mod healthcheck;
 mod idle;
@@ -162,6 +164,13 @@ pub async fn start(config: Config) -> io::Result<Running> {
         None => ecr,
     };
     let ecr = Arc::new(ecr);
+    let event_delivery = Arc::new(eventbridge::Counters::default());
+    if let Some(endpoint) = &config.eventbridge_endpoint {
+        let target = eventbridge::Target::new(endpoint, &config.eventbridge_bus)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        tracing::info!(%endpoint, bus = %config.eventbridge_bus, "events are delivered with PutEvents");
+        eventbridge::start(&ecr, target, event_delivery.clone());
+    }
     let state = app::AppState {
         ecr: ecr.clone(),
         account_id: config.account_id,
@@ -175,11 +184,15 @@ pub async fn start(config: Config) -> io::Result<Running> {
         registry_auth: config.registry_auth,
         console_writes: config.console_writes,
         upstreams: Arc::new(upstream::Upstreams::new(config.upstreams.clone())),
+        event_delivery,
     };
     let (stop, stopped) = oneshot::channel::<()>();
+    let stopping = ecr.clone();
     let server = serve::serve(listener, app::router(state), config.timeouts, async move {
         // A send and a dropped sender both mean stop.
         let _ = stopped.await;
+        // Event streams never end on their own: they end now, so shutdown need not wait.
+        stopping.events().close();
     });
     let task = tokio::spawn(server);
     tracing::info!(%local_addr, verify_sigv4 = config.verify_sigv4, "berth is listening");

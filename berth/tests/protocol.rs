@@ -416,6 +416,8 @@ async fn health_reports_the_version_the_operations_and_the_model() {
             "version": env!("CARGO_PKG_VERSION"),
             "operations": { "implemented": implemented, "total": operations.len() },
             "model": { "sha256": sha256 },
+            // Delivery to --eventbridge-endpoint: none configured here.
+            "events": { "delivered": 0, "dropped": 0, "failed": 0 },
         })
     );
     berth.shutdown().await;

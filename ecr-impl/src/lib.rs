@@ -17,6 +17,7 @@ mod arn;
 pub mod auth;
 mod clock;
 pub mod console;
+pub mod events;
 mod exclusions;
 pub mod images;
 pub mod layers;
@@ -102,6 +103,7 @@ impl Ecr {
             rendered: Arc::default(),
             registry_host: RegistryHost::aws(),
             clock: Arc::default(),
+            events: Arc::default(),
         };
         Ecr::serving(state)
     }
@@ -149,11 +151,17 @@ impl Ecr {
         &self.service.state().clock
     }
 
+    /// The events this ECR emits (see [`events::Events`]).
+    pub fn events(&self) -> &events::Events {
+        &self.service.state().events
+    }
+
     /// Drops all state (every account and region); returns once that is durable. Fails
     /// only when the backend does (nothing is dropped then).
     pub async fn reset(&self) -> Result<(), errors::ServerException> {
         self.meta().reset().await.map_err(ops::server_failure)?;
         self.service.state().rendered.clear();
+        self.service.state().events.clear();
         Ok(())
     }
 

@@ -111,3 +111,12 @@ pub const DEFAULT_DESCRIBE_PULL_THROUGH_CACHE_RULES_PAGE_SIZE: usize = 100;
 /// upstream is asked again (24 hours).
 pub const PULL_THROUGH_TAG_RECHECK: std::time::Duration =
     std::time::Duration::from_secs(24 * 60 * 60);
+
+// ==== Events ====
+
+/// [choice] How many recent events `GET /_berth/events` shows (older ones are forgotten).
+pub const EVENTS_RECENT: usize = 1000;
+
+/// [choice] How many events a live subscriber (`GET /_berth/events` as a stream) may fall
+/// behind before it misses some.
+pub const EVENTS_LIVE_BACKLOG: usize = 1024;

@@ -51,11 +51,14 @@ pub(crate) struct Scan {
 const DOCUMENT_VERSION: u32 = 1;
 
 impl Scan {
+    /// How every Berth scan ends (it has no scanner).
+    pub(crate) const ENDED: ScanStatus = ScanStatus::Failed;
+
     /// What DescribeImageScanFindings (and DescribeImages) show of it: FAILED, as real basic
     /// scanning reports an image it cannot analyse.
     pub(crate) fn status(&self) -> ImageScanStatus {
         ImageScanStatus {
-            status: Some(ScanStatus::Failed),
+            status: Some(Scan::ENDED),
             description: Some(messages::scan_unsupported_image()),
         }
     }
@@ -237,14 +240,42 @@ pub(crate) async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     if wanted != Ok(true) {
         return;
     }
-    let scope = scope.clone();
-    let _ = meta::write::<_, StoreError, _>(state.meta(), move |tx| {
-        if let Some(repository) = scanned_on_push(tx, &scope, &name, &digest)? {
-            start(tx, repository, &digest, now)?;
+    let (job_scope, job_name) = (scope.clone(), name.clone());
+    let scanned = meta::write::<_, StoreError, _>(state.meta(), move |tx| {
+        let Some(repository) = scanned_on_push(tx, &job_scope, &job_name, &digest)? else {
+            return Ok(None);
+        };
+        match start(tx, repository, &digest, now)? {
+            ScanStart::Started => Ok(Some(tx.tags_of(repository, &digest)?)),
+            ScanStart::QuotaExceeded => Ok(None),
         }
-        Ok(())
     })
     .await;
+    if let Ok(Some(tags)) = scanned {
+        announce(state, scope, &name, &digest, &tags);
+    }
+}
+
+/// The `ECR Image Scan` event of a scan just made of image `digest` (tagged `tags`) in
+/// repository `name`: it ended at once, as [`Scan::ENDED`].
+pub(crate) fn announce(
+    state: &State,
+    scope: &Scope,
+    name: &str,
+    digest: &Sha256Digest,
+    tags: &[ecr_generated::types::ImageTag],
+) {
+    let tags: Vec<String> = tags.iter().map(|tag| tag.to_string()).collect();
+    let image = crate::events::ImageRef {
+        scope,
+        repository: name,
+        digest,
+        tag: None,
+    };
+    let status = Scan::ENDED.as_str();
+    state
+        .events()
+        .emit(crate::events::image_scan(image, status, &tags, state.now()));
 }
 
 /// The repository a push of image `digest` into `name` is scanned in, if it is: the

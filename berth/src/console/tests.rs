@@ -29,6 +29,7 @@ fn state(verify: bool, writes: bool) -> AppState {
         registry_auth: crate::config::RegistryAuth::default(),
         console_writes: writes,
         upstreams: Arc::new(crate::upstream::Upstreams::new(Vec::new())),
+        event_delivery: Arc::default(),
     }
 }
 

@@ -237,8 +237,10 @@ pub async fn delete(
         return Err(OciError::new(Code::Unsupported, error::METHOD_UNSUPPORTED));
     }
     let id = identifier(reference)?;
-    let meta = ctx.state.ecr.layer_stores().meta;
-    let answer = images::delete::delete::<BatchDeleteImageError>(meta, ctx.scope, &name, vec![id])
+    let answer = ctx
+        .state
+        .ecr
+        .delete_images::<BatchDeleteImageError>(ctx.scope, &name, vec![id])
         .await
         .map_err(|error| OciError::from_ecr(error.as_response()))?;
     match answer.failures.unwrap_or_default().first() {

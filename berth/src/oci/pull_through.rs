@@ -11,6 +11,7 @@
 
 use ecr_generated::errors::PutImageError;
 use ecr_generated::types::{ImageManifest, ImageTag, PutImageRequest, RepositoryName};
+use ecr_impl::events;
 use ecr_impl::images::manifest;
 use ecr_impl::layers::{self, LayerError, Part};
 use ecr_impl::pull_through::{PullReference, PullThroughSource};
@@ -76,6 +77,8 @@ pub(crate) async fn refresh(
         )));
     };
     let outcome = fetch(ctx, name, &source, &mut session, reference).await;
+    announce(ctx, name, &source, &pull, &outcome);
+    let outcome = outcome.map(|_| ());
     match (&outcome, &pull) {
         (Ok(()), PullReference::Tag(tag)) => {
             if let Err(error) = ecr.pull_through_checked(ctx.scope, name, tag).await {
@@ -88,6 +91,40 @@ pub(crate) async fn refresh(
         _ => {}
     }
     outcome.map_err(|error| failure(error.0))
+}
+
+/// The `ECR Pull Through Cache Action` event of a pull through that fetched (or failed to
+/// fetch) `pull` of `name`: the digest of the image stored, else the one asked for.
+fn announce(
+    ctx: Ctx<'_>,
+    name: &RepositoryName,
+    source: &PullThroughSource,
+    pull: &PullReference,
+    outcome: &Result<Sha256Digest, UpstreamError>,
+) {
+    let (tag, asked) = match pull {
+        PullReference::Tag(tag) => (Some(tag.as_str()), None),
+        PullReference::Digest(digest) => (None, Some(*digest)),
+    };
+    let digest = outcome.as_ref().ok().copied().or(asked);
+    let failure = outcome
+        .as_ref()
+        .err()
+        .map(|error| (events::PULL_THROUGH_FAILURE_CODE, error.0.as_str()));
+    let rule = events::PullThrough {
+        ecr_repository_prefix: &source.ecr_repository_prefix,
+        upstream_registry_url: &source.upstream_registry_url,
+        failure,
+    };
+    let ecr = &ctx.state.ecr;
+    ecr.events().emit(events::pull_through_cache_action(
+        ctx.scope,
+        name,
+        tag,
+        digest.as_ref(),
+        rule,
+        ecr.clock().now(),
+    ));
 }
 
 fn parse_reference(reference: &str) -> Option<PullReference> {
@@ -106,9 +143,10 @@ async fn fetch(
     source: &PullThroughSource,
     session: &mut UpstreamSession,
     reference: &str,
-) -> Result<(), UpstreamError> {
+) -> Result<Sha256Digest, UpstreamError> {
     let ecr = &ctx.state.ecr;
     let top = read_manifest(session, reference).await?;
+    let digest = Sha256Digest::of(top.text.as_bytes());
     let created = ecr
         .create_pull_through_repository(ctx.scope, name)
         .await
@@ -121,7 +159,7 @@ async fn fetch(
     {
         tracing::warn!(%error, "pull through: a failed pull's repository stayed");
     }
-    stored
+    stored.map(|()| digest)
 }
 
 /// A manifest the upstream served, read as PutImage will read it.

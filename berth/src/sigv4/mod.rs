@@ -148,6 +148,36 @@ fn check_scope(
     Ok(region)
 }
 
+/// The `Authorization` value a client sends for `request` to `service` in `region`, signed
+/// with `access_key_id`/`secret` at `amz_date` (`YYYYMMDD'T'HHMMSS'Z'`), covering
+/// `signed_headers` (lowercase, sorted; each present in the request's headers).
+pub fn sign(
+    access_key_id: &str,
+    secret: &str,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+    request: &SignedRequest<'_>,
+    signed_headers: &[&str],
+) -> String {
+    let day = amz_date.get(..8).unwrap_or_default();
+    let scope = format!("{day}/{region}/{service}/{}", authorization::TERMINATOR);
+    let creq = canonical::request(request, signed_headers, &signing::sha256_hex(request.body));
+    let sts = signing::string_to_sign(amz_date, &scope, &creq);
+    let key = signing::signing_key(secret, day, region, service);
+    format!(
+        "{} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={}",
+        authorization::ALGORITHM,
+        signed_headers.join(";"),
+        signing::signature(&key, &sts)
+    )
+}
+
+/// `X-Amz-Date` text for seconds since the Unix epoch.
+pub fn amz_date_of(seconds: i64) -> String {
+    time::format_amz_date(seconds)
+}
+
 /// Signing as a client does, for tests of what verification lets through.
 #[cfg(test)]
 pub(crate) mod testing {

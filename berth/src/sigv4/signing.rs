@@ -31,7 +31,6 @@ pub fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> Vec<
 }
 
 /// Lowercase hex signature of `string_to_sign` with `key` (what a client sends).
-#[cfg(test)]
 pub fn signature(key: &[u8], string_to_sign: &str) -> String {
     hex(&hmac(key, string_to_sign.as_bytes()))
 }

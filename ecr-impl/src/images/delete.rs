@@ -17,7 +17,9 @@ use ecr_generated::types::{
 };
 
 use super::{Lookup, entry_problem, failure, failure_with_reason, find_repository, lookup};
+use crate::events::{self, ImageActionType, ImageRef, Outcome};
 use crate::messages;
+use crate::ops::State;
 use crate::store::blobs::Sha256Digest;
 use crate::store::meta::{self, MetaStore, RepoId, Tx};
 use crate::store::{Scope, StoreError};
@@ -57,6 +59,57 @@ where
         Ok(delete_job(tx, repo, &image_ids)?)
     })
     .await
+}
+
+/// [`delete`], then an `ECR Image Action` DELETE event for each image id it answers (each
+/// tag removed, each image deleted untagged): BatchDeleteImage and the `/v2` DELETE.
+pub(crate) async fn delete_announced<E>(
+    state: &State,
+    scope: &Scope,
+    name: &RepositoryName,
+    image_ids: Vec<ImageIdentifier>,
+) -> Result<BatchDeleteImageResponse, E>
+where
+    E: From<StoreError> + From<RepositoryNotFoundException> + Send + 'static,
+{
+    let answer = delete::<E>(state.meta(), scope, name, image_ids).await?;
+    let now = state.now();
+    for id in answer.image_ids.iter().flatten() {
+        let Some(Ok(digest)) = id.image_digest.as_deref().map(str::parse::<Sha256Digest>) else {
+            continue;
+        };
+        let image = ImageRef {
+            scope,
+            repository: name,
+            digest: &digest,
+            tag: id.image_tag.as_deref(),
+        };
+        state.events().emit(events::image_action(
+            ImageActionType::Delete,
+            Outcome::Success,
+            image,
+            None,
+            None,
+            now,
+        ));
+    }
+    Ok(answer)
+}
+
+impl crate::Ecr {
+    /// BatchDeleteImage on `scope` for protocols other than the JSON API (the `/v2` manifest
+    /// DELETE), with its events.
+    pub async fn delete_images<E>(
+        &self,
+        scope: &Scope,
+        name: &RepositoryName,
+        image_ids: Vec<ImageIdentifier>,
+    ) -> Result<BatchDeleteImageResponse, E>
+    where
+        E: From<StoreError> + From<RepositoryNotFoundException> + Send + 'static,
+    {
+        delete_announced(self.service.state(), scope, name, image_ids).await
+    }
 }
 
 fn delete_job(

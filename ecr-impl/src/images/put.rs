@@ -4,6 +4,7 @@
 //! stores the image, its references and its tag, or nothing at all.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use berth_runtime::Timestamp;
 use bytes::Bytes;
@@ -29,6 +30,8 @@ pub struct Pushed {
     pub image: Image,
     pub digest: Sha256Digest,
     pub subject: Option<Sha256Digest>,
+    /// The artifact's type (`artifactType`, else the config's media type); none for an index.
+    pub artifact_media_type: Option<Arc<str>>,
 }
 
 /// PutImage on the caller's registry `scope` (the caller has checked `registryId`) at
@@ -85,6 +88,7 @@ pub async fn put(
         },
         digest: row.digest,
         subject: row.subject,
+        artifact_media_type: row.artifact_media_type,
     })
 }
 

@@ -4,7 +4,7 @@
 //! referrers with it); TRANSITION archives it as UpdateImageStorageClass does; the policy
 //! gets `lastEvaluatedAt = now`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use berth_runtime::Timestamp;
 use ecr_generated::errors::ServerException;
@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::policy::ActionType;
 use super::{POLICY_KIND, load_images, plan, put_stored_policy, stored_policy};
+use crate::events::ExpiredImage;
 use crate::ops::server_failure;
 use crate::store::StoreError;
 use crate::store::blobs::Sha256Digest;
@@ -37,7 +38,7 @@ pub(crate) fn run_repository(
     tx: &mut dyn Tx,
     repository: RepoId,
     now: Timestamp,
-) -> Result<Option<LifecycleRun>, StoreError> {
+) -> Result<Option<(LifecycleRun, Vec<ExpiredImage>)>, StoreError> {
     let Some(mut stored) = stored_policy(tx, repository)? else {
         return Ok(None);
     };
@@ -49,11 +50,13 @@ pub(crate) fn run_repository(
         ..LifecycleRun::default()
     };
     let mut expired = BTreeSet::new();
+    let mut expired_by = HashMap::new();
     for decision in &decisions {
         let mut row = images[decision.image].row.clone();
         match decision.action {
             ActionType::Expire => {
                 expired.insert(row.digest);
+                expired_by.insert(row.digest, decision.rule_priority);
             }
             ActionType::Transition => {
                 row.status = ImageStatus::Archived;
@@ -87,7 +90,18 @@ pub(crate) fn run_repository(
     run.expired = expired.len() as u64;
     stored.last_evaluated_at = now.epoch_millis();
     put_stored_policy(tx, repository, &stored)?;
-    Ok(Some(run))
+    // What the expiry event lists (every image of the repository was loaded).
+    let expired_images = images
+        .iter()
+        .filter(|image| expired.contains(&image.row.digest))
+        .map(|image| ExpiredImage {
+            digest: image.row.digest,
+            tags: image.tags.clone(),
+            pushed_at: image.row.pushed_at,
+            rule_priority: expired_by.get(&image.row.digest).copied(),
+        })
+        .collect();
+    Ok(Some((run, expired_images)))
 }
 
 impl crate::Ecr {
@@ -102,12 +116,20 @@ impl crate::Ecr {
         .await
         .map_err(server_failure::<ServerException>)?;
         let mut total = LifecycleRun::default();
-        for (_, row) in repositories {
+        for (scope, row) in repositories {
             let repository = row.id;
             let run = meta::write(state.meta(), move |tx| run_repository(tx, repository, now))
                 .await
                 .map_err(server_failure::<ServerException>)?;
-            if let Some(run) = run {
+            if let Some((run, expired)) = run {
+                if !expired.is_empty() {
+                    state.events().emit(crate::events::lifecycle_expiry(
+                        &scope,
+                        &row.record.name,
+                        &expired,
+                        now,
+                    ));
+                }
                 total.evaluated += run.evaluated;
                 total.expired += run.expired;
                 total.transitioned += run.transitioned;

@@ -64,13 +64,7 @@ pub(crate) async fn batch_delete_image(
     input: BatchDeleteImageRequest,
 ) -> Result<BatchDeleteImageResponse, BatchDeleteImageError> {
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &input.repository_name)?;
-    images::delete::delete(
-        state.meta(),
-        &scope,
-        &input.repository_name,
-        input.image_ids,
-    )
-    .await
+    images::delete::delete_announced(state, &scope, &input.repository_name, input.image_ids).await
 }
 
 pub(crate) async fn list_images(

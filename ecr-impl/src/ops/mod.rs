@@ -49,11 +49,17 @@ pub struct State {
     pub(crate) registry_host: RegistryHost,
     /// The time stored things are stamped and judged by.
     pub(crate) clock: Arc<crate::clock::Clock>,
+    /// Where the events ECR sends to EventBridge go.
+    pub(crate) events: Arc<crate::events::Events>,
 }
 
 impl State {
     pub(crate) fn meta(&self) -> &dyn MetaStore {
         self.meta.as_ref()
+    }
+
+    pub(crate) fn events(&self) -> &crate::events::Events {
+        &self.events
     }
 
     /// Now, by [`State::clock`].

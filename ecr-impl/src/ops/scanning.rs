@@ -220,13 +220,15 @@ pub(crate) async fn start_image_scan(
             );
         }
         match scanning::start(tx, repo, &row.digest, now)? {
-            ScanStart::Started => Ok(row),
+            ScanStart::Started => Ok((tx.tags_of(repo, &row.digest)?, row)),
             ScanStart::QuotaExceeded => {
                 Err(LimitExceededException::new(messages::scan_quota_exceeded()).into())
             }
         }
     })
     .await?;
+    let (tags, row) = row;
+    scanning::announce(state, &scope, &name, &row.digest, &tags);
     Ok(StartImageScanResponse {
         registry_id: Some(scope.account_id),
         repository_name: Some(name),

@@ -267,6 +267,8 @@ pub struct PullThroughSource {
     pub upstream_registry_url: String,
     /// The repository on the upstream.
     pub upstream_repository: String,
+    /// The rule's `ecrRepositoryPrefix`, as given (its events name it).
+    pub ecr_repository_prefix: String,
 }
 
 /// The upstream repository of `name` under `rule`, or `None` when `name` is not under its
@@ -335,6 +337,7 @@ impl crate::Ecr {
                     return Ok(Some(PullThroughSource {
                         upstream_registry_url: rule.upstream_registry_url,
                         upstream_repository,
+                        ecr_repository_prefix: rule.prefix,
                     }));
                 }
             }

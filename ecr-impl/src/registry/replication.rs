@@ -194,6 +194,22 @@ pub(crate) async fn after_push(
             copy(tx, source, name, digest, tag.as_ref(), destination, now)
         })
         .await;
+        let copy = crate::events::ImageRef {
+            scope: &destination,
+            repository: name,
+            digest: &digest,
+            tag: tag.map(|tag| tag.as_str()),
+        };
+        let outcome = match copied {
+            Ok(()) => crate::events::Outcome::Success,
+            Err(_) => crate::events::Outcome::Failure,
+        };
+        state.events().emit(crate::events::replication_action(
+            copy,
+            source,
+            outcome,
+            state.now(),
+        ));
         recorded.push(ImageReplicationStatus {
             region: Some(destination.region),
             registry_id: Some(destination.account_id),
