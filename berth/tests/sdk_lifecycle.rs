@@ -5,18 +5,12 @@
 mod support;
 
 use aws_sdk_ecr::Client;
-use aws_sdk_ecr::primitives::Blob;
 use aws_sdk_ecr::types::{ImageActionType, LifecyclePolicyPreviewStatus};
-use sha2::{Digest, Sha256};
 use support::sdk::*;
 
 const DAY: i64 = 24 * 60 * 60;
 const FAILURE: &str = "Invalid parameter at 'LifecyclePolicyText' failed to satisfy constraint: \
                        'Lifecycle policy validation failure: ";
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
 
 const CONFIG: &[u8] = br#"{"architecture":"amd64","os":"linux"}"#;
 const LAYER: &[u8] = b"one layer";
@@ -29,31 +23,7 @@ async fn repository_with_blobs(client: &Client, name: &str) {
         .await
         .unwrap();
     for blob in [CONFIG, LAYER] {
-        let upload = client
-            .initiate_layer_upload()
-            .repository_name(name)
-            .send()
-            .await
-            .unwrap();
-        let id = upload.upload_id().unwrap();
-        client
-            .upload_layer_part()
-            .repository_name(name)
-            .upload_id(id)
-            .part_first_byte(0)
-            .part_last_byte(blob.len() as i64 - 1)
-            .layer_part_blob(Blob::new(blob))
-            .send()
-            .await
-            .unwrap();
-        client
-            .complete_layer_upload()
-            .repository_name(name)
-            .upload_id(id)
-            .layer_digests(sha256(blob))
-            .send()
-            .await
-            .unwrap();
+        upload_blob(client, name, blob).await;
     }
 }
 

@@ -4,21 +4,14 @@
 
 mod support;
 
-use aws_sdk_ecr::Client;
-use aws_sdk_ecr::primitives::Blob;
 use aws_sdk_ecr::types::{
     ImageIdentifier, ReplicationConfiguration, ReplicationDestination, ReplicationRule,
     ReplicationStatus, RepositoryFilter, RepositoryFilterType,
 };
-use sha2::{Digest, Sha256};
 use support::sdk::*;
 
 const A: &str = "111111111111";
 const B: &str = "222222222222";
-
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
 
 fn destination(region: &str, account: &str) -> ReplicationDestination {
     ReplicationDestination::builder()
@@ -58,36 +51,6 @@ fn b_allows(account: &str) -> String {
         }],
     })
     .to_string()
-}
-
-async fn push_blob(client: &Client, repository: &str, data: &[u8]) {
-    let id = client
-        .initiate_layer_upload()
-        .repository_name(repository)
-        .send()
-        .await
-        .unwrap()
-        .upload_id()
-        .unwrap()
-        .to_owned();
-    client
-        .upload_layer_part()
-        .repository_name(repository)
-        .upload_id(&id)
-        .part_first_byte(0)
-        .part_last_byte(data.len() as i64 - 1)
-        .layer_part_blob(Blob::new(data))
-        .send()
-        .await
-        .unwrap();
-    client
-        .complete_layer_upload()
-        .repository_name(repository)
-        .upload_id(&id)
-        .layer_digests(sha256(data))
-        .send()
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -227,8 +190,8 @@ async fn a_put_image_is_replicated_into_another_account_and_region() {
         br#"{"architecture":"amd64","os":"linux"}"#.as_slice(),
         b"sdk layer".as_slice(),
     );
-    push_blob(&a, "app", config).await;
-    push_blob(&a, "app", layer).await;
+    upload_blob(&a, "app", config).await;
+    upload_blob(&a, "app", layer).await;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -9,13 +9,11 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::client::Waiters;
-use aws_sdk_ecr::primitives::Blob;
 use aws_sdk_ecr::types::{
     ImageIdentifier, ImageScanningConfiguration, RegistryScanningRule, ScanFrequency, ScanStatus,
     ScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType, SigningConfiguration,
     SigningRepositoryFilter, SigningRepositoryFilterType, SigningRule, SigningStatus,
 };
-use sha2::{Digest, Sha256};
 use support::sdk::*;
 
 const UNSUPPORTED: &str =
@@ -23,44 +21,12 @@ const UNSUPPORTED: &str =
 const QUOTA: &str = "The scan quota per image has been exceeded. Wait and try again.";
 const PROFILE: &str = "arn:aws:signer:us-east-1:123456789012:/signing-profiles/prod";
 
-fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{:x}", Sha256::digest(bytes))
-}
-
-async fn upload(client: &Client, repository: &str, data: &[u8]) {
-    let upload = client
-        .initiate_layer_upload()
-        .repository_name(repository)
-        .send()
-        .await
-        .unwrap();
-    let id = upload.upload_id().unwrap();
-    client
-        .upload_layer_part()
-        .repository_name(repository)
-        .upload_id(id)
-        .part_first_byte(0)
-        .part_last_byte(data.len() as i64 - 1)
-        .layer_part_blob(Blob::new(data))
-        .send()
-        .await
-        .unwrap();
-    client
-        .complete_layer_upload()
-        .repository_name(repository)
-        .upload_id(id)
-        .layer_digests(sha256(data))
-        .send()
-        .await
-        .unwrap();
-}
-
 /// Pushes a one-layer OCI image tagged `tag`; its digest, computed here.
 async fn push(client: &Client, repository: &str, seed: &str, tag: &str) -> String {
     let config = format!(r#"{{"architecture":"amd64","os":"linux","seed":"{seed}"}}"#);
     let layer = format!("layer {seed}");
-    upload(client, repository, config.as_bytes()).await;
-    upload(client, repository, layer.as_bytes()).await;
+    upload_blob(client, repository, config.as_bytes()).await;
+    upload_blob(client, repository, layer.as_bytes()).await;
     let manifest = serde_json::json!({
         "schemaVersion": 2,
         "mediaType": "application/vnd.oci.image.manifest.v1+json",

@@ -9,6 +9,8 @@ use aws_sdk_ecr::config::http::HttpResponse;
 use aws_sdk_ecr::config::retry::RetryConfig;
 use aws_sdk_ecr::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::primitives::Blob;
+use sha2::{Digest, Sha256};
 
 pub const DEFAULT_ACCOUNT: &str = "123456789012";
 pub const ACCOUNT_A: &str = "111111111111";
@@ -149,4 +151,38 @@ pub fn modeled<T, E>(result: &Result<T, SdkError<E, HttpResponse>>) -> &E {
         .err()
         .and_then(|e| e.as_service_error())
         .expect("a service error")
+}
+
+/// `bytes`' digest as ECR writes digests.
+pub fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
+}
+
+/// Uploads a small blob through the layer API in one part, into existing `repository`.
+pub async fn upload_blob(client: &Client, repository: &str, data: &[u8]) {
+    let upload = client
+        .initiate_layer_upload()
+        .repository_name(repository)
+        .send()
+        .await
+        .unwrap();
+    let id = upload.upload_id().unwrap();
+    client
+        .upload_layer_part()
+        .repository_name(repository)
+        .upload_id(id)
+        .part_first_byte(0)
+        .part_last_byte(data.len() as i64 - 1)
+        .layer_part_blob(Blob::new(data))
+        .send()
+        .await
+        .unwrap();
+    client
+        .complete_layer_upload()
+        .repository_name(repository)
+        .upload_id(id)
+        .layer_digests(sha256(data))
+        .send()
+        .await
+        .unwrap();
 }
