@@ -58,7 +58,6 @@ pub(crate) async fn push(
 /// What follows a stored push of `pushed` into `scope`.
 async fn after_push(state: &State, scope: &Scope, pushed: &Pushed) {
     announce_push(state, scope, pushed);
-    // The domains' reactions (scan on push, replication, signing) are added here.
     crate::scanning::after_push(state, scope, pushed).await;
     crate::signing::after_push(state, scope, pushed).await;
     if let Some(name) = &pushed.image.repository_name {
