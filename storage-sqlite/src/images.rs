@@ -16,7 +16,8 @@ use crate::sql;
 
 /// The columns of an image, in the order of [`StoredImage`]'s fields: all but the manifest.
 const IMAGE_COLUMNS: &str = "digest, media_type, artifact_media_type, size_in_bytes, \
-     pushed_at_ms, last_pulled_at_ms, status, last_archived_at_ms, last_activated_at_ms, subject";
+     pushed_at_ms, last_pulled_at_ms, status, last_archived_at_ms, last_activated_at_ms, subject, \
+     push_sequence";
 
 /// One image as the `images` table holds it.
 struct StoredImage {
@@ -30,6 +31,7 @@ struct StoredImage {
     last_archived_at_ms: Option<i64>,
     last_activated_at_ms: Option<i64>,
     subject: Option<Vec<u8>>,
+    push_sequence: i64,
 }
 
 impl StoredImage {
@@ -45,6 +47,7 @@ impl StoredImage {
             last_archived_at_ms: row.get(7)?,
             last_activated_at_ms: row.get(8)?,
             subject: row.get(9)?,
+            push_sequence: row.get(10)?,
         })
     }
 
@@ -69,9 +72,15 @@ impl StoredImage {
             last_archived_at: time(self.last_archived_at_ms),
             last_activated_at: time(self.last_activated_at_ms),
             subject,
+            push_sequence: sql::to_unsigned(self.push_sequence, &what)?,
         })
     }
 }
+
+/// The push number the next image of repository `?1` gets: one past its highest (the end
+/// of an index range).
+pub(crate) const NEXT_PUSH_SEQUENCE: &str =
+    "coalesce((SELECT max(push_sequence) FROM images WHERE repository_id = ?1), 0) + 1";
 
 fn millis(time: Option<Timestamp>) -> Option<i64> {
     time.map(|time| time.epoch_millis())
@@ -270,7 +279,7 @@ pub fn insert(
     let mut statement = conn
         .prepare_cached(&format!(
             "INSERT INTO images (repository_id, {IMAGE_COLUMNS}, manifest)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, {NEXT_PUSH_SEQUENCE}, ?12)"
         ))
         .map_err(unavailable)?;
     statement
@@ -458,6 +467,10 @@ mod tests {
             (
                 referrers_sql(true),
                 "images_by_subject (repository_id=? AND subject=? AND digest>?)",
+            ),
+            (
+                format!("SELECT {NEXT_PUSH_SEQUENCE}"),
+                "images_by_push_sequence (repository_id=?)",
             ),
             (
                 REFERRING_SQL.to_owned(),

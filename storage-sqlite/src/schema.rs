@@ -80,7 +80,21 @@ pub const MIGRATIONS: &[Migration] = &[
                   repository and image",
         step: Step::Sql(TO_V4),
     },
+    Migration {
+        purpose: "images numbered in push order within their repository",
+        step: Step::Sql(TO_V5),
+    },
 ];
+
+/// Version 5. Lifecycle rules rank images pushed in the same millisecond by push order,
+/// which a time and a digest cannot tell: each image gets its repository's next number. The
+/// images already there are numbered by `rowid`, the order they were inserted in (Berth
+/// never runs `VACUUM`, which may renumber rows).
+const TO_V5: &str = "
+    ALTER TABLE images ADD COLUMN push_sequence INTEGER NOT NULL DEFAULT 0;
+    UPDATE images SET push_sequence = rowid;
+    CREATE INDEX images_by_push_sequence ON images (repository_id, push_sequence);
+";
 
 /// Version 4. A document is an opaque value ecr-impl keeps (a lifecycle policy, a
 /// replication configuration, an image's scan), so a new setting needs no new table.
@@ -379,6 +393,56 @@ mod tests {
         conn.execute("DELETE FROM repositories WHERE id = ?1", [last])
             .unwrap();
         assert_eq!(add(&conn, "new"), last + 1);
+    }
+
+    #[test]
+    fn version_5_numbers_the_images_already_there_in_the_order_they_were_pushed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let Step::Sql(v1) = MIGRATIONS[0].step else {
+            unreachable!("migration 1 is SQL")
+        };
+        conn.execute_batch(v1).unwrap();
+        conn.execute_batch(TO_V3).unwrap();
+        conn.execute_batch(TO_V4).unwrap();
+        conn.pragma_update(None, "user_version", 4).unwrap();
+        let (app, other) = (add(&conn, "app"), add(&conn, "other"));
+        // One millisecond, digests falling: neither time nor digest tells the push order.
+        let push = |repository: i64, first_byte: u8| {
+            conn.execute(
+                "INSERT INTO images (repository_id, digest, media_type, size_in_bytes,
+                     pushed_at_ms, status, manifest) VALUES (?1, ?2, 'm', 0, 7, 'active', x'')",
+                rusqlite::params![repository, [first_byte; 32].as_slice()],
+            )
+            .unwrap();
+        };
+        for (repository, first_byte) in [(app, 9), (other, 8), (app, 5), (app, 2)] {
+            push(repository, first_byte);
+        }
+        migrate(&mut conn).unwrap();
+        let numbered = |conn: &Connection, repository: i64| -> Vec<(u8, i64)> {
+            conn.prepare(
+                "SELECT digest, push_sequence FROM images WHERE repository_id = ?1
+                 ORDER BY push_sequence",
+            )
+            .unwrap()
+            .query_map([repository], |row| {
+                Ok((row.get::<_, Vec<u8>>(0)?[0], row.get(1)?))
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+        };
+        let before = numbered(&conn, app);
+        assert_eq!(before.iter().map(|n| n.0).collect::<Vec<_>>(), [9, 5, 2]);
+        // The next push comes after all of them.
+        let next: i64 = conn
+            .query_row(
+                &format!("SELECT {}", crate::images::NEXT_PUSH_SEQUENCE),
+                [app],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert!(next > before[2].1, "{next} after {before:?}");
     }
 
     #[test]

@@ -70,6 +70,7 @@ fn image(n: u32, pushed_ms: i64) -> ImageRow {
         last_archived_at: None,
         last_activated_at: None,
         subject: None,
+        push_sequence: 0,
     }
 }
 
@@ -212,6 +213,7 @@ async fn images_read_back_exactly_and_update_only_their_mutable_fields() {
     full.subject = Some(digest(99));
     full.artifact_media_type = None;
     full.last_pulled_at = Some(Timestamp::from_epoch_millis(5));
+    full.push_sequence = 1; // the repository's first push
     // A manifest past SQLite's page size: it overflows into pages of its own.
     let big = Bytes::from(vec![b'x'; 100_000]);
     let (row, bytes) = (full.clone(), big.clone());

@@ -34,6 +34,7 @@ pub async fn a_repository_with_images_is_deleted_only_with_force(store: TestStor
             last_archived_at: None,
             last_activated_at: None,
             subject: None,
+            push_sequence: 0,
         };
         tx.insert_image(repository.id, &row, &manifest, &[])?;
         Ok::<_, StoreError>(())

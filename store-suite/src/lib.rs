@@ -99,6 +99,7 @@ macro_rules! store_suite {
                 a_failed_job_keeps_none_of_its_writes,
                 deleting_a_repository_takes_everything_in_it_and_ids_are_not_reused,
                 image_pages_follow_push_time_then_digest_from_any_cursor,
+                push_numbers_follow_the_order_of_pushes_not_of_times_or_digests,
                 uploads_are_kept_replaced_and_listed_by_age,
                 tags_page_in_byte_order_from_any_text,
             }

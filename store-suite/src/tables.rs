@@ -49,6 +49,15 @@ fn image(n: u8, pushed_ms: i64) -> ImageRow {
         last_archived_at: None,
         last_activated_at: None,
         subject: None,
+        push_sequence: 0,
+    }
+}
+
+/// `row` as the store keeps it when it was the repository's `nth` push.
+fn pushed(row: ImageRow, nth: u64) -> ImageRow {
+    ImageRow {
+        push_sequence: nth,
+        ..row
     }
 }
 
@@ -132,7 +141,7 @@ pub async fn images_tags_and_references_read_back_exactly(store: TestStore) {
         ))
     })
     .await;
-    assert_eq!(one, Some(image(1, 10)));
+    assert_eq!(one, Some(pushed(image(1, 10), 1)));
     assert_eq!(bytes, Some(manifest(1)));
     assert_eq!(tags, vec![tag("b"), tag("a")], "in the order they were set");
     assert_eq!(parents, vec![digest(2)]);
@@ -298,7 +307,55 @@ pub async fn image_pages_follow_push_time_then_digest_from_any_cursor(store: Tes
     }
     assert_eq!(seen, expected);
     let first = read(store, move |tx| tx.images_after(repo, None, 1)).await;
-    assert_eq!(first, vec![image(1, 10)], "rows come back whole");
+    assert_eq!(first, vec![pushed(image(1, 10), 2)], "rows come back whole");
+}
+
+pub async fn push_numbers_follow_the_order_of_pushes_not_of_times_or_digests(store: TestStore) {
+    let store = store.backend();
+    let store = store.as_ref();
+    let repo = repository(store, "app").await;
+    let other = repository(store, "other").await;
+    // Three pushes in one millisecond, digests out of push order; an older time pushed last.
+    let pushes = [(9, 40), (2, 40), (5, 40), (7, 10)];
+    write(store, move |tx| {
+        for (n, at) in pushes {
+            tx.insert_image(repo, &image(n, at), &manifest(n), &[])?;
+        }
+        tx.insert_image(other, &image(1, 5), &manifest(1), &[])
+    })
+    .await;
+    let numbers = move |ns: Vec<u8>| {
+        read(store, move |tx| {
+            ns.iter()
+                .map(|&n| Ok(tx.image(repo, &digest(n))?.unwrap().push_sequence))
+                .collect::<Result<Vec<u64>, StoreError>>()
+        })
+    };
+    let first = numbers(vec![9, 2, 5, 7]).await;
+    assert!(first.windows(2).all(|pair| pair[0] < pair[1]), "{first:?}");
+
+    // Neither an update, a deletion, a failed job nor another repository's push reorders.
+    let mut pulled = image(2, 40);
+    pulled.last_pulled_at = Some(Timestamp::from_epoch_millis(99));
+    write(store, move |tx| {
+        tx.update_image(repo, &pulled)?;
+        tx.delete_image(repo, &digest(7))
+    })
+    .await;
+    let failed = meta::write(store, move |tx| {
+        tx.insert_image(repo, &image(3, 40), &manifest(3), &[])?;
+        Err::<(), _>(StoreError::RepositoryNotEmpty)
+    })
+    .await;
+    assert!(failed.is_err());
+    write(store, move |tx| {
+        tx.insert_image(other, &image(4, 5), &manifest(4), &[])?;
+        tx.insert_image(repo, &image(6, 40), &manifest(6), &[])
+    })
+    .await;
+    let after = numbers(vec![9, 2, 5, 6]).await;
+    assert_eq!(after[..3], first[..3]);
+    assert!(after[3] > after[2], "{after:?}");
 }
 
 pub async fn uploads_are_kept_replaced_and_listed_by_age(store: TestStore) {

@@ -218,6 +218,7 @@ pub(crate) fn store(
                 subject: manifest
                     .subject()
                     .and_then(|subject| subject.digest.parse().ok()),
+                push_sequence: 0, // numbered by the store
             };
             tx.insert_image(repo, &row, bytes, &references)?;
             // BatchCheckLayerAvailability reports the type the first manifest gave a layer.

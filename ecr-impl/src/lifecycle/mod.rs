@@ -133,6 +133,8 @@ pub(crate) fn load_images<T: ReadTx + ?Sized>(
             images.push(Candidate { row, tags });
         }
         if done {
+            // Pages come by time, then digest; within a millisecond, the push order decides.
+            images.sort_by_key(|image| (image.row.pushed_at, image.row.push_sequence));
             return Ok(images);
         }
     }

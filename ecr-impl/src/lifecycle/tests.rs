@@ -603,3 +603,68 @@ fn ties_in_push_time_go_to_the_later_push() {
         [(0, EXPIRE, 1), (1, EXPIRE, 1)]
     );
 }
+
+/// What a same-millisecond burst of pushes looks like to the store: one time, digests in
+/// any order. The evaluation must see them in the order they were pushed.
+#[tokio::test]
+async fn images_pushed_in_one_millisecond_load_in_push_order() {
+    use crate::store::Scope;
+    use crate::store::blobs::Sha256Digest;
+    use crate::store::meta::{self, ImageRow, ImageStatus, Tx};
+    use berth_runtime::Timestamp;
+    use bytes::Bytes;
+
+    let ecr = crate::Ecr::in_memory();
+    let store = ecr.service.state().meta();
+    let scope = Scope {
+        account_id: "123456789012".try_into().unwrap(),
+        region: "us-east-1".try_into().unwrap(),
+    };
+    let at = Timestamp::from_epoch_millis(1_700_000_000_000);
+    // Pushed in falling digest order: the page order is the reverse of the push order.
+    let mut manifests: Vec<Bytes> = ["a", "b", "c", "d"]
+        .iter()
+        .map(|seed| Bytes::from(format!("{{\"seed\":\"{seed}\"}}")))
+        .collect();
+    manifests.sort_by_key(|manifest| std::cmp::Reverse(Sha256Digest::of(manifest)));
+    let pushed: Vec<_> = manifests.iter().map(|m| Sha256Digest::of(m)).collect();
+    let loaded = meta::write(store, move |tx: &mut dyn Tx| {
+        let name = "burst".try_into().unwrap();
+        let repository = crate::templates::create_repository(
+            tx,
+            &scope,
+            &name,
+            ecr_generated::types::RctAppliedFor::CreateOnPush,
+            at,
+        )?;
+        for manifest in &manifests {
+            let row = ImageRow {
+                digest: Sha256Digest::of(manifest),
+                media_type: "application/vnd.oci.image.manifest.v1+json".into(),
+                artifact_media_type: None,
+                size_in_bytes: 0,
+                pushed_at: at,
+                last_pulled_at: None,
+                status: ImageStatus::Active,
+                last_archived_at: None,
+                last_activated_at: None,
+                subject: None,
+                push_sequence: 0,
+            };
+            tx.insert_image(repository.id, &row, manifest, &[])?;
+        }
+        super::load_images(tx, repository.id)
+    })
+    .await
+    .unwrap();
+    let order: Vec<_> = loaded.iter().map(|image| image.row.digest).collect();
+    assert_eq!(order, pushed);
+    // And so keep-1 keeps the last push, whatever its digest.
+    let rules = rules_of(vec![keep(1, "untagged", None, 1)]);
+    let facts: Vec<ImageFacts> = loaded.iter().map(super::facts).collect();
+    let expired: Vec<_> = evaluate(&facts, &rules, at.epoch_millis())
+        .iter()
+        .map(|decision| loaded[decision.image].row.digest)
+        .collect();
+    assert_eq!(expired, pushed[..3]);
+}

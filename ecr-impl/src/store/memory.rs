@@ -52,6 +52,8 @@ struct Repository {
     tags: BTreeMap<ImageTag, (Sha256Digest, u64)>,
     tags_of: BTreeMap<(Sha256Digest, u64), ImageTag>,
     last_tag_sequence: u64,
+    /// The last [`ImageRow::push_sequence`] given out.
+    last_push_sequence: u64,
     /// (child manifest, parent index).
     children: BTreeSet<(Sha256Digest, Sha256Digest)>,
     /// (layer, image referencing it).
@@ -691,6 +693,7 @@ impl Tx for Writing<'_> {
                 tags: BTreeMap::new(),
                 tags_of: BTreeMap::new(),
                 last_tag_sequence: 0,
+                last_push_sequence: 0,
                 children: BTreeSet::new(),
                 layer_users: BTreeSet::new(),
                 referrers: BTreeSet::new(),
@@ -776,8 +779,14 @@ impl Tx for Writing<'_> {
             self.set_insert(repository, |r| &mut r.referrers, (subject, digest))?;
         }
         self.set_insert(repository, |r| &mut r.order, row.position())?;
+        // A number given out by a failed transaction is not reused: only the order counts.
+        let target = self.repo_mut(repository)?;
+        target.last_push_sequence += 1;
         let stored = StoredImage {
-            row: row.clone(),
+            row: ImageRow {
+                push_sequence: target.last_push_sequence,
+                ..row.clone()
+            },
             manifest: manifest.clone(),
             references: references.to_vec(),
         };
@@ -789,13 +798,15 @@ impl Tx for Writing<'_> {
             return Err(missing("the image"));
         };
         stored.row = ImageRow {
-            // What the manifest says, and where it sits in the page order, never change.
+            // What the manifest says, and where it sits in the page and push orders, never
+            // change.
             digest: stored.row.digest,
             media_type: stored.row.media_type.clone(),
             artifact_media_type: stored.row.artifact_media_type.clone(),
             size_in_bytes: stored.row.size_in_bytes,
             pushed_at: stored.row.pushed_at,
             subject: stored.row.subject,
+            push_sequence: stored.row.push_sequence,
             ..row.clone()
         };
         self.map_insert(repository, |r| &mut r.images, row.digest, stored)

@@ -156,6 +156,10 @@ pub struct ImageRow {
     pub last_activated_at: Option<Timestamp>,
     /// The OCI `subject` this image refers to, if it is a referrer.
     pub subject: Option<Sha256Digest>,
+    /// Where the image's push stands among its repository's pushes: a later push has a
+    /// larger number. The store numbers an image when it inserts it (the number given to
+    /// [`Tx::insert_image`] is not used); it orders images pushed in the same millisecond.
+    pub push_sequence: u64,
 }
 
 impl ImageRow {
@@ -377,7 +381,8 @@ pub trait Tx: ReadTx {
     fn delete_repository(&mut self, id: RepoId) -> Result<(), StoreError>;
 
     /// Adds image `row.digest` to `repository` with its exact manifest bytes and what the
-    /// manifest references (the job has checked the digest is new there).
+    /// manifest references (the job has checked the digest is new there), numbered after
+    /// every image the repository holds (`row.push_sequence` is replaced).
     fn insert_image(
         &mut self,
         repository: RepoId,
