@@ -182,7 +182,7 @@ fn assert_same(version: u32, actual: &Entry, expected: &Entry) {
 }
 
 /// Every schema version this Berth knows has its fixture.
-const FIXTURES: std::ops::RangeInclusive<u32> = 1..=4;
+const FIXTURES: std::ops::RangeInclusive<u32> = 1..=5;
 
 #[test]
 fn every_schema_version_has_a_fixture() {
@@ -444,5 +444,42 @@ async fn an_upgrade_keeps_every_repository_id_and_gives_new_ones_above_them() {
         let after = repository_ids(&database);
         assert_eq!(after[..before.len()], before, "schema-v{version}");
         assert_eq!(after.len(), before.len() + 1, "schema-v{version}");
+    }
+}
+
+/// Each repository's images as (digest, push time), in the order `order_by` gives.
+fn images_in_order(database: &Path, order_by: &str) -> Vec<(i64, Vec<u8>, i64)> {
+    let conn = Connection::open_with_flags(
+        format!("file:{}?immutable=1", database.display()),
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    )
+    .unwrap();
+    let mut statement = conn
+        .prepare(&format!(
+            "SELECT repository_id, digest, pushed_at_ms FROM images ORDER BY repository_id, {order_by}"
+        ))
+        .unwrap();
+    statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+#[test]
+fn an_upgrade_numbers_the_images_in_the_order_the_release_stored_them() {
+    let dir = copy_of(4);
+    let database = dir.path().join(DATABASE_FILE);
+    // Version 4 kept no push order but the order rows were inserted in.
+    let inserted = images_in_order(&database, "rowid");
+    assert!(inserted.len() >= 3, "the fixture has images");
+    drop(SqliteStore::open(dir.path()).expect("the fixture opens"));
+    let numbered = images_in_order(&database, "push_sequence");
+    assert_eq!(numbered, inserted);
+    // The fixture pushed one image after another: push times never fall along that order.
+    for pair in numbered.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            assert!(pair[0].2 <= pair[1].2, "{pair:?}");
+        }
     }
 }
