@@ -5,10 +5,12 @@
 //! (`WWW-Authenticate: Bearer realm=…,service=…,scope=…`). Plain HTTP only: Berth carries
 //! no TLS stack, so an upstream is whatever local registry the mapping points at.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -113,6 +115,37 @@ impl FromStr for UpstreamMapping {
 pub struct Upstreams {
     mappings: Vec<UpstreamMapping>,
     client: Client<HttpConnector, Body>,
+    /// A lock per cache repository pulls through fetch into ([`Upstreams::one_pull_at_a_time`]).
+    pulls: PullLocks,
+}
+
+/// The lock of each cache repository (by registry and name) a pull through holds or waits
+/// for; an entry goes when its last holder is done.
+type PullLocks = Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>;
+
+/// Held while a pull through fetches into one cache repository.
+pub struct PullGuard {
+    locks: PullLocks,
+    key: String,
+    // Released before `drop` looks at who else holds the lock.
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for PullGuard {
+    fn drop(&mut self) {
+        self.held = None;
+        let mut locks = self
+            .locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Only the map still holds the lock: nobody holds or waits for it.
+        if locks
+            .get(&self.key)
+            .is_some_and(|lock| Arc::strong_count(lock) == 1)
+        {
+            locks.remove(&self.key);
+        }
+    }
 }
 
 impl fmt::Debug for Upstreams {
@@ -128,6 +161,27 @@ impl Upstreams {
         Upstreams {
             mappings,
             client: Client::builder(TokioExecutor::new()).build(connector),
+            pulls: PullLocks::default(),
+        }
+    }
+
+    /// Waits until no other pull through is fetching into cache repository `key`, and
+    /// keeps it so until the guard drops. Pulls of one repository take turns: of two
+    /// simultaneous first pulls, the second finds the image the first stored, and a failed
+    /// first pull never removes the repository from under another.
+    pub async fn one_pull_at_a_time(&self, key: String) -> PullGuard {
+        let lock = {
+            let mut locks = self
+                .pulls
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            Arc::clone(locks.entry(key.clone()).or_default())
+        };
+        let held = lock.lock_owned().await;
+        PullGuard {
+            locks: Arc::clone(&self.pulls),
+            key,
+            held: Some(held),
         }
     }
 
@@ -470,6 +524,28 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn pulls_of_one_repository_take_turns_and_others_do_not_wait() {
+        let upstreams = Upstreams::new(Vec::new());
+        let first = upstreams.one_pull_at_a_time("1/r/cache/a".into()).await;
+        // Another repository is not held up.
+        let other = upstreams.one_pull_at_a_time("1/r/cache/b".into()).await;
+        drop(other);
+        // The same one waits for the first to finish.
+        let second = upstreams.one_pull_at_a_time("1/r/cache/a".into());
+        tokio::pin!(second);
+        let waited = tokio::time::timeout(Duration::from_millis(50), &mut second).await;
+        assert!(waited.is_err(), "the second pull did not wait");
+        drop(first);
+        let second = second.await;
+        assert_eq!(upstreams.pulls.lock().unwrap().len(), 1);
+        drop(second);
+        assert!(
+            upstreams.pulls.lock().unwrap().is_empty(),
+            "no lock outlives its pulls"
+        );
+    }
 
     #[test]
     fn mappings_parse_with_and_without_credentials() {

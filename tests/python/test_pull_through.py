@@ -591,8 +591,8 @@ def test_a_cached_image_is_served_after_the_upstream_stops_and_berth_restarts(be
         assert server.stop() == 0, server.log()
 
 
-def test_concurrent_first_pulls_both_succeed(pt, upstreams, tmp_path):
-    ecr, skopeo, _ = pt
+def test_concurrent_first_pulls_all_succeed_from_one_upstream_fetch(pt, upstreams, tmp_path):
+    ecr, skopeo, endpoint = pt
     written, image = random_image(tmp_path / "image", "race", layers=4)
     upstreams["open"].push(written, "v1", "team/race", "v1")
     with ThreadPoolExecutor(4) as pool:
@@ -603,6 +603,11 @@ def test_concurrent_first_pulls_both_succeed(pt, upstreams, tmp_path):
     assert outcomes == [None] * 4
     [described] = ecr.describe_images(repositoryName="quay/team/race")["imageDetails"]
     assert described["imageDigest"] == image["digest"]
+    # Pulls of one repository take turns: the first fetched, the others found it stored.
+    with urllib.request.urlopen(endpoint + "/_berth/events", timeout=10) as response:
+        recent = json.load(response)["events"]
+    fetches = [e for e in recent if e["detail-type"] == "ECR Pull Through Cache Action"]
+    assert len(fetches) == 1, fetches
 
 
 def test_deleting_the_rule_keeps_the_cached_repository(pt, upstreams, tmp_path):

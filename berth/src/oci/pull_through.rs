@@ -61,10 +61,23 @@ pub(crate) async fn refresh(
         upstream_registry_url: source.upstream_registry_url.clone(),
         reason,
     };
-    match ecr.pull_through_due(ctx.scope, name, &pull).await {
-        Ok(true) => {}
-        Ok(false) => return Ok(()),
-        Err(error) => return Err(failure(error.to_string())),
+    let due = || async {
+        (ecr.pull_through_due(ctx.scope, name, &pull).await).map_err(|e| failure(e.to_string()))
+    };
+    // What is cached is served without waiting for another pull's upstream.
+    if !due().await? {
+        return Ok(());
+    }
+    // Pulls of one repository fetch in turn; the one before may have stored this image.
+    let _turn = (ctx.state.upstreams)
+        .one_pull_at_a_time(format!(
+            "{}/{}/{name}",
+            ctx.scope.account_id.as_str(),
+            ctx.scope.region.as_str()
+        ))
+        .await;
+    if !due().await? {
+        return Ok(());
     }
     let Some(mut session) = ctx
         .state
