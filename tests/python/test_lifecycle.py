@@ -481,6 +481,27 @@ def test_transition_archives_for_real(ecr, endpoint, clock):
     assert run_lifecycle(endpoint) == {"evaluated": 1, "expired": 0, "transitioned": 0}
 
 
+def test_a_restored_image_ranks_by_its_restore(ecr, endpoint, clock):
+    repo = Repo(ecr, "restored")
+    clock(-10 * DAY)
+    old = repo.push("old", "old")
+    clock(-5 * DAY)
+    newer = repo.push("newer", "newer")
+    ecr.update_image_storage_class(repositoryName="restored", imageId={"imageDigest": old}, targetStorageClass="ARCHIVE")
+    clock(-2 * DAY)
+    ecr.update_image_storage_class(repositoryName="restored", imageId={"imageDigest": old}, targetStorageClass="STANDARD")
+    clock(0)
+    [detail] = ecr.describe_images(repositoryName="restored", imageIds=[{"imageDigest": old}])["imageDetails"]
+    assert detail["imageStatus"] == "ACTIVE" and "lastActivatedAt" in detail
+    # Keep the newest one: pushed 10 days ago but restored 2 days ago, `old` is newer than `newer`.
+    ecr.put_lifecycle_policy(repositoryName="restored", lifecyclePolicyText=policy(keep(1, "any", 1)))
+    ecr.start_lifecycle_policy_preview(repositoryName="restored")
+    preview = ecr.get_lifecycle_policy_preview(repositoryName="restored")["previewResults"]
+    assert [r["imageDigest"] for r in preview] == [newer]
+    assert run_lifecycle(endpoint) == {"evaluated": 1, "expired": 1, "transitioned": 0}
+    assert set(repo.images()) == {old}
+
+
 def server_with(tmp_path, env: dict[str, str]):
     from support import BerthProcess, berth_binary
     return BerthProcess(berth_binary(), tmp_path / f"berth-{len(list(tmp_path.iterdir()))}.log", env)
