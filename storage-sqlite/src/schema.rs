@@ -432,8 +432,8 @@ mod tests {
             .collect::<rusqlite::Result<_>>()
             .unwrap()
         };
-        let before = numbered(&conn, app);
-        assert_eq!(before.iter().map(|n| n.0).collect::<Vec<_>>(), [9, 5, 2]);
+        let apps = numbered(&conn, app);
+        assert_eq!(apps.iter().map(|n| n.0).collect::<Vec<_>>(), [9, 5, 2]);
         // The next push comes after all of them.
         let next: i64 = conn
             .query_row(
@@ -442,7 +442,7 @@ mod tests {
                 |row| row.get(0),
             )
             .unwrap();
-        assert!(next > before[2].1, "{next} after {before:?}");
+        assert!(next > apps[2].1, "{next} after {apps:?}");
     }
 
     #[test]
