@@ -9,6 +9,14 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::client::Waiters;
+use aws_sdk_ecr::error::SdkError;
+use aws_sdk_ecr::operation::describe_image_scan_findings::{
+    DescribeImageScanFindingsError, DescribeImageScanFindingsOutput,
+};
+use aws_sdk_ecr::operation::describe_image_signing_status::{
+    DescribeImageSigningStatusError, DescribeImageSigningStatusOutput,
+};
+use aws_sdk_ecr::operation::start_image_scan::{StartImageScanError, StartImageScanOutput};
 use aws_sdk_ecr::types::{
     ImageIdentifier, ImageScanningConfiguration, RegistryScanningRule, ScanFrequency, ScanStatus,
     ScanType, ScanningRepositoryFilter, ScanningRepositoryFilterType, SigningConfiguration,
@@ -63,6 +71,45 @@ fn scanning_rule(frequency: ScanFrequency, filter: &str) -> RegistryScanningRule
         )
         .build()
         .unwrap()
+}
+
+async fn start_scan(
+    client: &Client,
+    repository: &str,
+    image: ImageIdentifier,
+) -> Result<StartImageScanOutput, SdkError<StartImageScanError>> {
+    client
+        .start_image_scan()
+        .repository_name(repository)
+        .image_id(image)
+        .send()
+        .await
+}
+
+async fn scan_findings(
+    client: &Client,
+    repository: &str,
+    image: ImageIdentifier,
+) -> Result<DescribeImageScanFindingsOutput, SdkError<DescribeImageScanFindingsError>> {
+    client
+        .describe_image_scan_findings()
+        .repository_name(repository)
+        .image_id(image)
+        .send()
+        .await
+}
+
+async fn signing_status(
+    client: &Client,
+    repository: &str,
+    image: ImageIdentifier,
+) -> Result<DescribeImageSigningStatusOutput, SdkError<DescribeImageSigningStatusError>> {
+    client
+        .describe_image_signing_status()
+        .repository_name(repository)
+        .image_id(image)
+        .send()
+        .await
 }
 
 async fn create(client: &Client, name: &str, scan_on_push: bool) {
@@ -185,12 +232,7 @@ async fn a_scan_fails_honestly_once_a_day_and_the_waiter_says_so_at_once() {
     create(&client, "app", false).await;
     let digest = push(&client, "app", "one", "v1").await;
 
-    let never = client
-        .describe_image_scan_findings()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let never = scan_findings(&client, "app", by_tag("v1")).await;
     assert!(modeled(&never).is_scan_not_found_exception());
     assert_eq!(
         service_error(never).message,
@@ -198,13 +240,7 @@ async fn a_scan_fails_honestly_once_a_day_and_the_waiter_says_so_at_once() {
          the repository with name 'app' in the registry with id '123456789012'"
     );
 
-    let started = client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await
-        .unwrap();
+    let started = start_scan(&client, "app", by_tag("v1")).await.unwrap();
     assert_eq!(started.registry_id(), Some(DEFAULT_ACCOUNT));
     let id = started.image_id().unwrap();
     assert_eq!(
@@ -216,25 +252,20 @@ async fn a_scan_fails_honestly_once_a_day_and_the_waiter_says_so_at_once() {
         Some(&ScanStatus::InProgress)
     );
 
-    let findings = client
-        .describe_image_scan_findings()
-        .repository_name("app")
-        .image_id(ImageIdentifier::builder().image_digest(&digest).build())
-        .send()
-        .await
-        .unwrap();
+    let findings = scan_findings(
+        &client,
+        "app",
+        ImageIdentifier::builder().image_digest(&digest).build(),
+    )
+    .await
+    .unwrap();
     let status = findings.image_scan_status().unwrap();
     assert_eq!(status.status(), Some(&ScanStatus::Failed));
     assert_eq!(status.description(), Some(UNSUPPORTED));
     assert!(findings.image_scan_findings().is_none());
     assert!(findings.next_token().is_none());
 
-    let again = client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let again = start_scan(&client, "app", by_tag("v1")).await;
     assert!(modeled(&again).is_limit_exceeded_exception());
     assert_eq!(
         service_error(again),
@@ -265,27 +296,11 @@ async fn a_scan_fails_honestly_once_a_day_and_the_waiter_says_so_at_once() {
         .ecr()
         .clock()
         .set_offset_seconds(24 * 60 * 60 + 1);
-    client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await
-        .unwrap();
+    start_scan(&client, "app", by_tag("v1")).await.unwrap();
 
-    let missing = client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("nope"))
-        .send()
-        .await;
+    let missing = start_scan(&client, "app", by_tag("nope")).await;
     assert!(modeled(&missing).is_image_not_found_exception());
-    let no_repository = client
-        .start_image_scan()
-        .repository_name("gone")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let no_repository = start_scan(&client, "gone", by_tag("v1")).await;
     assert!(modeled(&no_repository).is_repository_not_found_exception());
 
     client
@@ -294,12 +309,7 @@ async fn a_scan_fails_honestly_once_a_day_and_the_waiter_says_so_at_once() {
         .send()
         .await
         .unwrap();
-    let disabled = client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let disabled = start_scan(&client, "app", by_tag("v1")).await;
     assert!(modeled(&disabled).is_validation_exception());
     assert_eq!(
         service_error(disabled),
@@ -317,32 +327,16 @@ async fn scan_on_push_per_account_and_region() {
         create(client, "flagged", true).await;
     }
     push(&here, "flagged", "one", "v1").await;
-    let findings = here
-        .describe_image_scan_findings()
-        .repository_name("flagged")
-        .image_id(by_tag("v1"))
-        .send()
-        .await
-        .unwrap();
+    let findings = scan_findings(&here, "flagged", by_tag("v1")).await.unwrap();
     assert_eq!(
         findings.image_scan_status().unwrap().status(),
         Some(&ScanStatus::Failed)
     );
     // The other registry has no such image yet, then its own scan.
-    let absent = elsewhere
-        .describe_image_scan_findings()
-        .repository_name("flagged")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let absent = scan_findings(&elsewhere, "flagged", by_tag("v1")).await;
     assert!(modeled(&absent).is_image_not_found_exception());
     push(&elsewhere, "flagged", "one", "v1").await;
-    let quota = elsewhere
-        .start_image_scan()
-        .repository_name("flagged")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let quota = start_scan(&elsewhere, "flagged", by_tag("v1")).await;
     assert!(modeled(&quota).is_limit_exceeded_exception());
     berth.stop().await;
 }
@@ -389,11 +383,7 @@ async fn signing_configuration_and_statuses() {
     create(&client, "team/dev", false).await;
     let digest = push(&client, "team/production", "one", "v1").await;
     push(&client, "team/dev", "two", "v1").await;
-    let status = client
-        .describe_image_signing_status()
-        .repository_name("team/production")
-        .image_id(by_tag("v1"))
-        .send()
+    let status = signing_status(&client, "team/production", by_tag("v1"))
         .await
         .unwrap();
     assert_eq!(status.registry_id(), Some(DEFAULT_ACCOUNT));
@@ -411,11 +401,7 @@ async fn signing_configuration_and_statuses() {
         signing.failure_reason(),
         Some("Berth does not sign images.")
     );
-    let unmatched = client
-        .describe_image_signing_status()
-        .repository_name("team/dev")
-        .image_id(by_tag("v1"))
-        .send()
+    let unmatched = signing_status(&client, "team/dev", by_tag("v1"))
         .await
         .unwrap();
     assert!(unmatched.signing_statuses().is_empty());
@@ -577,31 +563,14 @@ async fn configurations_scans_statuses_and_exclusions_survive_a_restart() {
         .unwrap();
     assert_eq!(listed.pull_time_update_exclusions(), [principal]);
     // The scan on push is still there, and still counts against the quota.
-    let findings = client
-        .describe_image_scan_findings()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await
-        .unwrap();
+    let findings = scan_findings(&client, "app", by_tag("v1")).await.unwrap();
     assert_eq!(
         findings.image_scan_status().unwrap().status(),
         Some(&ScanStatus::Failed)
     );
-    let quota = client
-        .start_image_scan()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await;
+    let quota = start_scan(&client, "app", by_tag("v1")).await;
     assert!(modeled(&quota).is_limit_exceeded_exception());
-    let status = client
-        .describe_image_signing_status()
-        .repository_name("app")
-        .image_id(by_tag("v1"))
-        .send()
-        .await
-        .unwrap();
+    let status = signing_status(&client, "app", by_tag("v1")).await.unwrap();
     assert_eq!(status.signing_statuses().len(), 1);
     berth.stop().await;
     let _ = std::fs::remove_dir_all(&data_dir);
