@@ -6,9 +6,17 @@ use std::time::Duration;
 
 use axum::body::{Body, HttpBody};
 use axum::http::HeaderMap;
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 
 use crate::errors::HttpError;
+
+/// The media type `Content-Type` gives a body (a request's or an upstream's answer),
+/// without its parameters (`; charset=…`); none when the header is absent or empty.
+pub fn content_media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    let media_type = value.split(';').next().unwrap_or_default().trim();
+    (!media_type.is_empty()).then(|| media_type.to_owned())
+}
 
 /// The whole body, or [`HttpError::RequestTooLarge`] as soon as it is known to exceed
 /// `limit` bytes (from `Content-Length` before reading anything, else while streaming),

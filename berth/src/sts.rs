@@ -47,11 +47,8 @@ pub const MISSING_ACTION_MESSAGE: &str = "The request names no Action: Berth ans
 /// Whether a `POST /` is an awsQuery request (a form, without ECR's `X-Amz-Target`), not
 /// an ECR one.
 pub fn is_sts_request(headers: &HeaderMap) -> bool {
-    let form = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case(FORM_CONTENT_TYPE));
+    let form = crate::body::content_media_type(headers)
+        .is_some_and(|media_type| media_type.eq_ignore_ascii_case(FORM_CONTENT_TYPE));
     form && !headers.contains_key(TARGET_HEADER)
 }
 

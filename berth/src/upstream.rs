@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use axum::http::header::{ACCEPT, AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, Request, Response, StatusCode, Uri};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -236,19 +236,7 @@ impl UpstreamSession {
     ) -> Result<UpstreamManifest, UpstreamError> {
         let path = format!("/v2/{}/manifests/{reference}", self.repository);
         let response = self.get(&path, Some(MANIFEST_ACCEPT)).await?;
-        let media_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|value| value.to_str().ok())
-            .map(|value| {
-                value
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_owned()
-            })
-            .filter(|value| !value.is_empty());
+        let media_type = crate::body::content_media_type(response.headers());
         let bytes = read_limited(response.into_body(), max_bytes).await?;
         Ok(UpstreamManifest { bytes, media_type })
     }

@@ -64,19 +64,7 @@ pub async fn put(
         })?;
     let text = String::from_utf8(bytes)
         .map_err(|_| OciError::new(Code::ManifestInvalid, error::MANIFEST_NOT_UTF8))?;
-    let media_type = headers
-        .get(CONTENT_TYPE)
-        .and_then(|value| value.to_str().ok())
-        // Parameters (`; charset=…`) are no part of a media type.
-        .map(|value| {
-            value
-                .split(';')
-                .next()
-                .unwrap_or_default()
-                .trim()
-                .to_owned()
-        })
-        .filter(|value| !value.is_empty());
+    let media_type = crate::body::content_media_type(headers);
     let (tag, digest) = if is_digest(reference) {
         (None, Some(reference.to_owned()))
     } else {
