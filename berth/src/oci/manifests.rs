@@ -10,7 +10,8 @@ use axum::response::Response;
 use berth_runtime::validation::{Path, Violations};
 use ecr_generated::errors::{BatchDeleteImageError, BatchGetImageError, PutImageError};
 use ecr_generated::types::{
-    ImageFailure, ImageFailureCode, ImageIdentifier, ImageManifest, ImageTag, RepositoryName,
+    ImageFailure, ImageFailureCode, ImageIdentifier, ImageManifest, ImageTag, PutImageRequest,
+    RepositoryName,
 };
 use ecr_impl::images;
 
@@ -48,6 +49,38 @@ fn identifier(reference: &str) -> Result<ImageIdentifier, OciError> {
     })
 }
 
+/// PutImage's input for manifest `text` put under `reference` of repository `name`, checked
+/// as the JSON API checks it; else the first violation's message.
+pub(super) fn put_image_input(
+    name: &RepositoryName,
+    reference: &str,
+    text: String,
+    media_type: Option<String>,
+) -> Result<PutImageRequest, String> {
+    let (tag, digest) = if is_digest(reference) {
+        (None, Some(reference.to_owned()))
+    } else {
+        (Some(reference.to_owned()), None)
+    };
+    let wire = ecr_generated::wire::PutImageRequest {
+        registry_id: None,
+        repository_name: Some(name.to_string()),
+        image_manifest: Some(text),
+        image_manifest_media_type: media_type,
+        image_tag: tag,
+        image_digest: digest,
+    };
+    let mut violations = Violations::default();
+    let input = wire.validate(&Path::Root, &mut violations);
+    match (input, violations.first()) {
+        (Some(input), None) => Ok(input),
+        (_, first) => Err(first.map_or_else(
+            || error::REQUEST_INVALID.to_owned(),
+            |violation| ecr_generated::wire::violation_message(&violation.path, violation.reason),
+        )),
+    }
+}
+
 /// `PUT /v2/<name>/manifests/<reference>`.
 pub async fn put(
     ctx: Ctx<'_>,
@@ -65,34 +98,9 @@ pub async fn put(
     let text = String::from_utf8(bytes)
         .map_err(|_| OciError::new(Code::ManifestInvalid, error::MANIFEST_NOT_UTF8))?;
     let media_type = crate::body::content_media_type(headers);
-    let (tag, digest) = if is_digest(reference) {
-        (None, Some(reference.to_owned()))
-    } else {
-        (Some(reference.to_owned()), None)
-    };
-    let wire = ecr_generated::wire::PutImageRequest {
-        registry_id: None,
-        repository_name: Some(name.to_string()),
-        image_manifest: Some(text),
-        image_manifest_media_type: media_type,
-        image_tag: tag,
-        image_digest: digest,
-    };
-    let mut violations = Violations::default();
-    let input = wire.validate(&Path::Root, &mut violations);
-    let input = match (input, violations.first()) {
-        (Some(input), None) => input,
-        (_, first) => {
-            let message = first.map_or_else(
-                || error::REQUEST_INVALID.to_owned(),
-                |violation| {
-                    ecr_generated::wire::violation_message(&violation.path, violation.reason)
-                },
-            );
-            // (real) PutImage input errors are UNSUPPORTED.
-            return Err(OciError::new(Code::Unsupported, message));
-        }
-    };
+    // (real) PutImage input errors are UNSUPPORTED.
+    let input = put_image_input(&name, reference, text, media_type)
+        .map_err(|message| OciError::new(Code::Unsupported, message))?;
     let manifest = input.image_manifest.clone();
     let declared = input.image_manifest_media_type.clone();
     super::create_on_push::create_if_templated(ctx, &name).await?;

@@ -10,7 +10,7 @@
 //! else `NAME_UNKNOWN`/`MANIFEST_UNKNOWN` with the upstream's reason.
 
 use ecr_generated::errors::PutImageError;
-use ecr_generated::types::{ImageManifest, ImageTag, PutImageRequest, RepositoryName};
+use ecr_generated::types::{ImageManifest, ImageTag, RepositoryName};
 use ecr_impl::events;
 use ecr_impl::images::manifest;
 use ecr_impl::layers::{self, LayerError, Part};
@@ -256,25 +256,9 @@ async fn store_one(
     for descriptor in fetched.manifest.required_layers() {
         store_blob(ctx, name, session, &descriptor.digest).await?;
     }
-    let (tag, digest) = if reference.contains(':') {
-        (None, Some(reference.to_owned()))
-    } else {
-        (Some(reference.to_owned()), None)
-    };
-    let wire = ecr_generated::wire::PutImageRequest {
-        registry_id: None,
-        repository_name: Some(name.to_string()),
-        image_manifest: Some(fetched.text),
-        image_manifest_media_type: fetched.media_type,
-        image_tag: tag,
-        image_digest: digest,
-    };
-    let mut violations = berth_runtime::validation::Violations::default();
-    let input: Option<PutImageRequest> =
-        wire.validate(&berth_runtime::validation::Path::Root, &mut violations);
-    let input = input
-        .filter(|_| violations.first().is_none())
-        .ok_or_else(|| UpstreamError("the upstream's image cannot be stored".to_owned()))?;
+    let input =
+        super::manifests::put_image_input(name, reference, fetched.text, fetched.media_type)
+            .map_err(|_| UpstreamError("the upstream's image cannot be stored".to_owned()))?;
     match ctx.state.ecr.push_image(ctx.scope, input).await {
         // Already there under this reference: another pull stored it first.
         Ok(_) | Err(PutImageError::ImageAlreadyExistsException(_)) => Ok(()),
