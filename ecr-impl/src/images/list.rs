@@ -6,18 +6,14 @@
 use berth_runtime::Timestamp;
 use berth_runtime::json::{self, Rendered};
 use ecr_generated::errors::{
-    DescribeImagesError, ImageNotFoundException, InvalidParameterException,
-    RepositoryNotFoundException, ServerException,
+    DescribeImagesError, InvalidParameterException, RepositoryNotFoundException, ServerException,
 };
 use ecr_generated::types::{
     DescribeImagesRequest, DescribeImagesResponse, ImageDetail, ImageIdentifier, ImageScanStatus,
     ImageStatusFilter, ImageTag, ListImagesRequest, ListImagesResponse, RepositoryName, TagStatus,
 };
 
-use super::{
-    Lookup, check_image_digest, check_image_tag, find_repository, long, lookup, status_selected,
-    status_view,
-};
+use super::{check_image_id, find_image, find_repository, long, status_selected, status_view};
 use crate::limits::{DEFAULT_DESCRIBE_IMAGES_PAGE_SIZE, DEFAULT_LIST_IMAGES_PAGE_SIZE};
 use crate::rendered::{ImageVersion, RenderCache, page_json};
 use crate::store::blobs::Sha256Digest;
@@ -328,12 +324,7 @@ pub(crate) async fn describe_images(
                 return Err(InvalidParameterException::new(message).into());
             }
             for id in &image_ids {
-                if let Some(tag) = &id.image_tag {
-                    check_image_tag(tag)?;
-                }
-                if let Some(digest) = &id.image_digest {
-                    check_image_digest(digest)?;
-                }
+                check_image_id(id)?;
             }
             meta::read(meta, move |tx| {
                 describe_named(tx, &scope, &name, &image_ids)
@@ -373,18 +364,7 @@ fn describe_named(
     let repo = find_repository::<_, DescribeImagesError>(tx, scope, name)?.id;
     let mut details: Vec<ImageDetail> = Vec::new();
     for id in image_ids {
-        let row = match lookup(tx, repo, id.image_digest.as_deref(), id.image_tag.as_ref())? {
-            Lookup::Found(row) => row,
-            Lookup::NotFound | Lookup::TagDoesNotMatchDigest => {
-                let message = messages::image_not_found(
-                    id.image_digest.as_deref(),
-                    id.image_tag.as_deref(),
-                    name,
-                    &scope.account_id,
-                );
-                return Err(ImageNotFoundException::new(message).into());
-            }
-        };
+        let row = find_image::<_, DescribeImagesError>(tx, scope, name, repo, id)?;
         let digest = row.digest.to_string();
         if details
             .iter()

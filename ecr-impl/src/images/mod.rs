@@ -86,7 +86,7 @@ fn check_pattern(
 
 // ---- what the image operations share ----
 
-use ecr_generated::errors::{RepositoryNotFoundException, ServerException};
+use ecr_generated::errors::{ImageNotFoundException, RepositoryNotFoundException, ServerException};
 use ecr_generated::types::{
     ImageFailure, ImageFailureCode, ImageIdentifier, ImageManifest, ImageStatusFilter, ImageTag,
     RepositoryName,
@@ -158,6 +158,70 @@ pub(crate) fn lookup<T: ReadTx + ?Sized>(
         Some(row) => Lookup::Found(row),
         None => Lookup::NotFound,
     })
+}
+
+/// An `imageId`'s members checked against ECR's patterns (not in the model), before any
+/// lookup, as DescribeImages does.
+pub(crate) fn check_image_id(id: &ImageIdentifier) -> Result<(), InvalidParameterException> {
+    if let Some(tag) = &id.image_tag {
+        check_image_tag(tag)?;
+    }
+    if let Some(digest) = &id.image_digest {
+        check_image_digest(digest)?;
+    }
+    Ok(())
+}
+
+/// The image `id` names in repository `repo` (`name` of `scope`), inside a job;
+/// ImageNotFound (the images batch's text, each member as sent) when it names none.
+pub(crate) fn find_image<T, E>(
+    tx: &mut T,
+    scope: &Scope,
+    name: &RepositoryName,
+    repo: RepoId,
+    id: &ImageIdentifier,
+) -> Result<ImageRow, E>
+where
+    T: ReadTx + ?Sized,
+    E: From<StoreError> + From<ImageNotFoundException>,
+{
+    match lookup(tx, repo, id.image_digest.as_deref(), id.image_tag.as_ref())? {
+        Lookup::Found(row) => Ok(row),
+        Lookup::NotFound | Lookup::TagDoesNotMatchDigest => {
+            Err(ImageNotFoundException::new(messages::image_not_found(
+                id.image_digest.as_deref(),
+                id.image_tag.as_deref(),
+                name,
+                &scope.account_id,
+            ))
+            .into())
+        }
+    }
+}
+
+/// The image `id` names in repository `name`, inside a job: RepositoryNotFound, then
+/// ImageNotFound ([`find_image`]).
+pub(crate) fn named_image<T, E>(
+    tx: &mut T,
+    scope: &Scope,
+    name: &RepositoryName,
+    id: &ImageIdentifier,
+) -> Result<(RepoId, ImageRow), E>
+where
+    T: ReadTx + ?Sized,
+    E: From<StoreError> + From<RepositoryNotFoundException> + From<ImageNotFoundException>,
+{
+    let repo = find_repository::<_, E>(tx, scope, name)?.id;
+    Ok((repo, find_image::<_, E>(tx, scope, name, repo, id)?))
+}
+
+/// The identifier an answer about image `row` carries: always its digest, and the tag the
+/// request named it by, if any.
+pub(crate) fn answered_id(row: &ImageRow, id: &ImageIdentifier) -> ImageIdentifier {
+    ImageIdentifier {
+        image_digest: Some(row.digest.to_string()),
+        image_tag: id.image_tag.clone(),
+    }
 }
 
 /// Why a BatchGetImage or BatchDeleteImage entry cannot name an image at all: neither

@@ -3,14 +3,13 @@
 //! ACTIVE (choice).
 
 use berth_runtime::Timestamp;
-use ecr_generated::errors::{ImageNotFoundException, UpdateImageStorageClassError};
+use ecr_generated::errors::UpdateImageStorageClassError;
 use ecr_generated::types::{
     ImageIdentifier, ImageStatus as ImageStatusView, TargetStorageClass,
     UpdateImageStorageClassRequest, UpdateImageStorageClassResponse,
 };
 
-use super::{Lookup, check_image_digest, check_image_tag, find_repository, lookup};
-use crate::messages;
+use super::{check_image_id, named_image};
 use crate::store::Scope;
 use crate::store::meta::{self, ImageStatus, MetaStore};
 
@@ -23,28 +22,13 @@ pub async fn update_storage_class(
     now: Timestamp,
 ) -> Result<UpdateImageStorageClassResponse, UpdateImageStorageClassError> {
     let id = input.image_id;
-    if let Some(tag) = &id.image_tag {
-        check_image_tag(tag)?;
-    }
-    if let Some(digest) = &id.image_digest {
-        check_image_digest(digest)?;
-    }
+    check_image_id(&id)?;
     let target = input.target_storage_class;
     let scope = scope.clone();
     let name = input.repository_name;
     meta::write(meta, move |tx| {
-        let repo = find_repository::<_, UpdateImageStorageClassError>(tx, &scope, &name)?.id;
-        let Lookup::Found(mut row) =
-            lookup(tx, repo, id.image_digest.as_deref(), id.image_tag.as_ref())?
-        else {
-            let message = messages::image_not_found(
-                id.image_digest.as_deref(),
-                id.image_tag.as_deref(),
-                &name,
-                &scope.account_id,
-            );
-            return Err(ImageNotFoundException::new(message).into());
-        };
+        let (repo, mut row) =
+            named_image::<_, UpdateImageStorageClassError>(tx, &scope, &name, &id)?;
         let status = match (target, row.status) {
             (TargetStorageClass::Archive, ImageStatus::Active) => {
                 row.status = ImageStatus::Archived;

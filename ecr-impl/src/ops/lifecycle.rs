@@ -21,7 +21,7 @@ use ecr_generated::types::{
 };
 
 use super::{Builder, State, caller_registry};
-use crate::images::{check_image_digest, check_image_tag, find_repository};
+use crate::images::{check_image_id, find_repository};
 use crate::lifecycle::preview::{self, PreviewResult, StoredPreview};
 use crate::lifecycle::{self, StoredPolicy};
 use crate::limits::DEFAULT_LIFECYCLE_PREVIEW_PAGE_SIZE;
@@ -176,12 +176,7 @@ pub(crate) async fn get_preview(
     if let Some(image_ids) = &input.image_ids {
         // As DescribeImages: ECR's tag and digest patterns, then no paging with imageIds.
         for id in image_ids {
-            if let Some(tag) = &id.image_tag {
-                check_image_tag(tag)?;
-            }
-            if let Some(digest) = &id.image_digest {
-                check_image_digest(digest)?;
-            }
+            check_image_id(id)?;
         }
         for (member, given) in [
             ("maxResults", input.max_results.is_some()),

@@ -5,21 +5,19 @@
 use berth_runtime::RequestContext;
 use ecr_generated::errors::{
     DeleteRegistryPolicyError, DescribeImageReplicationStatusError, DescribeRegistryError,
-    GetRegistryPolicyError, ImageNotFoundException, InvalidParameterException,
-    PutRegistryPolicyError, PutReplicationConfigurationError, RegistryPolicyNotFoundException,
-    ServerException,
+    GetRegistryPolicyError, InvalidParameterException, PutRegistryPolicyError,
+    PutReplicationConfigurationError, RegistryPolicyNotFoundException, ServerException,
 };
 use ecr_generated::types::{
     DeleteRegistryPolicyRequest, DeleteRegistryPolicyResponse,
     DescribeImageReplicationStatusRequest, DescribeImageReplicationStatusResponse,
     DescribeRegistryRequest, DescribeRegistryResponse, GetRegistryPolicyRequest,
-    GetRegistryPolicyResponse, ImageIdentifier, PutRegistryPolicyRequest,
-    PutRegistryPolicyResponse, PutReplicationConfigurationRequest,
-    PutReplicationConfigurationResponse, RegistryPolicyText,
+    GetRegistryPolicyResponse, PutRegistryPolicyRequest, PutRegistryPolicyResponse,
+    PutReplicationConfigurationRequest, PutReplicationConfigurationResponse, RegistryPolicyText,
 };
 
 use super::{Builder, State, caller_registry, caller_scope, server_failure};
-use crate::images::{Lookup, check_image_digest, check_image_tag, find_repository, lookup};
+use crate::images::{answered_id, check_image_id, named_image};
 use crate::messages;
 use crate::registry::{policy, replication};
 use crate::store::meta;
@@ -146,36 +144,13 @@ pub(crate) async fn describe_image_replication_status(
     let name = input.repository_name;
     let scope = caller_registry(ctx, input.registry_id.as_ref(), &name)?;
     let id = input.image_id;
-    if let Some(tag) = &id.image_tag {
-        check_image_tag(tag)?;
-    }
-    if let Some(digest) = &id.image_digest {
-        check_image_digest(digest)?;
-    }
+    check_image_id(&id)?;
     meta::read(state.meta(), move |tx| {
-        let repository =
-            find_repository::<_, DescribeImageReplicationStatusError>(tx, &scope, &name)?.id;
-        let Lookup::Found(row) = lookup(
-            tx,
-            repository,
-            id.image_digest.as_deref(),
-            id.image_tag.as_ref(),
-        )?
-        else {
-            let message = messages::image_not_found(
-                id.image_digest.as_deref(),
-                id.image_tag.as_deref(),
-                &name,
-                &scope.account_id,
-            );
-            return Err(ImageNotFoundException::new(message).into());
-        };
+        let (repository, row) =
+            named_image::<_, DescribeImageReplicationStatusError>(tx, &scope, &name, &id)?;
         Ok(DescribeImageReplicationStatusResponse {
             repository_name: Some(name.clone()),
-            image_id: Some(ImageIdentifier {
-                image_digest: Some(row.digest.to_string()),
-                image_tag: id.image_tag.clone(),
-            }),
+            image_id: Some(answered_id(&row, &id)),
             replication_statuses: Some(replication::statuses(tx, repository, &row.digest)?),
         })
     })

@@ -5,28 +5,27 @@
 use berth_runtime::RequestContext;
 use ecr_generated::errors::{
     BatchGetRepositoryScanningConfigurationError, DescribeImageScanFindingsError,
-    GetRegistryScanningConfigurationError, ImageArchivedException, ImageNotFoundException,
-    InvalidParameterException, LimitExceededException, PutRegistryScanningConfigurationError,
-    RepositoryNotFoundException, ScanNotFoundException, StartImageScanError, ValidationException,
+    GetRegistryScanningConfigurationError, ImageArchivedException, InvalidParameterException,
+    LimitExceededException, PutRegistryScanningConfigurationError, ScanNotFoundException,
+    StartImageScanError, ValidationException,
 };
 use ecr_generated::types::{
     BatchGetRepositoryScanningConfigurationRequest,
     BatchGetRepositoryScanningConfigurationResponse, DescribeImageScanFindingsRequest,
     DescribeImageScanFindingsResponse, GetRegistryScanningConfigurationRequest,
-    GetRegistryScanningConfigurationResponse, ImageIdentifier, ImageScanStatus,
+    GetRegistryScanningConfigurationResponse, ImageScanStatus,
     PutRegistryScanningConfigurationRequest, PutRegistryScanningConfigurationResponse,
-    RegistryScanningConfiguration, RepositoryName, RepositoryScanningConfiguration,
+    RegistryScanningConfiguration, RepositoryScanningConfiguration,
     RepositoryScanningConfigurationFailure, ScanFrequency, ScanStatus, ScanType,
     ScanningConfigurationFailureCode, StartImageScanRequest, StartImageScanResponse,
 };
 
 use super::{Builder, State, caller_registry, caller_scope};
 use crate::arn;
-use crate::images::{Lookup, check_image_digest, check_image_tag, find_repository, lookup};
+use crate::images::{answered_id, check_image_id, named_image};
 use crate::messages;
 use crate::scanning::{self, ScanStart};
-use crate::store::meta::{self, ImageRow, ReadTx, RepoId};
-use crate::store::{Scope, StoreError};
+use crate::store::meta;
 
 /// Registers this module's operations with their handlers.
 pub(crate) fn register(builder: Builder) -> Builder {
@@ -36,54 +35,6 @@ pub(crate) fn register(builder: Builder) -> Builder {
         .batch_get_repository_scanning_configuration(batch_get_repository_scanning_configuration)
         .start_image_scan(start_image_scan)
         .describe_image_scan_findings(describe_image_scan_findings)
-}
-
-/// The image `id` names in repository `name`, inside a job: RepositoryNotFound, then
-/// ImageNotFound (the images batch's text, each member as sent) when it names none.
-pub(crate) fn named_image<T, E>(
-    tx: &mut T,
-    scope: &Scope,
-    name: &RepositoryName,
-    id: &ImageIdentifier,
-) -> Result<(RepoId, ImageRow), E>
-where
-    T: ReadTx + ?Sized,
-    E: From<StoreError> + From<RepositoryNotFoundException> + From<ImageNotFoundException>,
-{
-    let repo = find_repository::<_, E>(tx, scope, name)?.id;
-    match lookup(tx, repo, id.image_digest.as_deref(), id.image_tag.as_ref())? {
-        Lookup::Found(row) => Ok((repo, row)),
-        Lookup::NotFound | Lookup::TagDoesNotMatchDigest => {
-            Err(ImageNotFoundException::new(messages::image_not_found(
-                id.image_digest.as_deref(),
-                id.image_tag.as_deref(),
-                name,
-                &scope.account_id,
-            ))
-            .into())
-        }
-    }
-}
-
-/// An `imageId`'s members checked against ECR's patterns (not in the model), before any
-/// lookup, as DescribeImages does.
-pub(crate) fn check_image_id(id: &ImageIdentifier) -> Result<(), InvalidParameterException> {
-    if let Some(tag) = &id.image_tag {
-        check_image_tag(tag)?;
-    }
-    if let Some(digest) = &id.image_digest {
-        check_image_digest(digest)?;
-    }
-    Ok(())
-}
-
-/// The identifier an answer about image `row` carries: always its digest, and the tag the
-/// request named it by, if any.
-pub(crate) fn answered_id(row: &ImageRow, id: &ImageIdentifier) -> ImageIdentifier {
-    ImageIdentifier {
-        image_digest: Some(row.digest.to_string()),
-        image_tag: id.image_tag.clone(),
-    }
 }
 
 pub(crate) async fn put_registry_scanning_configuration(

@@ -13,8 +13,8 @@ use ecr_generated::types::{
     PutSigningConfigurationRequest, PutSigningConfigurationResponse,
 };
 
-use super::scanning::{answered_id, check_image_id, named_image};
 use super::{Builder, State, caller_registry, caller_scope};
+use crate::images::{answered_id, check_image_id, named_image};
 use crate::store::Scope;
 use crate::store::meta;
 use crate::{messages, signing};
