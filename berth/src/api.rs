@@ -15,6 +15,22 @@ use crate::{access, body};
 /// The header naming the operation, `<target prefix>.<Operation>`.
 pub const TARGET_HEADER: &str = "x-amz-target";
 
+/// An API request's body within the API's size limit and timeout; else the answer to send.
+pub async fn read_body(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Vec<u8>, Response> {
+    body::read_limited(
+        headers,
+        body,
+        state.max_body_bytes,
+        state.request_body_timeout,
+    )
+    .await
+    .map_err(|failure| reply::to_http(failure.response()))
+}
+
 /// Serves one API request: caller from `Authorization` (verified, with
 /// `--verify-sigv4`), operation from `X-Amz-Target`.
 pub async fn handle(
@@ -25,16 +41,9 @@ pub async fn handle(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let body = match body::read_limited(
-        &headers,
-        body,
-        state.max_body_bytes,
-        state.request_body_timeout,
-    )
-    .await
-    {
+    let body = match read_body(&state, &headers, body).await {
         Ok(body) => body,
-        Err(error) => return reply::to_http(error.response()),
+        Err(answer) => return answer,
     };
     if crate::sts::is_sts_request(&headers) {
         return crate::sts::handle(&state, &request_id, &method, &uri, &headers, &body);

@@ -164,16 +164,9 @@ pub async fn api(
     body: Body,
 ) -> Response {
     // The API's body limits and timeout, and its answers past them.
-    let body = match crate::body::read_limited(
-        &headers,
-        body,
-        state.max_body_bytes,
-        state.request_body_timeout,
-    )
-    .await
-    {
+    let body = match crate::api::read_body(&state, &headers, body).await {
         Ok(body) => body,
-        Err(failure) => return reply::to_http(failure.response()),
+        Err(answer) => return answer,
     };
     let target = header(&headers, crate::api::TARGET_HEADER).unwrap_or_default();
     let operation = target.rsplit_once('.').map_or("", |(_, name)| name);
